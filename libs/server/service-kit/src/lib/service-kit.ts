@@ -1,3 +1,0 @@
-export function serviceKit(): string {
-  return 'service-kit';
-}
