@@ -1,13 +1,14 @@
-import { redact, redactUrlCredentials, REDACTED } from './redact';
+import { redactCredentials, redactUrlCredentials, REDACTED } from './redact';
 
-describe('redact', () => {
-  it('removes every occurrence of each secret, longest first', () => {
-    expect(redact('token=abcd1234 again abcd1234', ['abcd1234'])).toBe(`token=${REDACTED} again ${REDACTED}`);
-    expect(redact('x-abcdef-y', ['abcd', 'abcdef'])).toBe(`x-${REDACTED}-y`);
+describe('redactCredentials', () => {
+  it('removes every occurrence of each secret value', () => {
+    expect(redactCredentials('token=abcd1234 again abcd1234', ['abcd1234'])).toBe(
+      `token=${REDACTED} again ${REDACTED}`,
+    );
   });
 
-  it('ignores empty, undefined and too-short secrets so text is not shredded', () => {
-    expect(redact('a b c', ['', undefined, 'b'])).toBe('a b c');
+  it('ignores undefined secrets (an unset token variable)', () => {
+    expect(redactCredentials('a b c', [undefined])).toBe('a b c');
   });
 
   it('strips URL userinfo with a password but keeps user-only URLs', () => {

@@ -1,0 +1,177 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { DeliveryInputError, DeliveryInputErrors } from '../manifests/errors';
+import {
+  digestProblems,
+  formatImageReference,
+  parseImageReference,
+  repositoryProblems,
+  tagProblems,
+  type ImageReference,
+} from '../manifests/image-reference';
+import type { ImageChange } from '../manifests/image-targets';
+
+/**
+ * What to bump, from image records (`dist/images/<project>.json`, written by the image executor)
+ * or explicit `--set <project>=<repository>:<tag>@<digest>` pairs. Every value is validated here,
+ * before any file is read for editing.
+ */
+export interface ImageRecord {
+  project: string;
+  image: string;
+  tags: string[];
+  digest: string;
+  contentTag: string;
+  revision?: string;
+  version?: string;
+  builtAt?: string;
+  reused?: boolean;
+  engine?: string;
+}
+
+export type TagPreference = 'content' | 'sha';
+
+export const PROJECT_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+export const ENVIRONMENT_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+export function assertEnvironmentName(environment: string): void {
+  if (!ENVIRONMENT_PATTERN.test(environment)) {
+    throw new DeliveryInputError(
+      `environment '${environment}' is not a valid name (lowercase letters, digits and '-')`,
+      'pass --environment=<local|staging|production|…>',
+    );
+  }
+}
+
+function assertProject(project: string, where: string): void {
+  if (!PROJECT_PATTERN.test(project)) {
+    throw new DeliveryInputError(
+      `${where}: project '${project}' is not a valid project name (lowercase letters, digits, '.', '_', '-')`,
+      'use the Nx project name, e.g. catalog',
+    );
+  }
+}
+
+/** A reference the bump may write: repository, tag and a sha256 digest, tag never `latest`. */
+export function assertPinnedReference(ref: ImageReference, raw: string, where: string): void {
+  if (!ref.tag || !ref.digest) {
+    throw new DeliveryInputError(
+      `${where}: '${raw}' has no ${!ref.digest ? 'digest' : 'tag'}; the bump pins tag and digest together`,
+      `give <repository>:<tag>@sha256:<64 hex>, e.g. ${ref.repository}:h-0123456789ab@sha256:${'0'.repeat(8)}…`,
+    );
+  }
+  if (ref.tag === 'latest') {
+    throw new DeliveryInputError(`${where}: tag 'latest' in '${raw}' moves; it can not identify a release`, 'use the content tag (h-…) or sha tag from the image record');
+  }
+}
+
+export function parseSetPair(pair: string): ImageChange {
+  const eq = pair.indexOf('=');
+  if (eq <= 0) {
+    throw new DeliveryInputError(
+      `--set '${pair}' is not <project>=<repository>:<tag>@<digest>`,
+      'e.g. --set catalog=127.0.0.1:5000/slipway/catalog:h-0123456789ab@sha256:<64 hex>',
+    );
+  }
+  const project = pair.slice(0, eq);
+  const raw = pair.slice(eq + 1);
+  assertProject(project, `--set ${pair}`);
+  const reference = parseImageReference(raw, `--set ${project}`);
+  assertPinnedReference(reference, raw, `--set ${project}`);
+  return { project, reference, source: `--set ${project}` };
+}
+
+export function parseImageRecord(text: string, file: string): ImageRecord {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new DeliveryInputError(`${file} is not valid JSON: ${(error as Error).message}`, 'rebuild it with nx run <project>:image');
+  }
+  const r = data as Partial<ImageRecord>;
+  const problems: string[] = [];
+  if (!r || typeof r !== 'object') problems.push('not a JSON object');
+  else {
+    if (typeof r.project !== 'string' || !PROJECT_PATTERN.test(r.project)) problems.push(`project '${String(r.project)}' is invalid`);
+    if (typeof r.image !== 'string') problems.push('image is missing');
+    else problems.push(...repositoryProblems(r.image).map((p) => `image '${r.image}': ${p}`));
+    if (typeof r.digest !== 'string') problems.push('digest is missing');
+    else problems.push(...digestProblems(r.digest));
+    if (typeof r.contentTag !== 'string') problems.push('contentTag is missing');
+    else problems.push(...tagProblems(r.contentTag));
+    if (!Array.isArray(r.tags) || r.tags.some((t) => typeof t !== 'string')) problems.push('tags is not a list of strings');
+    else for (const t of r.tags) problems.push(...tagProblems(t));
+  }
+  if (problems.length > 0) {
+    throw new DeliveryInputError(`image record ${file} is invalid: ${problems.join('; ')}`, 'rebuild it with nx run <project>:image');
+  }
+  return r as ImageRecord;
+}
+
+export function recordToChange(record: ImageRecord, file: string, prefer: TagPreference = 'content'): ImageChange {
+  let tag = record.contentTag;
+  if (prefer === 'sha') {
+    const sha = record.tags.find((t) => /^sha-[0-9a-f]{7,40}$/.test(t));
+    if (!sha) {
+      throw new DeliveryInputError(`image record ${file} has no sha-<hex> tag (tags: ${record.tags.join(', ')})`, "use --tag-preference=content, or add the 'sha' tag rule to the image target");
+    }
+    tag = sha;
+  }
+  const reference = { repository: record.image, tag, digest: record.digest };
+  assertPinnedReference(reference, formatImageReference(reference), `image record ${file}`);
+  return { project: record.project, reference, source: file };
+}
+
+/** Read every `*.json` record in `dir` (optionally only `projects`). */
+export async function readImageRecords(
+  dir: string,
+  opts: { projects?: string[]; prefer?: TagPreference; displayDir?: string } = {},
+): Promise<ImageChange[]> {
+  let names: string[];
+  try {
+    names = (await fs.readdir(dir)).filter((n) => n.endsWith('.json')).sort();
+  } catch {
+    throw new DeliveryInputError(
+      `no image records: ${opts.displayDir ?? dir} does not exist`,
+      'build images first (nx run-many -t image), or pass --set <project>=<repository>:<tag>@<digest>',
+    );
+  }
+  const changes: ImageChange[] = [];
+  const errors: DeliveryInputError[] = [];
+  for (const name of names) {
+    const file = path.join(opts.displayDir ?? dir, name);
+    try {
+      const record = parseImageRecord(await fs.readFile(path.join(dir, name), 'utf8'), file);
+      if (opts.projects && !opts.projects.includes(record.project)) continue;
+      changes.push(recordToChange(record, file, opts.prefer));
+    } catch (error) {
+      if (error instanceof DeliveryInputError) errors.push(error);
+      else throw error;
+    }
+  }
+  if (errors.length > 0) throw errors.length === 1 ? errors[0] : new DeliveryInputErrors(errors);
+  for (const p of opts.projects ?? []) {
+    if (!changes.some((c) => c.project === p)) {
+      throw new DeliveryInputError(`no image record for project '${p}' in ${opts.displayDir ?? dir}`, `run nx run ${p}:image first, or drop it from --projects`);
+    }
+  }
+  if (changes.length === 0) {
+    throw new DeliveryInputError(`no image records in ${opts.displayDir ?? dir}`, 'build images first (nx run-many -t image), or pass --set');
+  }
+  return changes;
+}
+
+/** Refuse a request that names a project twice (two different references can not both win). */
+export function assertUniqueProjects(changes: ImageChange[]): void {
+  const seen = new Map<string, ImageChange>();
+  for (const c of changes) {
+    const prior = seen.get(c.project);
+    if (prior) {
+      throw new DeliveryInputError(
+        `project '${c.project}' is given twice (${prior.source ?? '?'} and ${c.source ?? '?'})`,
+        'name each project once',
+      );
+    }
+    seen.set(c.project, c);
+  }
+}
