@@ -48,3 +48,30 @@ export {
   type ServiceOptions,
 } from './lib/service.js';
 export { ShutdownTimeoutError } from './lib/shutdown.js';
+export {
+  createPgliteDatabase,
+  createPostgresDatabase,
+  describeDatabase,
+  isDatabaseError,
+  openDatabase,
+  UNIQUE_VIOLATION,
+  type Database,
+  type OpenDatabaseOptions,
+  type PgliteOptions,
+  type PostgresOptions,
+  type Queryable,
+  type QueryResult,
+} from './lib/database/database.js';
+export {
+  appliedMigrations,
+  checksumOf,
+  loadMigrations,
+  MigrationError,
+  migrationsFrom,
+  runMigrations,
+  type AppliedMigration,
+  type Migration,
+  type MigrationLogger,
+  type MigrationReport,
+  type RunMigrationsOptions,
+} from './lib/database/migrations.js';
