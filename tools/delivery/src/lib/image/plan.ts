@@ -44,6 +44,8 @@ export interface ImagePlan {
 
 export const DEFAULT_REGISTRY = '127.0.0.1:5000';
 export const DEFAULT_OWNER = 'slipway';
+/** Same default as schema.json: the base image comes in through NODE_IMAGE. */
+export const DEFAULT_BUILD_ARGS_FROM_ENV: readonly string[] = ['NODE_IMAGE'];
 
 export function planImage(input: PlanInput): ImagePlan {
   const { options, git, env } = input;
@@ -69,7 +71,7 @@ export function planImage(input: PlanInput): ImagePlan {
     options.labels,
   );
   const buildArgs: Record<string, string> = {};
-  for (const name of options.buildArgsFromEnv ?? []) {
+  for (const name of options.buildArgsFromEnv ?? DEFAULT_BUILD_ARGS_FROM_ENV) {
     const value = env[name];
     if (value !== undefined && value !== '') buildArgs[name] = value;
   }

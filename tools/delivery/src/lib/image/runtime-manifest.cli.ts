@@ -1,8 +1,9 @@
 /**
  * Writes <outputPath>/package.json, package-lock.json and .npm-offline/ for a bundled Node service.
  * Run by the services' `prune-lockfile` target:
- *   node -r @swc-node/register tools/delivery/src/lib/image/runtime-manifest.cli.ts apps/catalog
- * The externals come from the project's build target (`external`), the versions from the workspace lock.
+ *   node -r @swc-node/register tools/delivery/src/lib/image/runtime-manifest.cli.ts apps/catalog [buildTarget]
+ * The externals come from the project's build target (`external`, default target `build`), the versions
+ * from the workspace lockfile.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,11 +13,12 @@ import { Lockfile, copyOfflineTarballs, pruneToExternals } from './runtime-manif
 
 function main(): void {
   const projectRoot = process.argv[2];
-  if (!projectRoot) throw new Error('Usage: runtime-manifest.cli.ts <projectRoot> (e.g. apps/catalog)');
+  const buildTarget = process.argv[3] ?? 'build';
+  if (!projectRoot) throw new Error('Usage: runtime-manifest.cli.ts <projectRoot> [buildTarget] (e.g. apps/catalog build)');
   const workspaceRoot = process.cwd();
   const pkg = JSON.parse(readFileSync(join(workspaceRoot, projectRoot, 'package.json'), 'utf8'));
-  const build = pkg.nx?.targets?.build?.options ?? {};
-  if (!build.outputPath) throw new Error(`${projectRoot}/package.json: nx.targets.build.options.outputPath is not set.`);
+  const build = pkg.nx?.targets?.[buildTarget]?.options ?? {};
+  if (!build.outputPath) throw new Error(`${projectRoot}/package.json: nx.targets.${buildTarget}.options.outputPath is not set.`);
   const outputPath = resolve(workspaceRoot, build.outputPath);
   const rootLock = JSON.parse(readFileSync(join(workspaceRoot, 'package-lock.json'), 'utf8')) as Lockfile;
   const registry = process.env['npm_config_registry'] || 'https://registry.npmjs.org/';

@@ -61,6 +61,11 @@ describe('metadata-action tag rules', () => {
     expect(() => parseTagRule(rule)).toThrow(message);
   });
 
+  it('checks literal raw tags instead of rewriting them', () => {
+    expect(() => computeMetadataTags(['type=raw,value=Release Candidate'], push('main'))).toThrow(/Invalid image tag "Release Candidate".*Use "Release-Candidate" instead/);
+    expect(() => computeMetadataTags(['type=raw,value=ok,prefix=.'], push('main'))).toThrow(/must not start with/);
+  });
+
   it('rejects enable values it cannot evaluate', () => {
     expect(() => computeMetadataTags(['type=sha,enable=maybe'], push('main'))).toThrow(/enable must be true, false/);
   });

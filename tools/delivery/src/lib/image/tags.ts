@@ -167,6 +167,9 @@ export function computeMetadataTags(ruleSources: readonly string[], facts: GitFa
     const prefix = rule.attrs['prefix'] !== undefined ? expandGlobals(rule.attrs['prefix'], facts) : defaultPrefix(rule);
     const suffix = rule.attrs['suffix'] !== undefined ? expandGlobals(rule.attrs['suffix'], facts) : '';
     for (const value of ruleValues(rule, facts)) {
+      const literal = `${rule.attrs['prefix'] ?? ''}${rule.attrs['value'] ?? ''}${rule.attrs['suffix'] ?? ''}`;
+      // A literal typed by the user is checked, not rewritten: values from git (branch, tag) are sanitized.
+      if (rule.type === 'raw' && !literal.includes('{{')) assertValidTags([`${prefix}${value}${suffix}`]);
       const tag = sanitizeTag(`${prefix}${value}${suffix}`);
       if (tag && !tags.includes(tag)) tags.push(tag);
     }
