@@ -1,51 +1,53 @@
-// Uncomment this line to use CSS modules
-// import styles from './app.module.css';
-import NxWelcome from './nx-welcome';
-
-import { Route, Routes, Link } from 'react-router-dom';
+import { Link, NavLink, Route, Routes } from 'react-router-dom';
+import { OrderPage } from '../pages/order-page';
+import { ProductsPage } from '../pages/products-page';
+import { StatusPage } from '../pages/status-page';
+import { useDocumentTitle } from '../lib/use-document-title';
 
 export function App() {
   return (
-    <div>
-      <NxWelcome title="web" />
+    <>
+      <header className="site-header">
+        <Link to="/" className="brand">
+          Slipway
+        </Link>
+        <nav aria-label="Main">
+          <ul>
+            <li>
+              <NavLink to="/" end>
+                Products
+              </NavLink>
+            </li>
+            <li>
+              <NavLink to="/order">Order</NavLink>
+            </li>
+            <li>
+              <NavLink to="/status">Status</NavLink>
+            </li>
+          </ul>
+        </nav>
+      </header>
+      <main>
+        <Routes>
+          <Route path="/" element={<ProductsPage />} />
+          <Route path="/order" element={<OrderPage />} />
+          <Route path="/status" element={<StatusPage />} />
+          <Route path="*" element={<NotFoundPage />} />
+        </Routes>
+      </main>
+    </>
+  );
+}
 
-      {/* START: routes */}
-      {/* These routes and navigation have been generated for you */}
-      {/* Feel free to move and update them to fit your needs */}
-      <br />
-      <hr />
-      <br />
-      <nav>
-        <ul>
-          <li>
-            <Link to="/">Home</Link>
-          </li>
-          <li>
-            <Link to="/page-2">Page 2</Link>
-          </li>
-        </ul>
-      </nav>
-      <Routes>
-        <Route
-          path="/"
-          element={
-            <div>
-              This is the generated root route.{' '}
-              <Link to="/page-2">Click here for page 2.</Link>
-            </div>
-          }
-        />
-        <Route
-          path="/page-2"
-          element={
-            <div>
-              <Link to="/">Click here to go back to root page.</Link>
-            </div>
-          }
-        />
-      </Routes>
-      {/* END: routes */}
-    </div>
+function NotFoundPage() {
+  useDocumentTitle('Not found');
+  return (
+    <>
+      <h1>Page not found</h1>
+      <p>
+        There is nothing here. <Link to="/">Go to the products</Link>.
+      </p>
+    </>
   );
 }
 
