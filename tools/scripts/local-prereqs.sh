@@ -8,6 +8,7 @@
 # progress goes to stderr.
 #   tools/scripts/local-prereqs.sh          # ensure both, print the export line
 #   tools/scripts/local-prereqs.sh --stop   # stop the registry this script started (by its pid file)
+#   tools/scripts/local-prereqs.sh --base-only  # only the base image (tests run their own registry)
 # Environment: SLIPWAY_REGISTRY_ADDR (default 127.0.0.1:5000), STORAGE_DRIVER (default vfs),
 #              SLIPWAY_NODE_BASE (default localhost/slipway/node-base:<node version>).
 set -euo pipefail
@@ -118,8 +119,9 @@ ensure_base_image() {
 case "${1:-}" in
   --stop) stop_registry; exit 0 ;;
   --print-env) echo "export NODE_IMAGE=$base"; exit 0 ;;
+  --base-only) ensure_base_image; echo "export NODE_IMAGE=$base"; exit 0 ;;
   "") ;;
-  *) log "unknown argument $1 (use --stop or --print-env)"; exit 2 ;;
+  *) log "unknown argument $1 (use --stop, --base-only or --print-env)"; exit 2 ;;
 esac
 
 ensure_registry
