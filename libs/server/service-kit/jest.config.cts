@@ -1,13 +1,13 @@
 const { readFileSync } = require('fs');
 
 // Reading the SWC compilation config for the spec files
-const swcJestConfig = JSON.parse(
-  readFileSync(`${__dirname}/.spec.swcrc`, 'utf-8'),
-);
+const swcJestConfig = JSON.parse(readFileSync(`${__dirname}/.spec.swcrc`, 'utf-8'));
 
 // Disable .swcrc look-up by SWC core because we're passing in swcJestConfig ourselves
 swcJestConfig.swcrc = false;
 
+// Unit tests: in-process services on ephemeral ports, real local HTTP servers, no Redis.
+// Real-Redis and child-process (SIGTERM) suites are *.int-spec.ts under the `integration` target.
 module.exports = {
   displayName: 'service-kit',
   preset: '../../../jest.preset.js',
@@ -20,5 +20,11 @@ module.exports = {
   },
   transformIgnorePatterns: ['/node_modules/(?!@electric-sql/pglite/)'],
   moduleFileExtensions: ['ts', 'js', 'html'],
+  testPathIgnorePatterns: ['/node_modules/', '\\.int-spec\\.ts$'],
+  collectCoverageFrom: ['src/**/*.ts', '!src/**/*.spec.ts', '!src/**/*.int-spec.ts', '!src/**/test-support/**'],
+  coverageReporters: ['text-summary', 'html', 'json-summary'],
+  coverageThreshold: {
+    global: { lines: 80, branches: 80 },
+  },
   coverageDirectory: 'test-output/jest/coverage',
 };

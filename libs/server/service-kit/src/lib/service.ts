@@ -62,12 +62,11 @@ export interface Service {
   installSignalHandlers(): void;
 }
 
-const REDACTED_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.headers["x-api-key"]',
-  'res.headers["set-cookie"]',
-];
+// Fastify's serializers never log headers; these catch handlers that log them explicitly.
+const REDACTED_PATHS = ['authorization', 'cookie', '["x-api-key"]', '["set-cookie"]'].flatMap((h) => [
+  `headers${h.startsWith('[') ? h : `.${h}`}`,
+  `*.headers${h.startsWith('[') ? h : `.${h}`}`,
+]);
 
 function loggerOptions(opts: ServiceOptions, version: string): LoggerOptions | false {
   if (opts.logger === false) return false;
@@ -105,10 +104,15 @@ function validateOptions(opts: ServiceOptions): void {
   if (problems.length > 0) throw new TypeError(`createService: ${problems.join('; ')}`);
 }
 
-function createRedis(url: string, app: FastifyInstance): Redis {
+function createRedis(url: string, app: FastifyInstance): Redis & { lastErrorMessage(): string } {
   const redis = new Redis(url, {
-    // Fail fast so a Redis outage costs a request milliseconds, not the client's timeout.
+    // Fail fast while disconnected: a Redis outage must cost a request microseconds (the rate
+    // limiter then fails open), not a queue wait until reconnect.
+    enableOfflineQueue: false,
     connectTimeout: 2_000,
+    // ioredis waits this long before destroying a socket on disconnect, even one that never
+    // connected; keep it short so closing during an outage does not hold the process open.
+    disconnectTimeout: 300,
     maxRetriesPerRequest: 1,
     retryStrategy: (times) => Math.min(times * 200, 2_000),
   });
@@ -120,7 +124,15 @@ function createRedis(url: string, app: FastifyInstance): Redis {
     lastMessage = message;
   });
   redis.on('ready', () => (lastMessage = ''));
-  return redis;
+  return Object.assign(redis, { lastErrorMessage: () => lastMessage });
+}
+
+async function checkRedis(redis: Redis & { lastErrorMessage(): string }): Promise<void> {
+  if (redis.status !== 'ready') {
+    const cause = redis.lastErrorMessage();
+    throw new Error(`redis is ${redis.status}${cause ? `: ${cause}` : ''}`);
+  }
+  await redis.ping();
 }
 
 async function closeRedis(redis: Redis): Promise<void> {
@@ -160,19 +172,32 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   const shutdown = new ShutdownCoordinator(
     {
       stopReadiness: () => health.markShuttingDown(),
-      drain: () => app.close(),
+      drain: async () => {
+        // Keep-alive sockets that carried an in-flight request stay open after its response, and
+        // server.close() would wait for them until keepAliveTimeout; sweep them as they go idle.
+        const sweeper = setInterval(() => app.server.closeIdleConnections(), 100);
+        try {
+          await app.close();
+        } finally {
+          clearInterval(sweeper);
+        }
+      },
       forceClose: () => app.server.closeAllConnections(),
     },
     { timeoutMs: opts.shutdownTimeoutMs ?? 10_000, drainDelayMs: opts.drainDelayMs, logger: app.log },
   );
 
+  // Responses sent while draining tell the client to reconnect elsewhere instead of reusing this socket.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (health.isShuttingDown) reply.header('connection', 'close');
+    done(null, payload);
+  });
+
   if (opts.helmet !== false) await app.register(helmet, opts.helmet ?? {});
 
   const redis = opts.redisUrl ? createRedis(opts.redisUrl, app) : undefined;
   if (redis) {
-    health.add('redis', async () => {
-      await redis.ping();
-    });
+    health.add('redis', () => checkRedis(redis));
     // Registered first so it runs last: application hooks may still use Redis while closing.
     shutdown.onShutdown(() => closeRedis(redis));
   }

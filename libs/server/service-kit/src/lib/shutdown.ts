@@ -99,6 +99,8 @@ export interface SignalHandlerOptions {
   signals?: NodeJS.Signals[];
   /** Injected for tests; defaults to process.exit. */
   exit?: (code: number) => void;
+  /** Where signals are received; defaults to process. */
+  source?: Pick<NodeJS.EventEmitter, 'on' | 'off'>;
   logger: ShutdownLogger;
 }
 
@@ -129,8 +131,9 @@ export function installSignalHandlers(
       },
     );
   };
-  for (const signal of signals) process.on(signal, handler);
+  const source = options.source ?? process;
+  for (const signal of signals) source.on(signal, handler);
   return () => {
-    for (const signal of signals) process.off(signal, handler);
+    for (const signal of signals) source.off(signal, handler);
   };
 }
