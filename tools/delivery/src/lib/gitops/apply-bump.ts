@@ -18,6 +18,7 @@ import {
   type ImageTarget,
 } from '../manifests/image-targets';
 import { assertEnvironmentName, assertPinnedReference, assertUniqueProjects } from './bump-request';
+import { redactUrlCredentials } from '../shared/redact';
 import { GitCli, GitError, type PushOutcome } from './git';
 import { holdFilePath, parseHoldFile, serializeHoldFile, type Hold } from './holds';
 import { withRepositoryLock } from './repo-lock';
@@ -60,6 +61,14 @@ export interface ApplyBumpOptions {
   holdsDir?: string;
   /** Move held projects anyway and remove their holds in the same commit: all (true) or the listed ones. */
   releaseHolds?: boolean | string[];
+  /**
+   * Holds to write in the same commit as the images (a rollback pins what it restored). Each one
+   * replaces that project's existing hold. Written only when an image changes; the hold file
+   * (`<holdsDir>/<environment>.json`) must exist.
+   */
+  addHolds?: Hold[];
+  /** Commit message: Conventional Commit `type(scope)` prefix (default `chore(deploy)`) and body paragraph. */
+  message?: { prefix?: string; body?: string };
   dryRun?: boolean;
   git?: BumpGitOptions;
   /** Fault injection for tests, and the push attempt hook. */
@@ -197,6 +206,18 @@ async function planBump(reader: SourceReader, opts: ApplyBumpOptions): Promise<B
     }
   }
   const changed = images.some((i) => i.changed);
+  if (changed && opts.addHolds && opts.addHolds.length > 0) {
+    if (holdSource === undefined) {
+      throw new DeliveryInputError(
+        `${holdsPath} does not exist, so the hold for ${opts.addHolds.map((h) => h.project).join(', ')} can not be written`,
+        `create it with { "environment": "${opts.environment}", "holds": [] } and commit it`,
+      );
+    }
+    const current = parseHoldFile(holdFile ? holdFile.after : holdSource, holdsPath, opts.environment);
+    const added = new Set(opts.addHolds.map((h) => h.project));
+    const next = { ...current, holds: [...current.holds.filter((h) => !added.has(h.project)), ...opts.addHolds] };
+    holdFile = { path: holdsPath, before: holdSource, after: serializeHoldFile(next) };
+  }
   return { files, holdFile, images, previousRefs, releasedHolds, changed };
 }
 
@@ -219,6 +240,8 @@ function commitMessage(opts: ApplyBumpOptions, plan: BumpPlan): string {
       .filter((c) => plan.images.find((i) => i.project === c.project)?.changed)
       .map((c) => ({ project: c.project, next: c.reference, previous: plan.previousRefs.get(c.project) as ImageReference })),
     releasedHolds: plan.releasedHolds,
+    prefix: opts.message?.prefix,
+    body: opts.message?.body,
   });
 }
 
@@ -323,6 +346,7 @@ async function pushWithRetry(args: {
   fetchDepth?: number;
 }): Promise<{ commit: string | null; base?: string }> {
   const { git, opts, remote, branch, result } = args;
+  const shown = redactUrlCredentials(remote);
   const maxAttempts = Math.max(1, opts.git?.maxAttempts ?? 5);
   let commit = args.commit;
   let base: string | undefined;
@@ -332,15 +356,15 @@ async function pushWithRetry(args: {
     result.pushAttempts = attempt;
     if (outcome.kind === 'ok') return { commit, base };
     const retryable = outcome.kind === 'rejected' || outcome.kind === 'unreachable';
-    if (!retryable || attempt >= maxAttempts) throw pushError(outcome, remote, branch, attempt);
+    if (!retryable || attempt >= maxAttempts) throw pushError(outcome, shown, branch, attempt);
     const delay = jitteredDelay(attempt, opts.git?.retryBaseMs ?? 250, opts.git?.retryMaxMs ?? 4000, opts.random);
-    opts.log?.(`push to ${remote} ${branch} rejected (${outcome.kind}); fetching and re-applying on the new head in ${delay} ms`);
+    opts.log?.(`push to ${shown} ${branch} rejected (${outcome.kind}); fetching and re-applying on the new head in ${delay} ms`);
     await sleep(delay);
     const head = await git.fetchBranch(remote, branch, { depth: args.fetchDepth });
     const again = await args.replan(head);
-    assertNoConflict(args.firstPlan, again.plan, opts, `${remote}/${branch} (${head.slice(0, 12)})`);
+    assertNoConflict(args.firstPlan, again.plan, opts, `${shown}/${branch} (${head.slice(0, 12)})`);
     if (again.commit === null) {
-      result.notes.push(`${remote}/${branch} already has every reference; nothing pushed`);
+      result.notes.push(`${shown}/${branch} already has every reference; nothing pushed`);
       return { commit: null, base: head };
     }
     commit = again.commit;
@@ -525,6 +549,23 @@ export async function applyBump(opts: ApplyBumpOptions): Promise<ApplyBumpResult
   }
 }
 
+/**
+ * Finish a bump that was killed mid-write (roll the journaled files and the branch forward) and
+ * remove leftovers. Every bump does this first; deploy/rollback may call it on their own.
+ */
+export async function recoverInterruptedBump(opts: {
+  workspaceRoot: string;
+  environment: string;
+  targets?: ImageTarget[];
+  overlaysDir?: string;
+}): Promise<string[]> {
+  const root = path.resolve(opts.workspaceRoot);
+  const git = new GitCli(root);
+  const gitDir = await git.gitDir();
+  const targets = (opts.targets ?? defaultTargets(opts.environment, opts.overlaysDir ?? DEFAULT_OVERLAYS_DIR)).map((t) => t.file);
+  return withRepositoryLock(gitDir, () => recoverLocal(git, gitDir, root, targets));
+}
+
 /** Bump another repository by URL: a private shallow clone (bare, no working tree), commit, push. */
 async function applyBumpToUrl(opts: ApplyBumpOptions, url: string): Promise<ApplyBumpResult> {
   const gitOpts = opts.git ?? {};
@@ -540,12 +581,12 @@ async function applyBumpToUrl(opts: ApplyBumpOptions, url: string): Promise<Appl
       const detail = (error as Error).message;
       const auth = /Authentication failed|could not read Username|terminal prompts disabled|401|403/i.test(detail);
       throw new DeliveryInputError(
-        `can not fetch branch '${branch}' of ${url}: ${detail}`,
+        `can not fetch branch '${branch}' of ${redactUrlCredentials(url)}: ${detail}`,
         auth ? 'set the token variable named by --token-env (default GITOPS_TOKEN)' : 'check --remote and --branch',
       );
     }
     const plan = await planBump(gitReader(git, head), opts);
-    const result: ApplyBumpResult = { ...baseResult(opts, plan), remote: url, branch };
+    const result: ApplyBumpResult = { ...baseResult(opts, plan), remote: redactUrlCredentials(url), branch };
     if (!plan.changed || opts.dryRun) return result;
     const built = await buildCommit(git, opts, head, plan);
     result.message = commitMessage(opts, plan);

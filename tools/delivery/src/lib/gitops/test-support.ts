@@ -131,3 +131,82 @@ export async function snapshot(dir: string, sub = 'deploy'): Promise<Record<stri
   await walk(path.join(dir, sub));
   return out;
 }
+
+/**
+ * A real smart-HTTP git server on 127.0.0.1 (port 0): `git http-backend` behind Basic auth with a
+ * token. Used to prove token auth works, a wrong token is refused, and the token is never printed.
+ */
+export async function startGitHttpServer(projectRoot: string, token: string): Promise<{ url: string; close(): Promise<void> }> {
+  const http = await import('node:http');
+  const { spawn } = await import('node:child_process');
+  const server = http.createServer((req, res) => {
+    const auth = req.headers.authorization ?? '';
+    const expected = `Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`;
+    if (auth !== expected) {
+      res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="slipway-test"' });
+      res.end('unauthorized');
+      return;
+    }
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const child = spawn('git', ['http-backend'], {
+      env: {
+        ...process.env,
+        GIT_PROJECT_ROOT: projectRoot,
+        GIT_HTTP_EXPORT_ALL: '1',
+        PATH_INFO: url.pathname,
+        QUERY_STRING: url.search.slice(1),
+        REQUEST_METHOD: req.method ?? 'GET',
+        CONTENT_TYPE: req.headers['content-type'] ?? '',
+        REMOTE_USER: 'x-access-token',
+        REMOTE_ADDR: '127.0.0.1',
+        HTTP_CONTENT_ENCODING: String(req.headers['content-encoding'] ?? ''),
+      },
+    });
+    req.pipe(child.stdin);
+    let buffer = Buffer.alloc(0);
+    let headersDone = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (headersDone) {
+        res.write(chunk);
+        return;
+      }
+      buffer = Buffer.concat([buffer, chunk]);
+      const end = buffer.indexOf('\r\n\r\n');
+      if (end === -1) return;
+      headersDone = true;
+      let status = 200;
+      for (const line of buffer.subarray(0, end).toString().split('\r\n')) {
+        const i = line.indexOf(':');
+        const key = line.slice(0, i).trim();
+        const value = line.slice(i + 1).trim();
+        if (key.toLowerCase() === 'status') status = Number(value.split(' ')[0]);
+        else res.setHeader(key, value);
+      }
+      res.statusCode = status;
+      res.write(buffer.subarray(end + 4));
+    });
+    child.on('close', () => res.end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const address = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Bundle the bump driver into one CommonJS file so a test can run bumps as separate processes. */
+export async function buildBumpDriver(outDir: string): Promise<string> {
+  const esbuild = await import('esbuild');
+  const outfile = path.join(outDir, 'bump-driver.cjs');
+  await esbuild.build({
+    entryPoints: [path.join(__dirname, 'test-bump-driver.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile,
+    logLevel: 'silent',
+  });
+  return outfile;
+}

@@ -1,0 +1,98 @@
+import type { ExecutorContext } from '@nx/devkit';
+import * as path from 'node:path';
+import { applyBump, type ApplyBumpResult } from '../../lib/gitops/apply-bump';
+import { assertUniqueProjects, parseSetPair, readImageRecords } from '../../lib/gitops/bump-request';
+import { DeliveryInputError } from '../../lib/manifests/errors';
+import type { ImageChange, ImageTarget } from '../../lib/manifests/image-targets';
+import type { BumpExecutorSchema, BumpTargetOption } from './schema';
+
+/** Accept both repeated flags and comma-separated values (`--projects=a,b`). */
+function list(values: string[] | string | undefined): string[] {
+  const raw = values === undefined ? [] : Array.isArray(values) ? values : [values];
+  return raw.flatMap((v) => String(v).split(',')).map((v) => v.trim()).filter(Boolean);
+}
+
+function toTarget(t: BumpTargetOption, index: number): ImageTarget {
+  if (t.kind === 'helm') {
+    if (!t.project || !t.path) {
+      throw new DeliveryInputError(`targets[${index}] (helm, ${t.file}) needs "project" and "path"`, 'e.g. { "kind": "helm", "file": "deploy/helm/values-staging.yaml", "project": "catalog", "path": "catalog.image" }');
+    }
+    return { kind: 'helm', file: t.file, project: t.project, path: t.path, keys: t.keys };
+  }
+  return { kind: t.kind, file: t.file };
+}
+
+export async function resolveChanges(options: BumpExecutorSchema, workspaceRoot: string, explicitRecords: boolean): Promise<ImageChange[]> {
+  const set = list(options.set).map(parseSetPair);
+  const useRecords = set.length === 0 || explicitRecords;
+  const recordsDir = options.records ?? 'dist/images';
+  const fromRecords = useRecords
+    ? await readImageRecords(path.resolve(workspaceRoot, recordsDir), {
+        projects: list(options.projects).length > 0 ? list(options.projects) : undefined,
+        prefer: options.tagPreference,
+        displayDir: recordsDir,
+      })
+    : [];
+  const changes = [...fromRecords, ...set];
+  assertUniqueProjects(changes);
+  return changes;
+}
+
+export function formatSummary(result: ApplyBumpResult, dryRun: boolean): string {
+  const lines: string[] = [];
+  for (const image of result.images) {
+    lines.push(image.changed ? `  ${image.project}: ${image.previous}\n    → ${image.next}` : `  ${image.project}: up to date (${image.next})`);
+  }
+  for (const p of result.releasedHolds) lines.push(`  hold released: ${p}`);
+  if (!result.changed) return `${result.environment} is up to date; nothing to commit\n${lines.join('\n')}`;
+  if (dryRun) return `dry run: ${result.environment} would change\n${lines.join('\n')}\n\n${result.diff}\ncommit message:\n${result.message ?? ''}`;
+  const where = result.pushed ? ` pushed to ${result.remote} ${result.branch} (${result.pushAttempts} attempt${result.pushAttempts === 1 ? '' : 's'})` : '';
+  return [
+    `${result.environment} bumped${result.commit ? ` in ${result.commit.slice(0, 12)}` : ''}${where}`,
+    ...lines,
+    ...result.notes.map((n) => `  note: ${n}`),
+  ].join('\n');
+}
+
+export default async function runBumpExecutor(
+  options: BumpExecutorSchema,
+  context: ExecutorContext,
+): Promise<{ success: boolean; result?: ApplyBumpResult }> {
+  const tokenEnv = options.tokenEnv ?? 'GITOPS_TOKEN';
+  try {
+    const explicitRecords = options.records !== undefined && options.records !== 'dist/images';
+    const changes = await resolveChanges(options, context.root, explicitRecords);
+    const result = await applyBump({
+      workspaceRoot: context.root,
+      environment: options.environment,
+      changes,
+      targets: options.targets?.map(toTarget),
+      overlaysDir: options.overlaysDir,
+      holdsDir: options.holdsDir,
+      releaseHolds: options.releaseHold === true,
+      dryRun: options.dryRun === true,
+      git: {
+        commit: options.commit !== false,
+        push: options.push !== false,
+        remote: options.remote,
+        branch: options.branch,
+        token: process.env[tokenEnv] || undefined,
+        tokenUser: options.tokenUser,
+        maxAttempts: options.maxPushAttempts,
+        retryBaseMs: options.retryBaseMs,
+      },
+      log: (line) => console.log(line),
+    });
+    if (options.dryRun) {
+      // The message would be built at commit time; show it for review too.
+      console.log(formatSummary(result, true));
+    } else {
+      console.log(formatSummary(result, false));
+    }
+    return { success: true, result };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`bump failed: ${message}`);
+    return { success: false };
+  }
+}

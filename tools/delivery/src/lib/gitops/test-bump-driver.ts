@@ -1,0 +1,18 @@
+import { applyBump, type ApplyBumpOptions } from './apply-bump';
+
+/**
+ * A bump in its own process, for the concurrency and kill -9 tests (bundled with esbuild by
+ * test-support). Reads ApplyBumpOptions as JSON from argv[2]; exit 0 on success, 1 on error.
+ */
+async function main(): Promise<void> {
+  const options = JSON.parse(process.argv[2]) as ApplyBumpOptions;
+  try {
+    const result = await applyBump(options);
+    process.stdout.write(`${JSON.stringify({ changed: result.changed, commit: result.commit, attempts: result.pushAttempts })}\n`);
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  }
+}
+
+void main();
