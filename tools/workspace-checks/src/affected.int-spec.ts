@@ -12,6 +12,7 @@ import { cloneWorkspace, type TempClone } from './test-support/temp-clone';
  *   service-kit   <- catalog, orders, web (its production server)
  *   catalog, orders, web <- web-e2e                   (implicitDependencies: it tests the running stack)
  *   delivery      <- deploy                           (deploy's targets run delivery's executors)
+ *   package-lock.json -> catalog, orders               (their prune-lockfile targets read it)
  *   workspace-checks: no project dependencies; its inputs name the files outside projects that it
  *   checks (.github/, .ci/, .husky/, commitlint.config.mjs, tools/scripts/, jest.preset.js).
  */
@@ -84,12 +85,16 @@ describe('nx affected computes exactly the projects a change can break', () => {
     ).toEqual(['workspace-checks']);
   });
 
-  it('a lockfile bump of a package only catalog uses affects catalog and its dependents only', () => {
-    // projectsAffectedByDependencyUpdates: "auto" (nx.json pluginsConfig["@nx/js"]) makes Nx 23.2.1
-    // parse the lockfile at base and at head, diff the resolved packages (version + integrity) and
-    // walk the graph back from the changed external node, here npm:jose. Only catalog declares jose
-    // (apps/catalog/package.json), so the result is catalog plus what depends on catalog: web-e2e.
-    // Without "auto" (the default "all"), any lockfile change would mark every project affected.
+  it('a lockfile bump of a package only catalog uses affects catalog, its dependents and the lockfile readers', () => {
+    // What Nx 23.2.1 computes, and why:
+    // - projectsAffectedByDependencyUpdates: "auto" (nx.json pluginsConfig["@nx/js"]) parses the lockfile
+    //   at base and at head, diffs the resolved packages (version + integrity) and walks the graph back
+    //   from the changed external node, here npm:jose. Only catalog declares jose, so that walk gives
+    //   catalog and what depends on catalog: web-e2e. (With the default "all", every project.)
+    // - Independently, a project is affected when a file named in one of its targets' {workspaceRoot}
+    //   inputs changes. catalog's and orders' `prune-lockfile` targets (the runtime manifest their images
+    //   install from) declare {workspaceRoot}/package-lock.json as an input, so ANY lockfile change
+    //   affects orders too, whichever package moved. web's prune-lockfile does not name the lockfile.
     const bumped = affectedBy('lockfile', (dir) => {
       const file = path.join(dir, 'package-lock.json');
       const lock = JSON.parse(readFileSync(file, 'utf8'));
@@ -99,6 +104,6 @@ describe('nx affected computes exactly the projects a change can break', () => {
       jose.integrity = `sha512-${Buffer.alloc(64, 7).toString('base64')}`;
       writeFileSync(file, `${JSON.stringify(lock, null, 2)}\n`);
     });
-    expect(bumped).toEqual(['catalog', 'web-e2e']);
+    expect(bumped).toEqual(['catalog', 'orders', 'web-e2e']);
   });
 });

@@ -11,6 +11,7 @@ const REDIS_PORT = 3412;
 const FOREIGN_REDIS_PORT = 3413;
 const NOT_POSTGRES_PORT = 3414;
 const PASSWORDLESS_PG_PORT = 3415;
+const UNREACHABLE_STATE_PG_PORT = 3416;
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 
 function services(command: string, env: Record<string, string>) {
@@ -210,6 +211,25 @@ describe('tools/scripts/test-services.sh with real PostgreSQL 15 and Redis', () 
       await new Promise((resolve) => server.close(resolve));
     }
   });
+
+  (process.getuid?.() === 0 ? it : it.skip)(
+    'refuses a state folder the postgres OS user cannot enter, naming the variable to set',
+    () => {
+      const privateDir = tempDir('private-state'); // mkdtemp: mode 0700, root only
+      try {
+        const result = services('start', {
+          ...env,
+          TEST_SERVICES_DIR: path.join(privateDir.dir, 'state'),
+          TEST_PG_PORT: String(UNREACHABLE_STATE_PG_PORT),
+        });
+        expect(result.code).toBe(1);
+        expect(result.stderr).toContain('the postgres OS user cannot reach');
+        expect(result.stderr).toContain('Set TEST_SERVICES_DIR');
+      } finally {
+        privateDir.cleanup();
+      }
+    },
+  );
 
   // Like Debian's default cluster right after `apt-get install postgresql`: answering, but its
   // postgres role has no password, so a TCP login as postgres/postgres fails until the script sets it.
