@@ -136,7 +136,7 @@ export function replaceScalarEdit(parsed: ParsedYaml, node: Scalar, value: strin
   const clone: CST.FlowScalar = { ...token, end: token.end ? [...token.end] : undefined };
   const keepPlain = token.type !== 'scalar' || plainReadsBackAsString(value);
   CST.setScalarValue(clone, value, { type: keepPlain ? undefined : 'QUOTE_DOUBLE' });
-  if (clone.type === 'block-scalar' || clone.source.includes('\n')) {
+  if ((clone.type as string) === 'block-scalar' || clone.source.includes('\n')) {
     throw new DeliveryInputError(`${parsed.file}: ${what}: the value '${value}' can not be written on one line`);
   }
   return { start: token.offset, end: token.offset + token.source.length, text: clone.source };

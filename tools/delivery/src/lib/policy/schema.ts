@@ -28,7 +28,6 @@ function loadModel(apiVersion: string, kind: string): ModelClass | undefined {
   const mod = modelModule(apiVersion);
   if (!mod || !KIND.test(kind)) return undefined;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const exported = require(mod) as Record<string, unknown>;
     const cls = exported[kind];
     return typeof cls === 'function' ? (cls as ModelClass) : undefined;
@@ -46,7 +45,7 @@ function toField(instancePath: string): string {
     .join('');
 }
 
-export function schemaProblems(object: { apiVersion?: unknown; kind?: unknown }): SchemaProblem[] {
+export function schemaProblems(object: { apiVersion?: unknown; kind?: unknown; [field: string]: unknown }): SchemaProblem[] {
   const apiVersion = typeof object.apiVersion === 'string' ? object.apiVersion : '';
   const kind = typeof object.kind === 'string' ? object.kind : '';
   if (!apiVersion || !kind) return [{ field: apiVersion ? 'kind' : 'apiVersion', message: 'is missing' }];

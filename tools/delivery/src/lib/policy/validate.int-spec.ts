@@ -46,9 +46,9 @@ describe('deploy:validate on real manifests (kubectl kustomize)', () => {
     const cases: [string, string, string | RegExp, string, Partial<Finding>][] = [
       ['read-only root filesystem off', 'deploy/k8s/base/catalog/deployment.yaml', 'readOnlyRootFilesystem: true', 'readOnlyRootFilesystem: false',
         { policy: 'read-only-root-filesystem', file: 'deploy/k8s/base/catalog/deployment.yaml', object: 'Deployment/catalog', field: `${C('catalog')}.securityContext.readOnlyRootFilesystem` }],
-      ['latest tag in production', 'deploy/k8s/overlays/production/kustomization.yaml', /newTag: h-000000000000\n    digest: sha256:0{64}\n(  - name: slipway\/orders)/, 'newTag: latest\n$1',
+      ['latest tag in production', 'deploy/k8s/overlays/production/kustomization.yaml', /newTag: h-000000000000\n {4}digest: sha256:0{64}\n( {2}- name: slipway\/orders)/, 'newTag: latest\n$1',
         { policy: 'image-pinned', source: 'production', file: 'deploy/k8s/base/catalog/deployment.yaml (fix in deploy/k8s/overlays/production/kustomization.yaml)', object: 'Deployment/catalog', field: `${C('catalog')}.image` }],
-      ['readiness probe removed', 'deploy/k8s/base/orders/deployment.yaml', /          readinessProbe:\n(.*\n){6}/, '',
+      ['readiness probe removed', 'deploy/k8s/base/orders/deployment.yaml', / {10}readinessProbe:\n(.*\n){6}/, '',
         { policy: 'probes', file: 'deploy/k8s/base/orders/deployment.yaml', object: 'Deployment/orders', field: `${C('orders')}.readinessProbe` }],
       ['memory limit removed', 'deploy/k8s/base/web/deployment.yaml', /(limits:\n\s+cpu: 500m\n)\s+memory: 256Mi\n/, '$1',
         { policy: 'resources', file: 'deploy/k8s/base/web/deployment.yaml', object: 'Deployment/web', field: `${C('web')}.resources.limits.memory` }],
