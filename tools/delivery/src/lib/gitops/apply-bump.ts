@@ -152,11 +152,12 @@ async function planBump(reader: SourceReader, opts: ApplyBumpOptions): Promise<B
     }
     const { plan, handled: h } = planImageTarget(target, source, opts.changes);
     for (const p of h) handled.add(p);
-    for (const entry of readImageTarget(target, source)) known.add(entry.project);
-    files.push(plan);
+    files.push({ ...plan, before: source });
   }
   const missing = opts.changes.filter((c) => !handled.has(c.project));
   if (missing.length > 0) {
+    // Only on this error path: list what the targets do pin (another full parse).
+    targets.forEach((t, i) => readImageTarget(t, files[i].before).forEach((e) => known.add(e.project)));
     const c = missing[0];
     throw new DeliveryInputError(
       `image '${c.project}' (${c.source ?? 'requested'}) is not in the ${opts.environment} overlay: ${targets.map((t) => t.file).join(', ')} has no entry for it (it has: ${[...known].sort().join(', ') || 'none'})`,

@@ -113,9 +113,13 @@ export function scalarString(node: unknown): string | undefined {
   return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
 }
 
+const CORE_SCHEMA_WORDS = /^(?:true|false|null|True|False|Null|TRUE|FALSE|NULL)$/;
+
 /** Whether a string written as a plain scalar would read back as that same string. */
 function plainReadsBackAsString(value: string): boolean {
   if (value === '' || /[\n\r]/.test(value)) return false;
+  // Fast path for image names, tags and digests: a letter first and no YAML indicator characters.
+  if (/^[A-Za-z][A-Za-z0-9._/@-]*(?::[A-Za-z0-9._/@-]+)*$/.test(value)) return !CORE_SCHEMA_WORDS.test(value);
   const parsed = parseAllDocuments(`k: ${value}\n`);
   const first = Array.isArray(parsed) ? parsed[0] : parsed;
   return first.errors.length === 0 && first.get('k') === value;
