@@ -42,7 +42,7 @@ export default async function smokeExecutor(
       overrides: {
         baseUrl: options.baseUrl,
         readinessTimeoutMs: options.readinessTimeoutMs,
-        versionTimeoutMs: options.versionTimeoutMs,
+        expectTimeoutMs: options.expectTimeoutMs,
         skipK6: options.skipK6,
         skipPlaywright: options.skipPlaywright,
       },

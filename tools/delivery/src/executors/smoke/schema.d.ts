@@ -9,7 +9,7 @@ export interface SmokeExecutorSchema {
   config?: string;
   dryRun?: boolean;
   readinessTimeoutMs?: number;
-  versionTimeoutMs?: number;
+  expectTimeoutMs?: number;
   skipK6?: boolean;
   skipPlaywright?: boolean;
   reportDir?: string;

@@ -143,9 +143,9 @@ describe('smoke config', () => {
   });
 
   it('rejects negative timeouts given as options', () => {
-    expect(problemsOf(() => configFrom({}, { overrides: { readinessTimeoutMs: -1, versionTimeoutMs: -20 } }))).toEqual([
+    expect(problemsOf(() => configFrom({}, { overrides: { readinessTimeoutMs: -1, expectTimeoutMs: -20 } }))).toEqual([
       '--readiness-timeout-ms: -1 is negative: a timeout must be ≥ 0 ms (e.g. 60000)',
-      '--version-timeout-ms: -20 is negative: a timeout must be ≥ 0 ms (e.g. 60000)',
+      '--expect-timeout-ms: -20 is negative: a timeout must be ≥ 0 ms (e.g. 60000)',
     ]);
   });
 

@@ -66,7 +66,7 @@ export interface SmokeOverrides {
   /** Wins over SMOKE_<PROJECT>_URL and smoke.json. */
   baseUrl?: string;
   readinessTimeoutMs?: number;
-  versionTimeoutMs?: number;
+  expectTimeoutMs?: number;
   skipK6?: boolean;
   skipPlaywright?: boolean;
 }
@@ -250,8 +250,8 @@ export function resolveSmokeConfig(raw: unknown, context: ResolveContext): Resol
     }),
     required: problems.bool(gateRaw.value['required'], `${gateRaw.where}.required`, DEFAULTS.versionGate.required),
   };
-  if (context.overrides?.versionTimeoutMs !== undefined) {
-    versionGate.timeoutMs = problems.int(context.overrides.versionTimeoutMs, '--version-timeout-ms', { min: 0, fallback: versionGate.timeoutMs, unit: 'ms' });
+  if (context.overrides?.expectTimeoutMs !== undefined) {
+    versionGate.timeoutMs = problems.int(context.overrides.expectTimeoutMs, '--expect-timeout-ms', { min: 0, fallback: versionGate.timeoutMs, unit: 'ms' });
   }
 
   // --- checks

@@ -24,6 +24,11 @@ describe('evaluateCheckResult', () => {
     expect(evaluateCheckResult(checkWith({ expectStatus: [200, 204] }), text(404, ''))).toMatchObject({ message: 'status 404, expected 200 or 204' });
   });
 
+  it('does not evaluate body assertions on a wrong status', () => {
+    const check = checkWith({ assertions: [{ path: '$.items', exists: true }] });
+    expect(evaluateCheckResult(check, json(503, { error: 'down' })).message).toBe('status 503, expected 200: {"error":"down"}');
+  });
+
   it('fails when the answer is too slow, with the measured and the allowed time', () => {
     expect(evaluateCheckResult(checkWith({ maxLatencyMs: 100 }), json(200, {}, 812.4))).toMatchObject({ outcome: 'failure', message: 'took 812 ms, max 100 ms' });
   });

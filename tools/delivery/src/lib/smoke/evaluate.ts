@@ -17,9 +17,11 @@ export function evaluateCheckResult(check: ResolvedCheck, result: HttpResult): E
   }
   const problems: string[] = [];
   if (!check.expectStatus.includes(result.status)) {
+    // The assertions describe the expected answer; on a wrong status they would only add noise.
     problems.push(`status ${result.status}, expected ${check.expectStatus.join(' or ')}${bodySnippet(result.body)}`);
+  } else {
+    problems.push(...evaluateAssertions(check.assertions, result.body, result.headers));
   }
-  problems.push(...evaluateAssertions(check.assertions, result.body, result.headers));
   if (check.maxLatencyMs !== undefined && result.durationMs > check.maxLatencyMs) {
     problems.push(`took ${Math.round(result.durationMs)} ms, max ${check.maxLatencyMs} ms`);
   }

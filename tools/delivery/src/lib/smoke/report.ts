@@ -1,5 +1,5 @@
 import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { describeAssertion } from './evaluate';
 import { describeVersion } from './expect';
 import { formatMs, joinUrl } from './format';
@@ -8,8 +8,9 @@ import type { ResolvedExpectation, ResolvedSmokeConfig, SmokeReport, StageReport
 const ICON: Record<StageReport['status'], string> = { pass: '✅', fail: '❌', inconclusive: '⚠️', skipped: '⏭️' };
 const WORD: Record<StageReport['status'], string> = { pass: 'PASS', fail: 'FAIL', inconclusive: 'INCONCLUSIVE', skipped: 'skipped' };
 
+/** <reportDir>/<environment>/<project>.json; reportDir relative to the workspace root, or absolute. */
 export function reportPath(workspaceRoot: string, environment: string, project: string, reportDir = 'dist/smoke'): string {
-  return join(workspaceRoot, reportDir, environment, `${project}.json`);
+  return resolve(workspaceRoot, reportDir, environment, `${project}.json`);
 }
 
 /** Written to a temp file and renamed: a reader never sees half a report. */

@@ -39,7 +39,7 @@ describe('parsePlaywrightReport', () => {
         },
       ],
     };
-    expect(parsePlaywrightReport(report)).toEqual({ expected: 2, unexpected: 1, flaky: 0, skipped: 1, failedTests: ['checkout › places an order @smoke'] });
+    expect(parsePlaywrightReport(report)).toEqual({ expected: 2, unexpected: 1, flaky: 0, skipped: 1, failedTests: ['order.spec.ts › checkout › places an order @smoke'] });
   });
 });
 
@@ -94,6 +94,9 @@ describe('runner command lines', () => {
     expect(seen?.args).toEqual(['/pw/cli.js', 'test', '--grep', '@smoke', '--reporter=line,json', '--global-timeout=45000']);
     expect(seen?.cwd).toBe('/ws/apps/web-e2e');
     expect(seen?.env).toMatchObject({ BASE_URL: 'http://web' });
+    // Jest runs this spec: its worker id must not reach Playwright (it would make test() a no-op).
+    expect(process.env['JEST_WORKER_ID']).toBeDefined();
+    expect(seen?.env?.['JEST_WORKER_ID']).toBeUndefined();
     expect(result.stats).toEqual({ expected: 1, unexpected: 0, flaky: 0, skipped: 0, failedTests: [] });
   });
 });

@@ -98,7 +98,7 @@ export function createPlaywrightRunner(run: ProcessRunner = runProcess, onOutput
       try {
         const result = await run(process.execPath, args, {
           cwd: request.dir,
-          env: { ...process.env, BASE_URL: request.baseUrl, PLAYWRIGHT_JSON_OUTPUT_FILE: jsonFile, FORCE_COLOR: '0' },
+          env: { ...withoutJestVariables(process.env), BASE_URL: request.baseUrl, PLAYWRIGHT_JSON_OUTPUT_FILE: jsonFile, FORCE_COLOR: '0' },
           timeoutMs: request.timeoutMs,
           onOutput: lines?.push,
         });
@@ -133,7 +133,8 @@ export function parsePlaywrightReport(report: unknown): PlaywrightStats {
   const failedTests: string[] = [];
   const walk = (suite: unknown, titles: string[]): void => {
     if (!isObject(suite)) return;
-    const here = typeof suite['title'] === 'string' && suite['title'] && !String(suite['title']).endsWith('.ts') ? [...titles, suite['title'] as string] : titles;
+    // Top-level suites are the files: "order.spec.ts › checkout › places an order" says where to look.
+    const here = typeof suite['title'] === 'string' && suite['title'] ? [...titles, suite['title'] as string] : titles;
     for (const spec of Array.isArray(suite['specs']) ? suite['specs'] : []) {
       if (isObject(spec) && spec['ok'] === false) failedTests.push([...here, String(spec['title'])].join(' › '));
     }
@@ -141,6 +142,14 @@ export function parsePlaywrightReport(report: unknown): PlaywrightStats {
   };
   for (const suite of isObject(report) && Array.isArray(report['suites']) ? report['suites'] : []) walk(suite, []);
   return { expected: count('expected'), unexpected: count('unexpected'), flaky: count('flaky'), skipped: count('skipped'), failedTests };
+}
+
+/**
+ * Playwright's `test()` turns into a no-op when JEST_WORKER_ID is set (it assumes it was imported by
+ * Jest), so a smoke run started from a Jest suite would find "No tests". The child never needs them.
+ */
+function withoutJestVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([key]) => !key.startsWith('JEST_')));
 }
 
 function tail(text: string): string {
