@@ -17,14 +17,22 @@ const baseURL = deployedBaseUrl || local(PORTS.web);
 
 // Only for the catalog this config starts itself; a deployed catalog's key comes from the environment.
 const LOCAL_CATALOG_API_KEY = 'e2e-local-catalog-key-not-a-secret';
-const LOCAL_VERSIONS = { web: '0.0.1-e2e.web', catalog: '0.0.1-e2e.catalog', orders: '0.0.1-e2e.orders' } as const;
+const LOCAL_VERSIONS = {
+  web: '0.0.1-e2e.web',
+  catalog: '0.0.1-e2e.catalog',
+  orders: '0.0.1-e2e.orders',
+} as const;
 
 // Debian's chromium here; on GitHub runners /usr/bin/chromium is absent and Playwright's own browser is used.
 const chromiumPath =
-  process.env['PLAYWRIGHT_CHROMIUM_PATH'] || (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
+  process.env['PLAYWRIGHT_CHROMIUM_PATH'] ||
+  (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
 
 /** Environment shared by the three local servers: embedded databases, no Redis, quiet logs. */
-function serverEnv(name: keyof typeof PORTS, extra: Record<string, string> = {}): Record<string, string> {
+function serverEnv(
+  name: keyof typeof PORTS,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     PORT: String(PORTS[name]),
     HOST: '127.0.0.1',
@@ -42,7 +50,11 @@ function serverEnv(name: keyof typeof PORTS, extra: Record<string, string> = {})
   };
 }
 
-function server(name: keyof typeof PORTS, command: string, extra?: Record<string, string>) {
+function server(
+  name: keyof typeof PORTS,
+  command: string,
+  extra?: Record<string, string>,
+) {
   return {
     command,
     cwd: workspaceRoot,
@@ -57,7 +69,10 @@ function server(name: keyof typeof PORTS, command: string, extra?: Record<string
 }
 
 export default defineConfig<StackOptions>({
-  ...nxE2EPreset(import.meta.dirname, { testDir: './e2e', openHtmlReport: 'never' }),
+  ...nxE2EPreset(import.meta.dirname, {
+    testDir: './e2e',
+    openHtmlReport: 'never',
+  }),
   forbidOnly: !!process.env['CI'],
   retries: process.env['CI'] ? 1 : 0,
   // One stack, shared by every journey: run them one at a time on the 2-core machines.
@@ -67,7 +82,9 @@ export default defineConfig<StackOptions>({
   use: {
     baseURL,
     trace: 'on-first-retry',
-    catalogApiKey: deployedBaseUrl ? process.env['E2E_CATALOG_API_KEY'] || undefined : LOCAL_CATALOG_API_KEY,
+    catalogApiKey: deployedBaseUrl
+      ? process.env['E2E_CATALOG_API_KEY'] || undefined
+      : LOCAL_CATALOG_API_KEY,
     expectedVersions: deployedBaseUrl ? {} : LOCAL_VERSIONS,
   },
   webServer: deployedBaseUrl
@@ -77,7 +94,9 @@ export default defineConfig<StackOptions>({
           API_KEY: LOCAL_CATALOG_API_KEY,
           SEED_SAMPLE_DATA: 'true',
         }),
-        server('orders', 'node apps/orders/dist/main.js', { CATALOG_URL: local(PORTS.catalog) }),
+        server('orders', 'node apps/orders/dist/main.js', {
+          CATALOG_URL: local(PORTS.catalog),
+        }),
         server('web', 'node apps/web/dist/server/main.js', {
           CATALOG_URL: local(PORTS.catalog),
           ORDERS_URL: local(PORTS.orders),

@@ -1,5 +1,10 @@
 /// <reference types='vitest' />
-import { defineConfig, defaultClientConditions, type Plugin, type ProxyOptions } from 'vite';
+import {
+  defineConfig,
+  defaultClientConditions,
+  type Plugin,
+  type ProxyOptions,
+} from 'vite';
 import react from '@vitejs/plugin-react';
 
 // Same defaults as the production server (apps/web/server): the product ports of catalog and orders.
@@ -8,7 +13,11 @@ const ordersUrl = process.env['ORDERS_URL'] || 'http://127.0.0.1:3102';
 
 /** `/api/<service>/x` → `<upstream>/x`, as the production server does. */
 function upstream(prefix: string, target: string): ProxyOptions {
-  return { target, changeOrigin: true, rewrite: (path) => path.slice(prefix.length) || '/' };
+  return {
+    target,
+    changeOrigin: true,
+    rewrite: (path) => path.slice(prefix.length) || '/',
+  };
 }
 
 const proxy: Record<string, ProxyOptions> = {
@@ -22,7 +31,11 @@ const proxy: Record<string, ProxyOptions> = {
  */
 function devServerHealth(): Plugin {
   const started = Date.now();
-  const handler = (req: { url?: string }, res: import('node:http').ServerResponse, next: () => void) => {
+  const handler = (
+    req: { url?: string },
+    res: import('node:http').ServerResponse,
+    next: () => void,
+  ) => {
     const path = (req.url ?? '').split('?')[0];
     const bodies: Record<string, unknown> = {
       '/health': {

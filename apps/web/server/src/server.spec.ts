@@ -8,14 +8,34 @@ import { join } from 'node:path';
 import { ConfigError, type Service } from '@slipway/service-kit';
 import { loadWebServerConfig } from './config';
 import { createWebServer } from './server';
-import { IMMUTABLE_CACHE, HTML_CACHE, PLAIN_CACHE, StaticDirError } from './static-files';
-import { ASSET_JS, INDEX_HTML, closedPort, makeStaticDir, sendJson, startUpstream, type Upstream } from './testing/upstream';
+import {
+  IMMUTABLE_CACHE,
+  HTML_CACHE,
+  PLAIN_CACHE,
+  StaticDirError,
+} from './static-files';
+import {
+  ASSET_JS,
+  INDEX_HTML,
+  closedPort,
+  makeStaticDir,
+  sendJson,
+  startUpstream,
+  type Upstream,
+} from './testing/upstream';
 
 const liveness = (url: string) => url === '/health/liveness';
 
 /** An upstream that answers liveness itself and hands everything else to `handler`. */
-function upstreamWith(handler: Parameters<typeof startUpstream>[0] = (_req, res) => sendJson(res, 200, { ok: true })) {
-  return startUpstream((req, res) => (liveness(req.url) ? sendJson(res, 200, { status: 'ok' }) : handler(req, res)));
+function upstreamWith(
+  handler: Parameters<typeof startUpstream>[0] = (_req, res) =>
+    sendJson(res, 200, { ok: true }),
+) {
+  return startUpstream((req, res) =>
+    liveness(req.url)
+      ? sendJson(res, 200, { status: 'ok' })
+      : handler(req, res),
+  );
 }
 
 interface Stack {
@@ -31,7 +51,12 @@ afterEach(async () => {
 });
 
 async function startStack(
-  opts: { catalog?: Upstream; orders?: Upstream; env?: Record<string, string>; ordersUrl?: string } = {},
+  opts: {
+    catalog?: Upstream;
+    orders?: Upstream;
+    env?: Record<string, string>;
+    ordersUrl?: string;
+  } = {},
 ): Promise<Stack> {
   const staticDir = await makeStaticDir();
   cleanups.push(staticDir.remove);
@@ -58,12 +83,18 @@ async function startStack(
 
 /** A raw node:http request, for what fetch cannot do (hop-by-hop headers, timing of chunks, aborts). */
 function rawRequest(url: string, options: http.RequestOptions = {}) {
-  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
+  return new Promise<{
+    status: number;
+    headers: http.IncomingHttpHeaders;
+    body: string;
+  }>((resolve, reject) => {
     const req = http.request(url, options, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body }),
+      );
     });
     req.on('error', reject);
     req.end();
@@ -77,7 +108,12 @@ describe('web server: health', () => {
     const health = await fetch(`${url}/health`);
     expect(health.status).toBe(200);
     const body = await health.json();
-    expect(body).toMatchObject({ service: 'web', version: '3.1.4', revision: 'deadbeef', status: 'ok' });
+    expect(body).toMatchObject({
+      service: 'web',
+      version: '3.1.4',
+      revision: 'deadbeef',
+      status: 'ok',
+    });
     expect(Object.keys(body.checks).sort()).toEqual(['catalog', 'orders']);
 
     const readiness = await fetch(`${url}/health/readiness`);
@@ -86,7 +122,9 @@ describe('web server: health', () => {
       status: 'ready',
       checks: { catalog: { status: 'up' }, orders: { status: 'up' } },
     });
-    expect(await (await fetch(`${url}/health/liveness`)).json()).toEqual({ status: 'ok' });
+    expect(await (await fetch(`${url}/health/liveness`)).json()).toEqual({
+      status: 'ok',
+    });
   });
 
   it('turns not-ready naming the upstream whose liveness fails', async () => {
@@ -100,7 +138,9 @@ describe('web server: health', () => {
     expect(body.failing).toEqual(['orders']);
     expect(body.checks.catalog.status).toBe('up');
     expect(body.checks.orders.error).toMatch(/unavailable/);
-    expect((await (await fetch(`${url}/health`)).json()).status).toBe('degraded');
+    expect((await (await fetch(`${url}/health`)).json()).status).toBe(
+      'degraded',
+    );
   });
 
   it('exposes request metrics labelled by route pattern, not raw URL', async () => {
@@ -108,8 +148,12 @@ describe('web server: health', () => {
     await (await fetch(`${url}/api/catalog/products?q=x`)).text();
     await (await fetch(`${url}/order`)).text();
     const metrics = await (await fetch(`${url}/metrics`)).text();
-    expect(metrics).toMatch(/http_request_duration_seconds_count\{[^}]*route="\/api\/catalog\/\*"[^}]*\} 1/);
-    expect(metrics).toMatch(/http_request_duration_seconds_count\{[^}]*route="\/\*"[^}]*\} 1/);
+    expect(metrics).toMatch(
+      /http_request_duration_seconds_count\{[^}]*route="\/api\/catalog\/\*"[^}]*\} 1/,
+    );
+    expect(metrics).toMatch(
+      /http_request_duration_seconds_count\{[^}]*route="\/\*"[^}]*\} 1/,
+    );
     expect(metrics).not.toContain('q=x');
   });
 });
@@ -117,26 +161,43 @@ describe('web server: health', () => {
 describe('web server: proxy', () => {
   it('strips /api/catalog, keeps the query and relays status, headers and body', async () => {
     const catalog = await upstreamWith((_req, res) =>
-      sendJson(res, 200, { items: [], total: 0, limit: 2, offset: 0 }, { 'x-upstream': 'catalog', etag: '"v1"' }),
+      sendJson(
+        res,
+        200,
+        { items: [], total: 0, limit: 2, offset: 0 },
+        { 'x-upstream': 'catalog', etag: '"v1"' },
+      ),
     );
     const { url } = await startStack({ catalog });
 
-    const response = await fetch(`${url}/api/catalog/products?q=blue%20mug&limit=2`);
+    const response = await fetch(
+      `${url}/api/catalog/products?q=blue%20mug&limit=2`,
+    );
 
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ items: [], total: 0, limit: 2, offset: 0 });
+    expect(await response.json()).toEqual({
+      items: [],
+      total: 0,
+      limit: 2,
+      offset: 0,
+    });
     expect(response.headers.get('x-upstream')).toBe('catalog');
     expect(response.headers.get('etag')).toBe('"v1"');
     const forwarded = catalog.requests.filter((r) => !liveness(r.url));
     expect(forwarded).toHaveLength(1);
-    expect(forwarded[0]).toMatchObject({ method: 'GET', url: '/products?q=blue%20mug&limit=2' });
+    expect(forwarded[0]).toMatchObject({
+      method: 'GET',
+      url: '/products?q=blue%20mug&limit=2',
+    });
     expect(forwarded[0].headers.host).toBe(new URL(catalog.url).host);
   });
 
   it('forwards the incoming x-request-id, or the one it generated, and echoes it', async () => {
     const { url, orders } = await startStack();
 
-    const given = await fetch(`${url}/api/orders/orders/42`, { headers: { 'x-request-id': 'trace-abc.123' } });
+    const given = await fetch(`${url}/api/orders/orders/42`, {
+      headers: { 'x-request-id': 'trace-abc.123' },
+    });
     expect(given.headers.get('x-request-id')).toBe('trace-abc.123');
 
     await given.text();
@@ -154,14 +215,26 @@ describe('web server: proxy', () => {
 
   it('streams a POST body with its headers and relays the created response', async () => {
     const orders = await upstreamWith((req, res) =>
-      sendJson(res, 201, { id: 'o-1', echo: JSON.parse(req.body.toString()) }, { 'idempotent-replayed': 'true' }),
+      sendJson(
+        res,
+        201,
+        { id: 'o-1', echo: JSON.parse(req.body.toString()) },
+        { 'idempotent-replayed': 'true' },
+      ),
     );
     const { url } = await startStack({ orders });
-    const order = { customerEmail: 'ada@example.com', items: [{ productId: 'p-1', quantity: 2 }] };
+    const order = {
+      customerEmail: 'ada@example.com',
+      items: [{ productId: 'p-1', quantity: 2 }],
+    };
 
     const response = await fetch(`${url}/api/orders/orders`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': 'key-7', authorization: 'Bearer t0k3n' },
+      headers: {
+        'content-type': 'application/json',
+        'idempotency-key': 'key-7',
+        authorization: 'Bearer t0k3n',
+      },
       body: JSON.stringify(order),
     });
 
@@ -182,7 +255,9 @@ describe('web server: proxy', () => {
   });
 
   it('relays bodies larger than the JSON body limit without parsing them', async () => {
-    const catalog = await upstreamWith((req, res) => sendJson(res, 200, { received: req.body.length }));
+    const catalog = await upstreamWith((req, res) =>
+      sendJson(res, 200, { received: req.body.length }),
+    );
     const { url } = await startStack({ catalog });
     const big = Buffer.alloc(3 * 1024 * 1024, 'a');
 
@@ -196,31 +271,64 @@ describe('web server: proxy', () => {
   });
 
   it('relays a request without a content type and the bare prefix as /', async () => {
-    const catalog = await upstreamWith((req, res) => sendJson(res, 200, { method: req.method, url: req.url, body: req.body.toString() }));
+    const catalog = await upstreamWith((req, res) =>
+      sendJson(res, 200, {
+        method: req.method,
+        url: req.url,
+        body: req.body.toString(),
+      }),
+    );
     const { url } = await startStack({ catalog });
 
     const bare = await fetch(`${url}/api/catalog?probe=1`);
-    expect(await bare.json()).toEqual({ method: 'GET', url: '/?probe=1', body: '' });
+    expect(await bare.json()).toEqual({
+      method: 'GET',
+      url: '/?probe=1',
+      body: '',
+    });
 
-    const deleted = await fetch(`${url}/api/catalog/products/7`, { method: 'DELETE' });
-    expect(await deleted.json()).toEqual({ method: 'DELETE', url: '/products/7', body: '' });
+    const deleted = await fetch(`${url}/api/catalog/products/7`, {
+      method: 'DELETE',
+    });
+    expect(await deleted.json()).toEqual({
+      method: 'DELETE',
+      url: '/products/7',
+      body: '',
+    });
   });
 
   it('keeps a path prefix of the upstream URL in front of the forwarded path', async () => {
-    const orders = await upstreamWith((req, res) => sendJson(res, 200, { url: req.url }));
-    const { url } = await startStack({ orders, ordersUrl: `${orders.url}/internal/` });
-    expect(await (await fetch(`${url}/api/orders/orders?limit=1`)).json()).toEqual({ url: '/internal/orders?limit=1' });
+    const orders = await upstreamWith((req, res) =>
+      sendJson(res, 200, { url: req.url }),
+    );
+    const { url } = await startStack({
+      orders,
+      ordersUrl: `${orders.url}/internal/`,
+    });
+    expect(
+      await (await fetch(`${url}/api/orders/orders?limit=1`)).json(),
+    ).toEqual({ url: '/internal/orders?limit=1' });
   });
 
   it('drops hop-by-hop headers in both directions', async () => {
     const catalog = await upstreamWith((_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/plain', connection: 'x-upstream-hop', 'x-upstream-hop': 'secret', 'x-kept': 'yes' });
+      res.writeHead(200, {
+        'content-type': 'text/plain',
+        connection: 'x-upstream-hop',
+        'x-upstream-hop': 'secret',
+        'x-kept': 'yes',
+      });
       res.end('ok');
     });
     const { url } = await startStack({ catalog });
 
     const response = await rawRequest(`${url}/api/catalog/products`, {
-      headers: { connection: 'keep-alive, x-client-hop', 'x-client-hop': 'secret', 'proxy-authorization': 'Basic eA==', te: 'trailers' },
+      headers: {
+        connection: 'keep-alive, x-client-hop',
+        'x-client-hop': 'secret',
+        'proxy-authorization': 'Basic eA==',
+        te: 'trailers',
+      },
     });
 
     expect(response.body).toBe('ok');
@@ -249,7 +357,10 @@ describe('web server: proxy', () => {
 
   it('answers 504 JSON when the upstream sends no response within UPSTREAM_TIMEOUT_MS', async () => {
     const catalog = await upstreamWith(() => undefined /* never answers */);
-    const { url } = await startStack({ catalog, env: { UPSTREAM_TIMEOUT_MS: '300ms' } });
+    const { url } = await startStack({
+      catalog,
+      env: { UPSTREAM_TIMEOUT_MS: '300ms' },
+    });
 
     const started = performance.now();
     const response = await fetch(`${url}/api/catalog/products`);
@@ -294,7 +405,9 @@ describe('web server: proxy', () => {
   });
 
   it('cancels the upstream request when the client goes away', async () => {
-    const catalog = await upstreamWith(() => undefined /* holds the request open */);
+    const catalog = await upstreamWith(
+      () => undefined /* holds the request open */,
+    );
     const { url } = await startStack({ catalog });
 
     const client = http.get(`${url}/api/catalog/slow`);
@@ -312,7 +425,9 @@ describe('web server: SPA', () => {
     for (const path of ['/', '/order', '/status?refresh=1', '/index.html']) {
       const response = await fetch(url + path);
       expect(response.status).toBe(200);
-      expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(response.headers.get('content-type')).toBe(
+        'text/html; charset=utf-8',
+      );
       expect(response.headers.get('cache-control')).toBe(HTML_CACHE);
       expect(await response.text()).toBe(INDEX_HTML);
     }
@@ -323,9 +438,13 @@ describe('web server: SPA', () => {
 
     const js = await fetch(`${url}/assets/index-AbC123.js`);
     expect(js.status).toBe(200);
-    expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(js.headers.get('content-type')).toBe(
+      'text/javascript; charset=utf-8',
+    );
     expect(js.headers.get('cache-control')).toBe(IMMUTABLE_CACHE);
-    expect(js.headers.get('content-length')).toBe(String(Buffer.byteLength(ASSET_JS)));
+    expect(js.headers.get('content-length')).toBe(
+      String(Buffer.byteLength(ASSET_JS)),
+    );
     expect(await js.text()).toBe(ASSET_JS);
 
     const css = await fetch(`${url}/assets/index-Zz9.css`);
@@ -335,7 +454,9 @@ describe('web server: SPA', () => {
     const icon = await fetch(`${url}/favicon.ico`);
     expect(icon.headers.get('content-type')).toBe('image/x-icon');
     expect(icon.headers.get('cache-control')).toBe(PLAIN_CACHE);
-    expect(Buffer.from(await icon.arrayBuffer())).toEqual(Buffer.from([0, 0, 1, 0]));
+    expect(Buffer.from(await icon.arrayBuffer())).toEqual(
+      Buffer.from([0, 0, 1, 0]),
+    );
   });
 
   it('answers a matching If-None-Match with 304 and HEAD with headers only', async () => {
@@ -345,17 +466,23 @@ describe('web server: SPA', () => {
     await first.text();
     expect(etag).toMatch(/^"[A-Za-z0-9_-]{27}"$/);
 
-    const revalidated = await fetch(`${url}/assets/index-AbC123.js`, { headers: { 'if-none-match': etag } });
+    const revalidated = await fetch(`${url}/assets/index-AbC123.js`, {
+      headers: { 'if-none-match': etag },
+    });
     expect(revalidated.status).toBe(304);
     expect(await revalidated.text()).toBe('');
 
-    const changed = await fetch(`${url}/assets/index-AbC123.js`, { headers: { 'if-none-match': '"other"' } });
+    const changed = await fetch(`${url}/assets/index-AbC123.js`, {
+      headers: { 'if-none-match': '"other"' },
+    });
     expect(changed.status).toBe(200);
     expect(await changed.text()).toBe(ASSET_JS);
 
     const head = await rawRequest(`${url}/`, { method: 'HEAD' });
     expect(head.status).toBe(200);
-    expect(head.headers['content-length']).toBe(String(Buffer.byteLength(INDEX_HTML)));
+    expect(head.headers['content-length']).toBe(
+      String(Buffer.byteLength(INDEX_HTML)),
+    );
     expect(head.body).toBe('');
   });
 
@@ -372,7 +499,9 @@ describe('web server: SPA', () => {
     ]) {
       const response = await fetch(url + path);
       expect({ path, status: response.status }).toEqual({ path, status: 404 });
-      expect(response.headers.get('content-type')).toContain('application/json');
+      expect(response.headers.get('content-type')).toContain(
+        'application/json',
+      );
       expect((await response.json()).statusCode).toBe(404);
     }
     // Fastify's router rejects a malformed percent-encoding before any route runs.
@@ -417,7 +546,9 @@ describe('web server: start-up', () => {
     cleanups.push(() => rm(empty, { recursive: true, force: true }));
     await writeFile(join(empty, 'other.html'), 'x');
     const config = loadWebServerConfig({ STATIC_DIR: empty });
-    const error = await createWebServer(config, { service: { logger: false } }).catch((e: unknown) => e);
+    const error = await createWebServer(config, {
+      service: { logger: false },
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StaticDirError);
     expect((error as Error).message).toBe(
       `STATIC_DIR "${empty}" has no index.html: build the SPA with \`npx nx build web\` or set STATIC_DIR to the directory holding index.html`,
@@ -425,7 +556,9 @@ describe('web server: start-up', () => {
   });
 
   it('fails with the fix when STATIC_DIR does not exist', async () => {
-    const config = loadWebServerConfig({ STATIC_DIR: '/nonexistent/slipway-web' });
+    const config = loadWebServerConfig({
+      STATIC_DIR: '/nonexistent/slipway-web',
+    });
     await expect(createWebServer(config)).rejects.toThrow(
       'STATIC_DIR "/nonexistent/slipway-web" cannot be read (ENOENT): build the SPA with `npx nx build web`',
     );
@@ -436,9 +569,14 @@ describe('web server: start-up', () => {
     cleanups.push(staticDir.remove);
     const config = loadWebServerConfig({ PORT: '0', HOST: '127.0.0.1' });
     expect(config.STATIC_DIR).toBeUndefined();
-    await expect(createWebServer(config)).rejects.toThrow('STATIC_DIR is not set and no default was given');
+    await expect(createWebServer(config)).rejects.toThrow(
+      'STATIC_DIR is not set and no default was given',
+    );
 
-    const web = await createWebServer(config, { defaultStaticDir: staticDir.dir, service: { logger: false } });
+    const web = await createWebServer(config, {
+      defaultStaticDir: staticDir.dir,
+      service: { logger: false },
+    });
     cleanups.push(() => web.shutdown());
     const url = await web.listen();
     expect(await (await fetch(`${url}/status`)).text()).toBe(INDEX_HTML);
@@ -457,21 +595,33 @@ describe('web server: start-up', () => {
   it('lists every invalid variable at once', () => {
     const error = (() => {
       try {
-        loadWebServerConfig({ CATALOG_URL: 'catalog:3101', UPSTREAM_TIMEOUT_MS: 'soon', PORT: '99999' });
+        loadWebServerConfig({
+          CATALOG_URL: 'catalog:3101',
+          UPSTREAM_TIMEOUT_MS: 'soon',
+          PORT: '99999',
+        });
       } catch (e) {
         return e;
       }
       return undefined;
     })() as ConfigError;
     expect(error).toBeInstanceOf(ConfigError);
-    expect(error.problems.map((p) => p.variable).sort()).toEqual(['CATALOG_URL', 'PORT', 'UPSTREAM_TIMEOUT_MS']);
+    expect(error.problems.map((p) => p.variable).sort()).toEqual([
+      'CATALOG_URL',
+      'PORT',
+      'UPSTREAM_TIMEOUT_MS',
+    ]);
   });
 });
 
-async function waitFor(condition: () => boolean, timeoutMs = 3_000): Promise<void> {
+async function waitFor(
+  condition: () => boolean,
+  timeoutMs = 3_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

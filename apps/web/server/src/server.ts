@@ -1,4 +1,9 @@
-import { createHttpClient, createService, serviceOptionsFromConfig, type Service } from '@slipway/service-kit';
+import {
+  createHttpClient,
+  createService,
+  serviceOptionsFromConfig,
+  type Service,
+} from '@slipway/service-kit';
 import type { WebServerConfig } from './config';
 import { registerProxy } from './proxy';
 import { loadStaticManifest, registerStaticFiles } from './static-files';
@@ -19,9 +24,15 @@ export interface WebServerOptions {
  * The production web server: the built SPA, /api/catalog and /api/orders proxied to the services,
  * and the service-kit plumbing (health, metrics, request ids, graceful shutdown).
  */
-export async function createWebServer(config: WebServerConfig, options: WebServerOptions = {}): Promise<Service> {
+export async function createWebServer(
+  config: WebServerConfig,
+  options: WebServerOptions = {},
+): Promise<Service> {
   const staticDir = config.STATIC_DIR ?? options.defaultStaticDir;
-  if (!staticDir) throw new Error('STATIC_DIR is not set and no default was given: set STATIC_DIR to the built SPA');
+  if (!staticDir)
+    throw new Error(
+      'STATIC_DIR is not set and no default was given: set STATIC_DIR to the built SPA',
+    );
   // Read before the service starts, so a missing build fails the start instead of every request.
   const manifest = await loadStaticManifest(staticDir);
 
@@ -51,7 +62,10 @@ export async function createWebServer(config: WebServerConfig, options: WebServe
       timeoutMs: config.UPSTREAM_TIMEOUT_MS,
     });
     // Ready means the services behind /api answer; their own readiness is theirs to report.
-    const client = createHttpClient(upstreamUrl, { timeoutMs: 2_000, retries: 0 });
+    const client = createHttpClient(upstreamUrl, {
+      timeoutMs: 2_000,
+      retries: 0,
+    });
     service.addReadinessCheck(upstream.name, async () => {
       await client.get('/health/liveness');
     });

@@ -1,14 +1,26 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { StatusPage, formatUptime } from './status-page';
-import { createFakeFetch, json, pending, unexpected, type FakeReply, type RecordedRequest } from '../testing/fake-fetch';
+import {
+  createFakeFetch,
+  json,
+  pending,
+  unexpected,
+  type FakeReply,
+  type RecordedRequest,
+} from '../testing/fake-fetch';
 import { health } from '../testing/fixtures';
 import { renderWithApi } from '../testing/render';
 
 const ready = json(200, { status: 'ready', checks: {} });
 
 /** Routes /health and /health/readiness of the three services to per-path replies. */
-function services(replies: Record<string, FakeReply | ((req: RecordedRequest) => FakeReply | Promise<FakeReply>)>) {
+function services(
+  replies: Record<
+    string,
+    FakeReply | ((req: RecordedRequest) => FakeReply | Promise<FakeReply>)
+  >,
+) {
   return createFakeFetch((req) => {
     const reply = replies[req.path];
     if (!reply) return unexpected(req);
@@ -17,16 +29,36 @@ function services(replies: Record<string, FakeReply | ((req: RecordedRequest) =>
 }
 
 const allUp = {
-  '/health': json(200, health('web', { version: '0.4.0', revision: 'aaaaaaa' })),
-  '/health/readiness': json(200, { status: 'ready', checks: { catalog: { status: 'up' }, orders: { status: 'up' } } }),
-  '/api/catalog/health': json(200, health('catalog', { version: '1.2.3', revision: 'bbbbbbb', uptimeSeconds: 3725 })),
-  '/api/catalog/health/readiness': json(200, { status: 'ready', checks: { db: { status: 'up', durationMs: 2 } } }),
-  '/api/orders/health': json(200, health('orders', { version: '2.0.0', revision: 'ccccccc' })),
+  '/health': json(
+    200,
+    health('web', { version: '0.4.0', revision: 'aaaaaaa' }),
+  ),
+  '/health/readiness': json(200, {
+    status: 'ready',
+    checks: { catalog: { status: 'up' }, orders: { status: 'up' } },
+  }),
+  '/api/catalog/health': json(
+    200,
+    health('catalog', {
+      version: '1.2.3',
+      revision: 'bbbbbbb',
+      uptimeSeconds: 3725,
+    }),
+  ),
+  '/api/catalog/health/readiness': json(200, {
+    status: 'ready',
+    checks: { db: { status: 'up', durationMs: 2 } },
+  }),
+  '/api/orders/health': json(
+    200,
+    health('orders', { version: '2.0.0', revision: 'ccccccc' }),
+  ),
   '/api/orders/health/readiness': ready,
 };
 
 const card = (name: string) => screen.getByRole('region', { name });
-const field = (name: string, testId: string) => within(card(name)).getByTestId(testId);
+const field = (name: string, testId: string) =>
+  within(card(name)).getByTestId(testId);
 
 describe('StatusPage', () => {
   it('shows every service checking while the answers are out', () => {
@@ -45,7 +77,10 @@ describe('StatusPage', () => {
     const { fetch, calls } = services(allUp);
     renderWithApi(<StatusPage />, { fetch, route: '/status' });
 
-    expect(await screen.findByText('All 3 services are up.')).toHaveAttribute('role', 'status');
+    expect(await screen.findByText('All 3 services are up.')).toHaveAttribute(
+      'role',
+      'status',
+    );
     expect(field('web', 'status')).toHaveTextContent('ok');
     expect(field('web', 'version')).toHaveTextContent('0.4.0');
     expect(field('web', 'revision')).toHaveTextContent('aaaaaaa');
@@ -53,7 +88,9 @@ describe('StatusPage', () => {
     expect(field('catalog', 'version')).toHaveTextContent('1.2.3');
     expect(field('catalog', 'revision')).toHaveTextContent('bbbbbbb');
     expect(within(card('catalog')).getByText('1 h 2 min')).toBeInTheDocument();
-    expect(within(card('catalog')).getByRole('list', { name: 'catalog checks' })).toHaveTextContent('db: up');
+    expect(
+      within(card('catalog')).getByRole('list', { name: 'catalog checks' }),
+    ).toHaveTextContent('db: up');
     expect(field('orders', 'version')).toHaveTextContent('2.0.0');
     expect(within(card('orders')).queryByRole('list')).not.toBeInTheDocument();
     expect(calls.map((c) => c.path).sort()).toEqual(Object.keys(allUp).sort());
@@ -62,27 +99,38 @@ describe('StatusPage', () => {
   it('names a degraded, not-ready service and its failing checks', async () => {
     const { fetch } = services({
       ...allUp,
-      '/api/catalog/health': json(503, health('catalog', { status: 'degraded' })),
+      '/api/catalog/health': json(
+        503,
+        health('catalog', { status: 'degraded' }),
+      ),
       '/api/catalog/health/readiness': json(503, {
         status: 'not-ready',
         failing: ['db'],
-        checks: { db: { status: 'down', error: 'connect ECONNREFUSED 127.0.0.1:5432' } },
+        checks: {
+          db: { status: 'down', error: 'connect ECONNREFUSED 127.0.0.1:5432' },
+        },
       }),
     });
     renderWithApi(<StatusPage />, { fetch, route: '/status' });
 
-    expect(await screen.findByText('1 of 3 services not up: catalog.')).toBeInTheDocument();
+    expect(
+      await screen.findByText('1 of 3 services not up: catalog.'),
+    ).toBeInTheDocument();
     expect(field('catalog', 'status')).toHaveTextContent('degraded');
     expect(field('catalog', 'readiness')).toHaveTextContent('not ready (db)');
-    expect(within(card('catalog')).getByRole('list', { name: 'catalog checks' })).toHaveTextContent(
-      'db: down (connect ECONNREFUSED 127.0.0.1:5432)',
-    );
+    expect(
+      within(card('catalog')).getByRole('list', { name: 'catalog checks' }),
+    ).toHaveTextContent('db: down (connect ECONNREFUSED 127.0.0.1:5432)');
   });
 
   it('says "not ready" for a shutting-down service with nothing failing', async () => {
     const { fetch } = services({
       ...allUp,
-      '/api/orders/health/readiness': json(503, { status: 'not-ready', failing: [], checks: {} }),
+      '/api/orders/health/readiness': json(503, {
+        status: 'not-ready',
+        failing: [],
+        checks: {},
+      }),
     });
     renderWithApi(<StatusPage />, { fetch, route: '/status' });
     await screen.findByText('1 of 3 services not up: orders.');
@@ -92,18 +140,35 @@ describe('StatusPage', () => {
   it('shows an unreachable service with the reason', async () => {
     const { fetch } = services({
       ...allUp,
-      '/api/orders/health': json(502, { statusCode: 502, error: 'Bad Gateway', message: 'orders is unreachable' }),
-      '/api/orders/health/readiness': () => Promise.reject(new TypeError('Failed to fetch')),
-      '/health': { status: 200, rawBody: '<!doctype html>', headers: { 'content-type': 'text/html' } },
+      '/api/orders/health': json(502, {
+        statusCode: 502,
+        error: 'Bad Gateway',
+        message: 'orders is unreachable',
+      }),
+      '/api/orders/health/readiness': () =>
+        Promise.reject(new TypeError('Failed to fetch')),
+      '/health': {
+        status: 200,
+        rawBody: '<!doctype html>',
+        headers: { 'content-type': 'text/html' },
+      },
     });
     renderWithApi(<StatusPage />, { fetch, route: '/status' });
 
-    expect(await screen.findByText('2 of 3 services not up: web, orders.')).toBeInTheDocument();
+    expect(
+      await screen.findByText('2 of 3 services not up: web, orders.'),
+    ).toBeInTheDocument();
     expect(field('orders', 'status')).toHaveTextContent('unreachable');
     expect(field('orders', 'readiness')).toHaveTextContent('unknown');
     expect(field('orders', 'version')).toHaveTextContent('—');
-    expect(within(card('orders')).getByText('orders is unreachable')).toBeInTheDocument();
-    expect(within(card('web')).getByText('GET /health answered 200 with text/html instead of JSON')).toBeInTheDocument();
+    expect(
+      within(card('orders')).getByText('orders is unreachable'),
+    ).toBeInTheDocument();
+    expect(
+      within(card('web')).getByText(
+        'GET /health answered 200 with text/html instead of JSON',
+      ),
+    ).toBeInTheDocument();
   });
 
   it('checks again on Refresh', async () => {
@@ -119,15 +184,23 @@ describe('StatusPage', () => {
 
     version = '1.3.0';
     await user.click(screen.getByRole('button', { name: 'Refresh' }));
-    await waitFor(() => expect(field('catalog', 'version')).toHaveTextContent('1.3.0'));
+    await waitFor(() =>
+      expect(field('catalog', 'version')).toHaveTextContent('1.3.0'),
+    );
     expect(calls).toHaveLength(12);
   });
 
   it('aborts its requests when it leaves the page and ignores late answers', async () => {
     let answer: (reply: FakeReply) => void = () => undefined;
     const late = new Promise<FakeReply>((resolve) => (answer = resolve));
-    const { fetch, calls } = services({ ...allUp, '/api/orders/health': () => late });
-    const { unmount } = renderWithApi(<StatusPage />, { fetch, route: '/status' });
+    const { fetch, calls } = services({
+      ...allUp,
+      '/api/orders/health': () => late,
+    });
+    const { unmount } = renderWithApi(<StatusPage />, {
+      fetch,
+      route: '/status',
+    });
     await waitFor(() => expect(calls).toHaveLength(6));
     unmount();
     const stillOpen = calls.find((c) => c.path === '/api/orders/health');

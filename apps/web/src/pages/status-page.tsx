@@ -5,14 +5,20 @@ import { SERVICES, type ServiceName } from '../api/client';
 import { errorMessage } from '../lib/error-message';
 import { useDocumentTitle } from '../lib/use-document-title';
 
-type Fetched<T> = { status: 'loading' } | { status: 'error'; message: string } | { status: 'done'; data: T };
+type Fetched<T> =
+  | { status: 'loading' }
+  | { status: 'error'; message: string }
+  | { status: 'done'; data: T };
 
 interface ServiceState {
   health: Fetched<HealthResponse>;
   readiness: Fetched<ReadinessResponse>;
 }
 
-const LOADING: ServiceState = { health: { status: 'loading' }, readiness: { status: 'loading' } };
+const LOADING: ServiceState = {
+  health: { status: 'loading' },
+  readiness: { status: 'loading' },
+};
 
 function initialStates(): Record<ServiceName, ServiceState> {
   return { web: LOADING, catalog: LOADING, orders: LOADING };
@@ -37,16 +43,26 @@ export function StatusPage() {
   useEffect(() => {
     const controller = new AbortController();
     setStates(initialStates());
-    const settle = <K extends keyof ServiceState>(service: ServiceName, key: K, promise: Promise<unknown>) =>
+    const settle = <K extends keyof ServiceState>(
+      service: ServiceName,
+      key: K,
+      promise: Promise<unknown>,
+    ) =>
       promise.then(
         (data) => {
           if (controller.signal.aborted) return;
-          setStates((s) => ({ ...s, [service]: { ...s[service], [key]: { status: 'done', data } } }));
+          setStates((s) => ({
+            ...s,
+            [service]: { ...s[service], [key]: { status: 'done', data } },
+          }));
         },
         (error: unknown) => {
           if (controller.signal.aborted) return;
           const message = errorMessage(error);
-          setStates((s) => ({ ...s, [service]: { ...s[service], [key]: { status: 'error', message } } }));
+          setStates((s) => ({
+            ...s,
+            [service]: { ...s[service], [key]: { status: 'error', message } },
+          }));
         },
       );
     for (const { name } of SERVICES) {
@@ -57,7 +73,10 @@ export function StatusPage() {
   }, [api, refreshes]);
 
   const all = SERVICES.map(({ name }) => ({ name, state: states[name] }));
-  const settled = all.every(({ state }) => state.health.status !== 'loading' && state.readiness.status !== 'loading');
+  const settled = all.every(
+    ({ state }) =>
+      state.health.status !== 'loading' && state.readiness.status !== 'loading',
+  );
   const down = all.filter(({ state }) => !isUp(state)).map(({ name }) => name);
 
   return (
@@ -84,7 +103,13 @@ export function StatusPage() {
   );
 }
 
-function ServiceCard({ name, state }: { name: ServiceName; state: ServiceState }) {
+function ServiceCard({
+  name,
+  state,
+}: {
+  name: ServiceName;
+  state: ServiceState;
+}) {
   const headingId = `service-${name}`;
   const { health, readiness } = state;
   return (
@@ -93,12 +118,20 @@ function ServiceCard({ name, state }: { name: ServiceName; state: ServiceState }
       <dl>
         <dt>Status</dt>
         <dd data-testid="status">
-          {health.status === 'loading' ? 'checking…' : health.status === 'error' ? 'unreachable' : health.data.status}
+          {health.status === 'loading'
+            ? 'checking…'
+            : health.status === 'error'
+              ? 'unreachable'
+              : health.data.status}
         </dd>
         <dt>Version</dt>
-        <dd data-testid="version">{health.status === 'done' ? health.data.version : '—'}</dd>
+        <dd data-testid="version">
+          {health.status === 'done' ? health.data.version : '—'}
+        </dd>
         <dt>Revision</dt>
-        <dd data-testid="revision">{health.status === 'done' ? health.data.revision : '—'}</dd>
+        <dd data-testid="revision">
+          {health.status === 'done' ? health.data.revision : '—'}
+        </dd>
         <dt>Readiness</dt>
         <dd data-testid="readiness">{describeReadiness(readiness)}</dd>
         {health.status === 'done' && (
@@ -108,17 +141,20 @@ function ServiceCard({ name, state }: { name: ServiceName; state: ServiceState }
           </>
         )}
       </dl>
-      {health.status === 'error' && <p className="field-error">{health.message}</p>}
-      {readiness.status === 'done' && Object.keys(readiness.data.checks).length > 0 && (
-        <ul aria-label={`${name} checks`}>
-          {Object.entries(readiness.data.checks).map(([check, result]) => (
-            <li key={check}>
-              {check}: {result.status}
-              {result.error ? ` (${result.error})` : ''}
-            </li>
-          ))}
-        </ul>
+      {health.status === 'error' && (
+        <p className="field-error">{health.message}</p>
       )}
+      {readiness.status === 'done' &&
+        Object.keys(readiness.data.checks).length > 0 && (
+          <ul aria-label={`${name} checks`}>
+            {Object.entries(readiness.data.checks).map(([check, result]) => (
+              <li key={check}>
+                {check}: {result.status}
+                {result.error ? ` (${result.error})` : ''}
+              </li>
+            ))}
+          </ul>
+        )}
     </section>
   );
 }
@@ -127,7 +163,9 @@ function describeReadiness(readiness: Fetched<ReadinessResponse>): string {
   if (readiness.status === 'loading') return 'checking…';
   if (readiness.status === 'error') return 'unknown';
   if (readiness.data.status === 'ready') return 'ready';
-  return readiness.data.failing.length > 0 ? `not ready (${readiness.data.failing.join(', ')})` : 'not ready';
+  return readiness.data.failing.length > 0
+    ? `not ready (${readiness.data.failing.join(', ')})`
+    : 'not ready';
 }
 
 export function formatUptime(seconds: number): string {

@@ -19,10 +19,20 @@ export interface FakeReply {
   headers?: Record<string, string>;
 }
 
-export type FakeHandler = (request: RecordedRequest) => FakeReply | Promise<FakeReply>;
+export type FakeHandler = (
+  request: RecordedRequest,
+) => FakeReply | Promise<FakeReply>;
 
-export function json(status: number, body: unknown, headers: Record<string, string> = {}): FakeReply {
-  return { status, body, headers: { 'content-type': 'application/json; charset=utf-8', ...headers } };
+export function json(
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): FakeReply {
+  return {
+    status,
+    body,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+  };
 }
 
 /** A reply that never comes unless the request is aborted, for asserting loading states. */
@@ -36,12 +46,17 @@ export function pending(request: RecordedRequest): Promise<FakeReply> {
 }
 
 /** A fake fetch that records every request and answers through `handler`; unknown routes fail loudly. */
-export function createFakeFetch(handler: FakeHandler): { fetch: FetchFn; calls: RecordedRequest[] } {
+export function createFakeFetch(handler: FakeHandler): {
+  fetch: FetchFn;
+  calls: RecordedRequest[];
+} {
   const calls: RecordedRequest[] = [];
   const fetch: FetchFn = async (url, init) => {
     const parsed = new URL(url, 'http://web.test');
     const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries((init.headers ?? {}) as Record<string, string>)) {
+    for (const [name, value] of Object.entries(
+      (init.headers ?? {}) as Record<string, string>,
+    )) {
       headers[name.toLowerCase()] = value;
     }
     const request: RecordedRequest = {
@@ -55,8 +70,12 @@ export function createFakeFetch(handler: FakeHandler): { fetch: FetchFn; calls: 
     };
     calls.push(request);
     const reply = await handler(request);
-    const replyHeaders = new Map(Object.entries(reply.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-    const text = reply.rawBody ?? (reply.body === undefined ? '' : JSON.stringify(reply.body));
+    const replyHeaders = new Map(
+      Object.entries(reply.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
+    );
+    const text =
+      reply.rawBody ??
+      (reply.body === undefined ? '' : JSON.stringify(reply.body));
     const response: FetchResponse = {
       ok: reply.status >= 200 && reply.status < 300,
       status: reply.status,

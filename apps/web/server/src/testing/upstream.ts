@@ -1,5 +1,10 @@
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +26,10 @@ export interface Upstream {
 
 /** A real HTTP server on an ephemeral loopback port standing in for catalog or orders. */
 export async function startUpstream(
-  handler: (req: RecordedUpstreamRequest, res: ServerResponse) => void | Promise<void>,
+  handler: (
+    req: RecordedUpstreamRequest,
+    res: ServerResponse,
+  ) => void | Promise<void>,
 ): Promise<Upstream> {
   const requests: RecordedUpstreamRequest[] = [];
   const aborted: string[] = [];
@@ -29,7 +37,12 @@ export async function startUpstream(
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const recorded = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) };
+      const recorded = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks),
+      };
       requests.push(recorded);
       res.on('close', () => {
         if (!res.writableFinished) aborted.push(recorded.url);
@@ -54,8 +67,16 @@ export async function startUpstream(
   };
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    ...headers,
+  });
   res.end(JSON.stringify(body));
 }
 
@@ -68,11 +89,15 @@ export async function closedPort(): Promise<number> {
   return port;
 }
 
-export const INDEX_HTML = '<!doctype html><html><head><script type="module" src="/assets/index-AbC123.js"></script></head><body><div id="root"></div></body></html>';
+export const INDEX_HTML =
+  '<!doctype html><html><head><script type="module" src="/assets/index-AbC123.js"></script></head><body><div id="root"></div></body></html>';
 export const ASSET_JS = 'console.log("spa");';
 
 /** A built-SPA look-alike in a temp dir: index.html, a hashed asset and an unhashed public file. */
-export async function makeStaticDir(): Promise<{ dir: string; remove(): Promise<void> }> {
+export async function makeStaticDir(): Promise<{
+  dir: string;
+  remove(): Promise<void>;
+}> {
   const dir = await mkdtemp(join(tmpdir(), 'slipway-web-static-'));
   await mkdir(join(dir, 'assets'));
   await writeFile(join(dir, 'index.html'), INDEX_HTML);
