@@ -21,6 +21,8 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!@electric-sql/pglite/)'],
   moduleFileExtensions: ['ts', 'js', 'html'],
   testPathIgnorePatterns: ['/node_modules/', '\\.int-spec\\.ts$'],
+  // PGlite (WASM Postgres) takes seconds per cold start on a loaded 2-core machine; 5 s is too tight.
+  testTimeout: 30_000,
   collectCoverageFrom: ['src/**/*.ts', '!src/**/*.spec.ts', '!src/**/*.int-spec.ts', '!src/**/test-support/**'],
   coverageReporters: ['text-summary', 'html', 'json-summary'],
   coverageThreshold: {

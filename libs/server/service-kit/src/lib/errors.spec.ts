@@ -159,5 +159,9 @@ describe('toErrorBody', () => {
     const u = new DownstreamUnavailableError('GET', 'http://x/y', 1, 'socket hang up', { cause });
     expect([u.name, u.attempts, u.cause, u.message]).toEqual(['DownstreamUnavailableError', 1, cause, 'GET http://x/y unavailable after 1 attempt: socket hang up']);
     expect(new DownstreamError('GET', 'http://x', 599, null).message).toBe('GET http://x answered 599');
+    const withCredentials = new DownstreamError('GET', 'http://svc:pw123@catalog/p', 500, null);
+    expect([withCredentials.url, withCredentials.message]).toEqual(['http://svc:***@catalog/p', 'GET http://svc:***@catalog/p answered 500 Internal Server Error']);
+    const unavailable = new DownstreamUnavailableError('GET', 'http://svc:pw123@catalog/p', 2, 'connect to http://svc:pw123@catalog failed');
+    expect(unavailable.message).not.toContain('pw123');
   });
 });

@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { redactCredentials } from './config.js';
 
 export interface FieldError {
   field: string;
@@ -35,10 +36,12 @@ export class DownstreamError extends Error {
   readonly url: string;
 
   constructor(method: string, url: string, status: number, body: unknown) {
-    super(`${method} ${url} answered ${status} ${STATUS_CODES[status] ?? ''}`.trim());
+    // Error messages end up in logs: a base URL with user:password@ must not take them along.
+    const safeUrl = redactCredentials(url);
+    super(`${method} ${safeUrl} answered ${status} ${STATUS_CODES[status] ?? ''}`.trim());
     this.name = 'DownstreamError';
     this.method = method;
-    this.url = url;
+    this.url = safeUrl;
     this.status = status;
     this.body = body;
   }
@@ -55,12 +58,13 @@ export class DownstreamUnavailableError extends Error {
   readonly status?: number;
 
   constructor(method: string, url: string, attempts: number, reason: string, options?: { cause?: unknown; status?: number }) {
-    super(`${method} ${url} unavailable after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${reason}`, {
+    const safeUrl = redactCredentials(url);
+    super(`${method} ${safeUrl} unavailable after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${redactCredentials(reason)}`, {
       cause: options?.cause,
     });
     this.name = 'DownstreamUnavailableError';
     this.method = method;
-    this.url = url;
+    this.url = safeUrl;
     this.attempts = attempts;
     this.status = options?.status;
   }

@@ -64,7 +64,7 @@ describe('ShutdownCoordinator', () => {
     );
     const started = Date.now();
     await expect(coordinator.shutdown()).rejects.toBeInstanceOf(ShutdownTimeoutError);
-    expect(Date.now() - started).toBeLessThan(600);
+    expect(Date.now() - started).toBeLessThan(2_000);
     expect(forced).toBe(true);
     expect(logger.entries.at(-1)?.msg).toMatch(/did not finish within 100 ms \(SHUTDOWN_TIMEOUT_MS\)/);
   });
@@ -188,7 +188,7 @@ describe('service.shutdown with real connections', () => {
     await stuckRoute.allArrived;
     const started = Date.now();
     await expect(service.shutdown()).rejects.toBeInstanceOf(ShutdownTimeoutError);
-    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(Date.now() - started).toBeLessThan(3_000);
     expect(await stuck).toBe('fetch failed');
     stuckRoute.release();
   });
