@@ -70,8 +70,8 @@ async function commitAndPush(
   branch: string,
   push: boolean,
   fetchDepth: number | undefined,
-): Promise<CommitFilesResult & { base: string }> {
-  const result: CommitFilesResult & { base: string } = { pushed: false, pushAttempts: 0, localUpdated: false, notes: [], base: head };
+): Promise<CommitFilesResult> {
+  const result: CommitFilesResult = { pushed: false, pushAttempts: 0, localUpdated: false, notes: [] };
   let files = await changedFiles(git, head, opts);
   if (files.length === 0) return result;
   let commit = (await git.createCommit({ parent: head, files, message: opts.message, author: opts.git?.author })).commit;
@@ -92,7 +92,6 @@ async function commitAndPush(
     opts.log?.(`push to ${remote} ${branch} rejected (${outcome.kind}); fetching and re-applying on the new head in ${delay} ms`);
     await sleep(delay);
     const remoteHead = await git.fetchBranch(remote, branch, { depth: fetchDepth });
-    result.base = remoteHead;
     files = await changedFiles(git, remoteHead, opts);
     if (files.length === 0) {
       result.notes.push(`${remote}/${branch} already has these changes; nothing pushed`);
@@ -114,8 +113,7 @@ export async function commitFiles(opts: CommitFilesOptions): Promise<CommitFiles
     try {
       await git.runOk(['init', '--bare', '--quiet']);
       const head = await git.fetchBranch(remote, branch, { depth: 1 });
-      const { base: _base, ...result } = await commitAndPush(git, opts, head, remote, branch, true, 1);
-      return result;
+      return await commitAndPush(git, opts, head, remote, branch, true, 1);
     } finally {
       await git.dispose();
       await fs.rm(dir, { recursive: true, force: true });
@@ -137,7 +135,7 @@ export async function commitFiles(opts: CommitFilesOptions): Promise<CommitFiles
     return await withRepositoryLock(await git.gitDir(), async () => {
       const head = await git.revParse('HEAD');
       if (!head) throw new DeliveryInputError(`branch ${branch} of ${root} has no commit yet`, 'commit the manifests first');
-      const { base: _base, ...result } = await commitAndPush(git, opts, head, remote, remoteBranch, push, undefined);
+      const result = await commitAndPush(git, opts, head, remote, remoteBranch, push, undefined);
       if (result.commit) {
         // The working copy follows (a fast-forward touches only the committed files).
         if (await git.mergeFastForward(result.commit)) result.localUpdated = true;

@@ -1,0 +1,44 @@
+/**
+ * The cluster adapter: how an environment's manifests become running services. One per mode:
+ * podman (this machine), kubectl (any cluster), gitops (Argo CD applies; we only wait).
+ */
+export interface ApplyRequest {
+  /** Absolute path of the environment's overlay in the GitOps working copy (podman, kubectl). */
+  overlayDir?: string;
+  /** Projects to (re)deploy. */
+  projects: string[];
+  /** The GitOps commit that holds the references (gitops: what Argo CD must sync). */
+  commit?: string;
+  log: (line: string) => void;
+}
+
+export interface ApplyResult {
+  /** One line per project or step, for the console. */
+  notes: string[];
+}
+
+export interface WorkloadStatus {
+  project: string;
+  /** running / exited / missing / … as the runtime says. */
+  state: string;
+  /** Image reference the workload runs. */
+  image?: string;
+  /** Whether it matches the current manifests. */
+  current?: boolean;
+  detail?: string;
+}
+
+export interface ClusterAdapter {
+  readonly name: string;
+  apply(request: ApplyRequest): Promise<ApplyResult>;
+  /**
+   * Projects whose running workload does not match the manifests (missing, stopped, older spec):
+   * a deploy re-applies them even when no reference changed. Adapters that can not tell return [].
+   */
+  drift(overlayDir: string | undefined, projects: string[]): Promise<string[]>;
+  status(overlayDir: string | undefined, projects: string[]): Promise<WorkloadStatus[]>;
+  /** Remove what this environment runs (podman); other adapters refuse. */
+  down?(projects: string[]): Promise<string[]>;
+}
+
+export class ClusterError extends Error {}
