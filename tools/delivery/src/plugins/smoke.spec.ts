@@ -20,6 +20,10 @@ describe('smoke plugin', () => {
     const results = await infer(['apps/catalog/smoke.json', 'apps/catalog/k6/smoke.ts', 'apps/catalog/k6/load.ts', 'apps/catalog/k6/tsconfig.json']);
     const targets = Object.assign({}, ...results.map(([, r]) => r.projects?.['apps/catalog']?.targets));
     expect(Object.keys(targets)).toEqual(['smoke', 'k6-smoke', 'load', 'typecheck-k6']);
+    // without a project tsconfig.json there is no `typecheck` to hook into
+    ws.write('apps/catalog/tsconfig.json', '{}');
+    const [[, withTsconfig]] = await infer(['apps/catalog/k6/tsconfig.json']);
+    expect(withTsconfig.projects?.['apps/catalog']?.targets?.['typecheck']).toEqual({ dependsOn: ['^typecheck', 'typecheck-k6'] });
     expect(targets.smoke).toMatchObject({
       executor: '@slipway/delivery:smoke',
       cache: false,

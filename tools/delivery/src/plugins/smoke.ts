@@ -23,7 +23,8 @@ const K6 = '"$(bash tools/scripts/install-k6.sh)"';
  *   (`nx run catalog:smoke:staging`; the default configuration is `local` when it exists);
  * - `k6-smoke` / `load` for every project with k6/smoke.ts / k6/load.ts, reading BASE_URL
  *   (the scripts default to the service's local port); both type-check the scripts first;
- * - `typecheck-k6` for every project with k6/tsconfig.json (`tsc --noEmit` against @types/k6).
+ * - `typecheck-k6` for every project with k6/tsconfig.json (`tsc --noEmit` against @types/k6),
+ *   made a dependency of the project's `typecheck`.
  * A project's own target configuration can still override any of them.
  */
 export const createNodes: CreateNodes<SmokePluginOptions> = [
@@ -45,7 +46,15 @@ export const createNodes: CreateNodes<SmokePluginOptions> = [
       const hasK6Tsconfig = existsSync(join(context.workspaceRoot, projectRoot, 'k6', 'tsconfig.json'));
       let targets: Record<string, TargetConfiguration> = {};
       if (!inK6) targets = { [names.smoke]: smokeTarget(join(context.workspaceRoot, file)) };
-      else if (basename(file) === 'tsconfig.json') targets = { [names.typecheck]: typecheckTarget(projectRoot) };
+      else if (basename(file) === 'tsconfig.json') {
+        targets = { [names.typecheck]: typecheckTarget(projectRoot) };
+        // Hook the k6 check into the project's own `typecheck` (inferred by @nx/js/typescript from
+        // tsconfig.json, registered before this plugin), so `nx affected -t typecheck` covers the
+        // scripts. Only dependsOn is given: Nx merges it into that target and keeps its command.
+        if (existsSync(join(context.workspaceRoot, projectRoot, 'tsconfig.json'))) {
+          targets['typecheck'] = { dependsOn: ['^typecheck', names.typecheck] };
+        }
+      }
       else {
         const isLoad = basename(file) === 'load.ts';
         targets = { [isLoad ? names.load : names.k6Smoke]: k6Target(projectRoot, file, isLoad, hasK6Tsconfig ? names.typecheck : undefined) };
