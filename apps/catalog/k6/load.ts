@@ -5,7 +5,10 @@ import { check, sleep } from 'k6';
 import http from 'k6/http';
 import type { Options } from 'k6/options';
 
-const BASE_URL = (__ENV.BASE_URL || 'http://127.0.0.1:3101').replace(/\/+$/, '');
+const BASE_URL = (__ENV.BASE_URL || 'http://127.0.0.1:3101').replace(
+  /\/+$/,
+  '',
+);
 const TARGET = Number(__ENV.LOAD_TARGET_VUS || 20);
 const TERMS = ['a', 'e', 'pro', 'smoke', 'zz'];
 
@@ -30,17 +33,24 @@ interface ProductPage {
 
 export default function (): void {
   const offset = Math.floor(Math.random() * 3) * 20;
-  const page = http.get(`${BASE_URL}/products?limit=20&offset=${offset}`, { tags: { name: 'products' } });
+  const page = http.get(`${BASE_URL}/products?limit=20&offset=${offset}`, {
+    tags: { name: 'products' },
+  });
   check(page, { 'page is 200': (r) => r.status === 200 });
 
   const term = TERMS[Math.floor(Math.random() * TERMS.length)];
-  const search = http.get(`${BASE_URL}/products?q=${term}&limit=10`, { tags: { name: 'products?q' } });
+  const search = http.get(`${BASE_URL}/products?q=${term}&limit=10`, {
+    tags: { name: 'products?q' },
+  });
   check(search, { 'search is 200': (r) => r.status === 200 });
 
-  const items = page.status === 200 ? (page.json() as unknown as ProductPage).items : [];
+  const items =
+    page.status === 200 ? (page.json() as unknown as ProductPage).items : [];
   if (items.length > 0) {
     const id = items[Math.floor(Math.random() * items.length)].id;
-    const one = http.get(`${BASE_URL}/products/${id}`, { tags: { name: 'products/:id' } });
+    const one = http.get(`${BASE_URL}/products/${id}`, {
+      tags: { name: 'products/:id' },
+    });
     check(one, { 'product is 200': (r) => r.status === 200 });
   }
   sleep(Math.random() * 2 + 0.5);

@@ -6,7 +6,10 @@ import { check, group, sleep } from 'k6';
 import http from 'k6/http';
 import type { Options } from 'k6/options';
 
-const BASE_URL = (__ENV.BASE_URL || 'http://127.0.0.1:3101').replace(/\/+$/, '');
+const BASE_URL = (__ENV.BASE_URL || 'http://127.0.0.1:3101').replace(
+  /\/+$/,
+  '',
+);
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
 
 export const options: Options = {
@@ -28,7 +31,10 @@ interface ProductPage {
 
 export function setup(): void {
   const health = http.get(`${BASE_URL}/health/readiness`);
-  if (health.status !== 200) throw new Error(`catalog at ${BASE_URL} is not ready: ${health.status} ${health.body}`);
+  if (health.status !== 200)
+    throw new Error(
+      `catalog at ${BASE_URL} is not ready: ${health.status} ${health.body}`,
+    );
 }
 
 export default function (): void {
@@ -42,30 +48,44 @@ export default function (): void {
 
   let firstId: string | undefined;
   group('list products', () => {
-    const res = http.get(`${BASE_URL}/products?limit=5`, { tags: { name: 'products' } });
+    const res = http.get(`${BASE_URL}/products?limit=5`, {
+      tags: { name: 'products' },
+    });
     const ok = check(res, {
       'list is 200': (r) => r.status === 200,
-      'list has items': (r) => Array.isArray((r.json() as unknown as ProductPage).items),
-      'list honours limit': (r) => (r.json() as unknown as ProductPage).limit === 5,
+      'list has items': (r) =>
+        Array.isArray((r.json() as unknown as ProductPage).items),
+      'list honours limit': (r) =>
+        (r.json() as unknown as ProductPage).limit === 5,
     });
     if (ok) firstId = (res.json() as unknown as ProductPage).items[0]?.id;
   });
 
   group('search', () => {
-    const res = http.get(`${BASE_URL}/products?q=a&limit=3`, { tags: { name: 'products?q' } });
+    const res = http.get(`${BASE_URL}/products?q=a&limit=3`, {
+      tags: { name: 'products?q' },
+    });
     check(res, { 'search is 200': (r) => r.status === 200 });
   });
 
   if (firstId) {
     group('get product', () => {
-      const res = http.get(`${BASE_URL}/products/${firstId}`, { tags: { name: 'products/:id' } });
-      check(res, { 'product is 200': (r) => r.status === 200, 'product id matches': (r) => r.json('id') === firstId });
+      const res = http.get(`${BASE_URL}/products/${firstId}`, {
+        tags: { name: 'products/:id' },
+      });
+      check(res, {
+        'product is 200': (r) => r.status === 200,
+        'product id matches': (r) => r.json('id') === firstId,
+      });
     });
   }
 
   group('unknown product', () => {
     // A 404 is the right answer here: tell k6 so it does not count as a failed request.
-    const res = http.get(`${BASE_URL}/products/${UNKNOWN_ID}`, { tags: { name: 'products/:id 404' }, responseCallback: http.expectedStatuses(404) });
+    const res = http.get(`${BASE_URL}/products/${UNKNOWN_ID}`, {
+      tags: { name: 'products/:id 404' },
+      responseCallback: http.expectedStatuses(404),
+    });
     check(res, { 'unknown product is 404': (r) => r.status === 404 });
   });
 

@@ -6,7 +6,10 @@ import { check, group, sleep } from 'k6';
 import http from 'k6/http';
 import type { Options } from 'k6/options';
 
-const BASE_URL = (__ENV.BASE_URL || 'http://127.0.0.1:3102').replace(/\/+$/, '');
+const BASE_URL = (__ENV.BASE_URL || 'http://127.0.0.1:3102').replace(
+  /\/+$/,
+  '',
+);
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
@@ -27,7 +30,10 @@ interface OrderPage {
 
 export function setup(): void {
   const health = http.get(`${BASE_URL}/health/readiness`);
-  if (health.status !== 200) throw new Error(`orders at ${BASE_URL} is not ready: ${health.status} ${health.body}`);
+  if (health.status !== 200)
+    throw new Error(
+      `orders at ${BASE_URL} is not ready: ${health.status} ${health.body}`,
+    );
 }
 
 export default function (): void {
@@ -41,29 +47,44 @@ export default function (): void {
 
   let firstId: string | undefined;
   group('list orders', () => {
-    const res = http.get(`${BASE_URL}/orders?limit=5`, { tags: { name: 'orders' } });
+    const res = http.get(`${BASE_URL}/orders?limit=5`, {
+      tags: { name: 'orders' },
+    });
     const ok = check(res, {
       'list is 200': (r) => r.status === 200,
-      'list has items': (r) => Array.isArray((r.json() as unknown as OrderPage).items),
+      'list has items': (r) =>
+        Array.isArray((r.json() as unknown as OrderPage).items),
     });
     if (ok) firstId = (res.json() as unknown as OrderPage).items[0]?.id;
   });
 
   if (firstId) {
     group('get order', () => {
-      const res = http.get(`${BASE_URL}/orders/${firstId}`, { tags: { name: 'orders/:id' } });
-      check(res, { 'order is 200': (r) => r.status === 200, 'order id matches': (r) => r.json('id') === firstId });
+      const res = http.get(`${BASE_URL}/orders/${firstId}`, {
+        tags: { name: 'orders/:id' },
+      });
+      check(res, {
+        'order is 200': (r) => r.status === 200,
+        'order id matches': (r) => r.json('id') === firstId,
+      });
     });
   }
 
   group('unknown order', () => {
-    const res = http.get(`${BASE_URL}/orders/${UNKNOWN_ID}`, { tags: { name: 'orders/:id 404' }, responseCallback: http.expectedStatuses(404) });
+    const res = http.get(`${BASE_URL}/orders/${UNKNOWN_ID}`, {
+      tags: { name: 'orders/:id 404' },
+      responseCallback: http.expectedStatuses(404),
+    });
     check(res, { 'unknown order is 404': (r) => r.status === 404 });
   });
 
   group('invalid order', () => {
     const body = JSON.stringify({ customerEmail: 'not-an-email', items: [] });
-    const res = http.post(`${BASE_URL}/orders`, body, { headers: JSON_HEADERS, tags: { name: 'POST orders 400' }, responseCallback: http.expectedStatuses(400) });
+    const res = http.post(`${BASE_URL}/orders`, body, {
+      headers: JSON_HEADERS,
+      tags: { name: 'POST orders 400' },
+      responseCallback: http.expectedStatuses(400),
+    });
     check(res, { 'invalid order is 400': (r) => r.status === 400 });
   });
 

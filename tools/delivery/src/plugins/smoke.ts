@@ -1,4 +1,8 @@
-import type { CreateNodes, CreateNodesResult, TargetConfiguration } from '@nx/devkit';
+import type {
+  CreateNodes,
+  CreateNodesResult,
+  TargetConfiguration,
+} from '@nx/devkit';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
@@ -41,23 +45,38 @@ export const createNodes: CreateNodes<SmokePluginOptions> = [
       const inK6 = basename(dirname(file)) === 'k6';
       const projectRoot = inK6 ? dirname(dirname(file)) : dirname(file);
       // Only add targets to existing projects: a stray smoke.json must not create a project.
-      const isProject = ['package.json', 'project.json'].some((name) => existsSync(join(context.workspaceRoot, projectRoot, name)));
+      const isProject = ['package.json', 'project.json'].some((name) =>
+        existsSync(join(context.workspaceRoot, projectRoot, name)),
+      );
       if (!isProject || projectRoot === '.') continue;
-      const hasK6Tsconfig = existsSync(join(context.workspaceRoot, projectRoot, 'k6', 'tsconfig.json'));
+      const hasK6Tsconfig = existsSync(
+        join(context.workspaceRoot, projectRoot, 'k6', 'tsconfig.json'),
+      );
       let targets: Record<string, TargetConfiguration> = {};
-      if (!inK6) targets = { [names.smoke]: smokeTarget(join(context.workspaceRoot, file)) };
+      if (!inK6)
+        targets = {
+          [names.smoke]: smokeTarget(join(context.workspaceRoot, file)),
+        };
       else if (basename(file) === 'tsconfig.json') {
         targets = { [names.typecheck]: typecheckTarget(projectRoot) };
         // Hook the k6 check into the project's own `typecheck` (inferred by @nx/js/typescript from
         // tsconfig.json, registered before this plugin), so `nx affected -t typecheck` covers the
         // scripts. Only dependsOn is given: Nx merges it into that target and keeps its command.
-        if (existsSync(join(context.workspaceRoot, projectRoot, 'tsconfig.json'))) {
+        if (
+          existsSync(join(context.workspaceRoot, projectRoot, 'tsconfig.json'))
+        ) {
           targets['typecheck'] = { dependsOn: ['^typecheck', names.typecheck] };
         }
-      }
-      else {
+      } else {
         const isLoad = basename(file) === 'load.ts';
-        targets = { [isLoad ? names.load : names.k6Smoke]: k6Target(projectRoot, file, isLoad, hasK6Tsconfig ? names.typecheck : undefined) };
+        targets = {
+          [isLoad ? names.load : names.k6Smoke]: k6Target(
+            projectRoot,
+            file,
+            isLoad,
+            hasK6Tsconfig ? names.typecheck : undefined,
+          ),
+        };
       }
       results.push([file, { projects: { [projectRoot]: { targets } } }]);
     }
@@ -68,7 +87,9 @@ export const createNodes: CreateNodes<SmokePluginOptions> = [
 function smokeTarget(configFile: string): TargetConfiguration {
   let environments: string[] = [];
   try {
-    const raw = JSON.parse(readFileSync(configFile, 'utf8')) as { environments?: Record<string, unknown> };
+    const raw = JSON.parse(readFileSync(configFile, 'utf8')) as {
+      environments?: Record<string, unknown>;
+    };
     environments = Object.keys(raw.environments ?? {});
   } catch {
     // A broken smoke.json still gets the target: running it reports the exact problem.
@@ -78,16 +99,26 @@ function smokeTarget(configFile: string): TargetConfiguration {
     // A smoke run observes a live service: never a cache hit.
     cache: false,
     options: {},
-    configurations: Object.fromEntries(environments.map((environment) => [environment, { environment }])),
-    ...(environments.includes('local') ? { defaultConfiguration: 'local' } : {}),
+    configurations: Object.fromEntries(
+      environments.map((environment) => [environment, { environment }]),
+    ),
+    ...(environments.includes('local')
+      ? { defaultConfiguration: 'local' }
+      : {}),
     metadata: {
-      description: 'Prove the deployed version answers and works (readiness, version gate, HTTP checks, k6, Playwright @smoke); report in dist/smoke/<env>/<project>.json.',
+      description:
+        'Prove the deployed version answers and works (readiness, version gate, HTTP checks, k6, Playwright @smoke); report in dist/smoke/<env>/<project>.json.',
       technologies: ['k6', 'playwright'],
     },
   };
 }
 
-function k6Target(projectRoot: string, script: string, isLoad: boolean, typecheckTarget: string | undefined): TargetConfiguration {
+function k6Target(
+  projectRoot: string,
+  script: string,
+  isLoad: boolean,
+  typecheckTarget: string | undefined,
+): TargetConfiguration {
   return {
     executor: 'nx:run-commands',
     cache: false,
@@ -110,9 +141,17 @@ function typecheckTarget(projectRoot: string): TargetConfiguration {
   return {
     executor: 'nx:run-commands',
     cache: true,
-    inputs: [`{projectRoot}/k6/**/*`, { externalDependencies: ['typescript', '@types/k6'] }],
+    inputs: [
+      `{projectRoot}/k6/**/*`,
+      { externalDependencies: ['typescript', '@types/k6'] },
+    ],
     outputs: [],
-    options: { command: `tsc -p ${join(projectRoot, 'k6', 'tsconfig.json')} --noEmit` },
-    metadata: { description: 'Type-check the k6 scripts against @types/k6.', technologies: ['typescript', 'k6'] },
+    options: {
+      command: `tsc -p ${join(projectRoot, 'k6', 'tsconfig.json')} --noEmit`,
+    },
+    metadata: {
+      description: 'Type-check the k6 scripts against @types/k6.',
+      technologies: ['typescript', 'k6'],
+    },
   };
 }

@@ -26,9 +26,13 @@ export default async function smokeExecutor(
 ): Promise<SmokeExecutorResult> {
   const log = adapters.log ?? ((line: string) => console.log(line));
   const project = context.projectName;
-  const projectConfig = project ? context.projectsConfigurations?.projects[project] : undefined;
+  const projectConfig = project
+    ? context.projectsConfigurations?.projects[project]
+    : undefined;
   if (!project || !projectConfig) {
-    log(`smoke: no project in the executor context (got "${project ?? ''}"): run it as "nx run <project>:smoke".`);
+    log(
+      `smoke: no project in the executor context (got "${project ?? ''}"): run it as "nx run <project>:smoke".`,
+    );
     return { success: false, exitCode: 1 };
   }
   const environment = options.environment ?? 'local';
@@ -64,9 +68,16 @@ export default async function smokeExecutor(
       expect: expectation,
       adapters: { ...adapters, log },
       reportDir: options.reportDir,
-      stepSummaryFile: options.stepSummary ? resolve(context.root, options.stepSummary) : undefined,
+      stepSummaryFile: options.stepSummary
+        ? resolve(context.root, options.stepSummary)
+        : undefined,
     });
-    return { success: report.outcome === 'pass', exitCode: report.exitCode, outcome: report.outcome, reportFile };
+    return {
+      success: report.outcome === 'pass',
+      exitCode: report.exitCode,
+      outcome: report.outcome,
+      reportFile,
+    };
   } catch (error) {
     if (error instanceof SmokeConfigError) {
       log(error.message);

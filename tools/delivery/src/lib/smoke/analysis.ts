@@ -21,9 +21,18 @@ export interface AnalysisState {
   consecutiveErrors: number;
 }
 
-export const emptyAnalysis = (): AnalysisState => ({ taken: 0, success: 0, failure: 0, error: 0, consecutiveErrors: 0 });
+export const emptyAnalysis = (): AnalysisState => ({
+  taken: 0,
+  success: 0,
+  failure: 0,
+  error: 0,
+  consecutiveErrors: 0,
+});
 
-export function recordMeasurement(state: AnalysisState, outcome: MeasurementOutcome): AnalysisState {
+export function recordMeasurement(
+  state: AnalysisState,
+  outcome: MeasurementOutcome,
+): AnalysisState {
   return {
     taken: state.taken + 1,
     success: state.success + (outcome === 'success' ? 1 : 0),
@@ -33,9 +42,14 @@ export function recordMeasurement(state: AnalysisState, outcome: MeasurementOutc
   };
 }
 
-export type Assessment = { decided: false } | { decided: true; outcome: Outcome; reason: string };
+export type Assessment =
+  | { decided: false }
+  | { decided: true; outcome: Outcome; reason: string };
 
-export function assessAnalysis(state: AnalysisState, limits: AnalysisLimits): Assessment {
+export function assessAnalysis(
+  state: AnalysisState,
+  limits: AnalysisLimits,
+): Assessment {
   if (state.failure > limits.failureLimit) {
     return {
       decided: true,
@@ -53,8 +67,16 @@ export function assessAnalysis(state: AnalysisState, limits: AnalysisLimits): As
   if (state.taken < limits.count) return { decided: false };
   if (state.success === 0) {
     return state.failure > 0
-      ? { decided: true, outcome: 'fail', reason: `no measurement succeeded (${describeCounts(state)})` }
-      : { decided: true, outcome: 'inconclusive', reason: `no measurement got an answer (${describeCounts(state)})` };
+      ? {
+          decided: true,
+          outcome: 'fail',
+          reason: `no measurement succeeded (${describeCounts(state)})`,
+        }
+      : {
+          decided: true,
+          outcome: 'inconclusive',
+          reason: `no measurement got an answer (${describeCounts(state)})`,
+        };
   }
   return { decided: true, outcome: 'pass', reason: describeCounts(state) };
 }

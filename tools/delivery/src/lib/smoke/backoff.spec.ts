@@ -1,11 +1,18 @@
 import { backoffDelay, backoffSchedule, pollWithBackoff } from './backoff';
 import { FakeClock } from './clock';
 
-const options = { initialDelayMs: 250, factor: 2, maxDelayMs: 2000, timeoutMs: 5000 };
+const options = {
+  initialDelayMs: 250,
+  factor: 2,
+  maxDelayMs: 2000,
+  timeoutMs: 5000,
+};
 
 describe('backoff', () => {
   it('doubles from the initial delay and caps at maxDelayMs', () => {
-    expect([0, 1, 2, 3, 4, 5].map((n) => backoffDelay(n, options))).toEqual([250, 500, 1000, 2000, 2000, 2000]);
+    expect([0, 1, 2, 3, 4, 5].map((n) => backoffDelay(n, options))).toEqual([
+      250, 500, 1000, 2000, 2000, 2000,
+    ]);
   });
 
   it('schedules attempts until the timeout, with a last attempt exactly at the deadline', () => {
@@ -17,7 +24,14 @@ describe('backoff', () => {
   });
 
   it('supports factor 1 (fixed interval)', () => {
-    expect(backoffSchedule({ initialDelayMs: 1000, factor: 1, maxDelayMs: 1000, timeoutMs: 3000 })).toEqual([0, 1000, 2000, 3000]);
+    expect(
+      backoffSchedule({
+        initialDelayMs: 1000,
+        factor: 1,
+        maxDelayMs: 1000,
+        timeoutMs: 3000,
+      }),
+    ).toEqual([0, 1000, 2000, 3000]);
   });
 
   it('polls on the schedule with a fake clock (attempts take no time)', async () => {
@@ -33,7 +47,11 @@ describe('backoff', () => {
 
   it('stops at the first done attempt', async () => {
     const clock = new FakeClock();
-    const result = await pollWithBackoff(clock, options, async (_remaining, index) => ({ done: index === 2, value: index }));
+    const result = await pollWithBackoff(
+      clock,
+      options,
+      async (_remaining, index) => ({ done: index === 2, value: index }),
+    );
     expect(result).toEqual({ done: true, attempts: [0, 1, 2], elapsedMs: 750 });
   });
 
@@ -53,10 +71,14 @@ describe('backoff', () => {
   it('gives a last attempt at least 100 ms even when the deadline is closer', async () => {
     const clock = new FakeClock();
     const remaining: number[] = [];
-    await pollWithBackoff(clock, { ...options, timeoutMs: 260 }, async (left) => {
-      remaining.push(left);
-      return { done: false, value: 0 };
-    });
+    await pollWithBackoff(
+      clock,
+      { ...options, timeoutMs: 260 },
+      async (left) => {
+        remaining.push(left);
+        return { done: false, value: 0 };
+      },
+    );
     // attempts at 0, 250 and 260 (the deadline): 10 ms and 0 ms left are raised to 100 ms.
     expect(remaining).toEqual([260, 100, 100]);
   });

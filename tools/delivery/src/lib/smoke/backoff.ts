@@ -1,7 +1,10 @@
 import type { BackoffOptions, Clock } from './types';
 
 /** Delay after the attempt with this zero-based index: initial × factor^attempt, capped at maxDelayMs. */
-export function backoffDelay(attempt: number, options: Pick<BackoffOptions, 'initialDelayMs' | 'factor' | 'maxDelayMs'>): number {
+export function backoffDelay(
+  attempt: number,
+  options: Pick<BackoffOptions, 'initialDelayMs' | 'factor' | 'maxDelayMs'>,
+): number {
   const raw = options.initialDelayMs * Math.pow(options.factor, attempt);
   return Math.min(options.maxDelayMs, Math.round(raw));
 }
@@ -15,7 +18,10 @@ export function backoffSchedule(options: BackoffOptions): number[] {
   const offsets = [0];
   let elapsed = 0;
   for (let attempt = 0; elapsed < options.timeoutMs; attempt += 1) {
-    elapsed = Math.min(options.timeoutMs, elapsed + backoffDelay(attempt, options));
+    elapsed = Math.min(
+      options.timeoutMs,
+      elapsed + backoffDelay(attempt, options),
+    );
     offsets.push(elapsed);
   }
   return offsets;
@@ -55,9 +61,11 @@ export async function pollWithBackoff<T>(
     const remaining = Math.max(MIN_ATTEMPT_TIMEOUT_MS, deadline - clock.now());
     const result = await attempt(remaining, index);
     attempts.push(result.value);
-    if (result.done) return { done: true, attempts, elapsedMs: clock.now() - start };
+    if (result.done)
+      return { done: true, attempts, elapsedMs: clock.now() - start };
     const left = deadline - clock.now();
-    if (left <= 0) return { done: false, attempts, elapsedMs: clock.now() - start };
+    if (left <= 0)
+      return { done: false, attempts, elapsedMs: clock.now() - start };
     delayIndex = resetOn?.(result.value) ? 0 : delayIndex;
     await clock.sleep(Math.min(left, backoffDelay(delayIndex, options)));
     delayIndex += 1;

@@ -30,28 +30,50 @@ export interface ExpectOptions {
 /** Fields a record may carry that a service can report; others (digest lists, timestamps) are ignored. */
 const RECORD_FIELDS = ['version', 'revision', 'contentTag', 'digest'];
 
-export function imageRecordPath(workspaceRoot: string, project: string): string {
+export function imageRecordPath(
+  workspaceRoot: string,
+  project: string,
+): string {
   return join(workspaceRoot, 'dist', 'images', `${project}.json`);
 }
 
-export function resolveExpectation(options: ExpectOptions): ResolvedExpectation | null {
+export function resolveExpectation(
+  options: ExpectOptions,
+): ResolvedExpectation | null {
   const problems: ConfigProblem[] = [];
   const from = options.expectFrom ?? 'auto';
   if (!['auto', 'image', 'record', 'none'].includes(from)) {
-    throw new SmokeConfigError([{ where: '--expect-from', message: `"${from}" is not a source: use auto, image, record or none` }]);
+    throw new SmokeConfigError([
+      {
+        where: '--expect-from',
+        message: `"${from}" is not a source: use auto, image, record or none`,
+      },
+    ]);
   }
   const explicit: ExpectedVersion = {};
   const sources: string[] = [];
   if (options.expectVersion !== undefined) {
-    explicit.version = checkValue(String(options.expectVersion), '--expect-version', problems);
+    explicit.version = checkValue(
+      String(options.expectVersion),
+      '--expect-version',
+      problems,
+    );
     sources.push('--expect-version');
   }
   if (options.expectRevision !== undefined) {
-    explicit.revision = checkValue(String(options.expectRevision), '--expect-revision', problems);
+    explicit.revision = checkValue(
+      String(options.expectRevision),
+      '--expect-revision',
+      problems,
+    );
     sources.push('--expect-revision');
   }
   if (from === 'record' && !options.expectRecord) {
-    problems.push({ where: '--expect-record', message: 'is required with --expect-from=record: give the path of a JSON record' });
+    problems.push({
+      where: '--expect-record',
+      message:
+        'is required with --expect-from=record: give the path of a JSON record',
+    });
   }
   if (problems.length) throw new SmokeConfigError(problems);
   if (sources.length) return { fields: explicit, source: sources.join(' ') };
@@ -59,11 +81,17 @@ export function resolveExpectation(options: ExpectOptions): ResolvedExpectation 
 
   if (options.expectRecord && (from === 'auto' || from === 'record')) {
     const file = resolve(options.workspaceRoot, options.expectRecord);
-    return { fields: readRecord(file, options.project, '--expect-record'), source: relative(options.workspaceRoot, file) || file };
+    return {
+      fields: readRecord(file, options.project, '--expect-record'),
+      source: relative(options.workspaceRoot, file) || file,
+    };
   }
   const imageRecord = imageRecordPath(options.workspaceRoot, options.project);
   if (existsSync(imageRecord)) {
-    return { fields: readRecord(imageRecord, options.project, 'image record'), source: relative(options.workspaceRoot, imageRecord) };
+    return {
+      fields: readRecord(imageRecord, options.project, 'image record'),
+      source: relative(options.workspaceRoot, imageRecord),
+    };
   }
   if (from === 'image') {
     throw new SmokeConfigError([
@@ -76,41 +104,72 @@ export function resolveExpectation(options: ExpectOptions): ResolvedExpectation 
   return null;
 }
 
-function readRecord(file: string, project: string, label: string): ExpectedVersion {
+function readRecord(
+  file: string,
+  project: string,
+  label: string,
+): ExpectedVersion {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new SmokeConfigError([{ where: label, message: `cannot read ${file} (${reason}): give a JSON record or pass --expect-version` }]);
+    const reason =
+      (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new SmokeConfigError([
+      {
+        where: label,
+        message: `cannot read ${file} (${reason}): give a JSON record or pass --expect-version`,
+      },
+    ]);
   }
   const entry = pickEntry(raw, project);
   if (!entry) {
     throw new SmokeConfigError([
-      { where: label, message: `${file} has no entry for "${project}": expected {"project":"${project}","version":...} or {"${project}":{...}}` },
+      {
+        where: label,
+        message: `${file} has no entry for "${project}": expected {"project":"${project}","version":...} or {"${project}":{...}}`,
+      },
     ]);
   }
   const fields: ExpectedVersion = {};
   for (const key of RECORD_FIELDS) {
-    if (typeof entry[key] === 'string' && entry[key] !== '') fields[key] = entry[key] as string;
+    if (typeof entry[key] === 'string' && entry[key] !== '')
+      fields[key] = entry[key] as string;
   }
   if (Object.keys(fields).length === 0) {
-    throw new SmokeConfigError([{ where: label, message: `${file} entry for "${project}" has none of ${RECORD_FIELDS.join(', ')}` }]);
+    throw new SmokeConfigError([
+      {
+        where: label,
+        message: `${file} entry for "${project}" has none of ${RECORD_FIELDS.join(', ')}`,
+      },
+    ]);
   }
   return fields;
 }
 
-function pickEntry(raw: unknown, project: string): Record<string, unknown> | undefined {
+function pickEntry(
+  raw: unknown,
+  project: string,
+): Record<string, unknown> | undefined {
   if (!isObject(raw)) return undefined;
-  if (typeof raw['project'] === 'string') return raw['project'] === project ? raw : undefined;
-  if (isObject(raw['projects']) && isObject(raw['projects'][project])) return raw['projects'][project] as Record<string, unknown>;
+  if (typeof raw['project'] === 'string')
+    return raw['project'] === project ? raw : undefined;
+  if (isObject(raw['projects']) && isObject(raw['projects'][project]))
+    return raw['projects'][project] as Record<string, unknown>;
   if (isObject(raw[project])) return raw[project] as Record<string, unknown>;
   return undefined;
 }
 
-function checkValue(value: string, where: string, problems: ConfigProblem[]): string {
+function checkValue(
+  value: string,
+  where: string,
+  problems: ConfigProblem[],
+): string {
   if (value.trim() === '' || /\s/.test(value)) {
-    problems.push({ where, message: `${JSON.stringify(value)} is not a version: give the exact value the service reports (no spaces)` });
+    problems.push({
+      where,
+      message: `${JSON.stringify(value)} is not a version: give the exact value the service reports (no spaces)`,
+    });
   }
   return value;
 }
@@ -137,11 +196,19 @@ export function applicableExpectation(
 // ---------------------------------------------------------------------------------------------
 // Comparison (pure)
 
-export function readObserved(document: unknown, fields: Record<string, JsonPath>): Record<string, string | undefined> {
+export function readObserved(
+  document: unknown,
+  fields: Record<string, JsonPath>,
+): Record<string, string | undefined> {
   const observed: Record<string, string | undefined> = {};
   for (const [key, path] of Object.entries(fields)) {
     const [value] = selectJsonPath(path, document);
-    observed[key] = value === undefined || value === null ? undefined : typeof value === 'string' ? value : JSON.stringify(value);
+    observed[key] =
+      value === undefined || value === null
+        ? undefined
+        : typeof value === 'string'
+          ? value
+          : JSON.stringify(value);
   }
   return observed;
 }
@@ -150,7 +217,11 @@ export function readObserved(document: unknown, fields: Record<string, JsonPath>
  * Versions compare exactly. Revisions compare case-insensitively and a short SHA matches its full
  * form (both at least 7 characters), since CI systems print either.
  */
-export function fieldMatches(key: string, expected: string, observed: string | undefined): boolean {
+export function fieldMatches(
+  key: string,
+  expected: string,
+  observed: string | undefined,
+): boolean {
   if (observed === undefined) return false;
   if (key !== 'revision') return expected === observed;
   const a = expected.toLowerCase();
@@ -160,20 +231,35 @@ export function fieldMatches(key: string, expected: string, observed: string | u
   return short.length >= 7 && long.startsWith(short);
 }
 
-export function versionMatches(expected: ExpectedVersion, observed: Record<string, string | undefined>): boolean {
-  return Object.entries(expected).every(([key, value]) => value === undefined || fieldMatches(key, value, observed[key]));
+export function versionMatches(
+  expected: ExpectedVersion,
+  observed: Record<string, string | undefined>,
+): boolean {
+  return Object.entries(expected).every(
+    ([key, value]) =>
+      value === undefined || fieldMatches(key, value, observed[key]),
+  );
 }
 
 /** "1.1.0 (revision 1a2b3c4d5e6f)", "revision 1a2b3c4", "1.1.0 (revision ?, contentTag h-0123)". */
-export function describeVersion(fields: Record<string, string | undefined>, keys: string[] = Object.keys(fields)): string {
+export function describeVersion(
+  fields: Record<string, string | undefined>,
+  keys: string[] = Object.keys(fields),
+): string {
   const show = (key: string): string => {
     const value = fields[key];
     if (value === undefined) return '?';
-    return key === 'revision' && /^[0-9a-f]{13,}$/i.test(value) ? value.slice(0, 12) : value;
+    return key === 'revision' && /^[0-9a-f]{13,}$/i.test(value)
+      ? value.slice(0, 12)
+      : value;
   };
-  const parts = keys.filter((k) => k !== 'version').map((k) => `${k} ${show(k)}`);
+  const parts = keys
+    .filter((k) => k !== 'version')
+    .map((k) => `${k} ${show(k)}`);
   if (!keys.includes('version')) return parts.join(', ');
-  return parts.length ? `${show('version')} (${parts.join(', ')})` : show('version');
+  return parts.length
+    ? `${show('version')} (${parts.join(', ')})`
+    : show('version');
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -31,41 +31,65 @@ function send(req: HttpRequest, clock: Clock): Promise<HttpResult> {
     };
     const url = new URL(req.url);
     const requester = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const headers: Record<string, string> = { 'user-agent': 'slipway-smoke', connection: 'close', ...req.headers };
-    if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
-    const outgoing = requester(url, { method: req.method, headers, agent: false }, (response) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      response.on('data', (chunk: Buffer) => {
-        if (size < MAX_BODY_BYTES) chunks.push(chunk);
-        size += chunk.length;
-      });
-      response.on('end', () => {
-        const responseHeaders: Record<string, string> = {};
-        for (const [name, value] of Object.entries(response.headers)) {
-          if (value !== undefined) responseHeaders[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-        }
-        finish({
-          kind: 'response',
-          status: response.statusCode ?? 0,
-          headers: responseHeaders,
-          body: Buffer.concat(chunks).toString('utf8'),
-          durationMs: clock.now() - started,
+    const headers: Record<string, string> = {
+      'user-agent': 'slipway-smoke',
+      connection: 'close',
+      ...req.headers,
+    };
+    if (req.body !== undefined)
+      headers['content-length'] = String(Buffer.byteLength(req.body));
+    const outgoing = requester(
+      url,
+      { method: req.method, headers, agent: false },
+      (response) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        response.on('data', (chunk: Buffer) => {
+          if (size < MAX_BODY_BYTES) chunks.push(chunk);
+          size += chunk.length;
         });
-      });
-      response.on('error', (error: NodeJS.ErrnoException) => finish(errorResult(error, clock.now() - started)));
-    });
+        response.on('end', () => {
+          const responseHeaders: Record<string, string> = {};
+          for (const [name, value] of Object.entries(response.headers)) {
+            if (value !== undefined)
+              responseHeaders[name.toLowerCase()] = Array.isArray(value)
+                ? value.join(', ')
+                : value;
+          }
+          finish({
+            kind: 'response',
+            status: response.statusCode ?? 0,
+            headers: responseHeaders,
+            body: Buffer.concat(chunks).toString('utf8'),
+            durationMs: clock.now() - started,
+          });
+        });
+        response.on('error', (error: NodeJS.ErrnoException) =>
+          finish(errorResult(error, clock.now() - started)),
+        );
+      },
+    );
     const timer = setTimeout(() => {
-      finish({ kind: 'error', code: 'TIMEOUT', message: `no complete answer within ${req.timeoutMs} ms`, durationMs: clock.now() - started });
+      finish({
+        kind: 'error',
+        code: 'TIMEOUT',
+        message: `no complete answer within ${req.timeoutMs} ms`,
+        durationMs: clock.now() - started,
+      });
       outgoing.destroy();
     }, req.timeoutMs);
-    outgoing.on('error', (error: NodeJS.ErrnoException) => finish(errorResult(error, clock.now() - started)));
+    outgoing.on('error', (error: NodeJS.ErrnoException) =>
+      finish(errorResult(error, clock.now() - started)),
+    );
     if (req.body !== undefined) outgoing.end(req.body);
     else outgoing.end();
   });
 }
 
-function errorResult(error: NodeJS.ErrnoException, durationMs: number): HttpResult {
+function errorResult(
+  error: NodeJS.ErrnoException,
+  durationMs: number,
+): HttpResult {
   const code = error.code ?? 'ERROR';
   const reasons: Record<string, string> = {
     ECONNREFUSED: 'connection refused (nothing listening)',
@@ -77,5 +101,12 @@ function errorResult(error: NodeJS.ErrnoException, durationMs: number): HttpResu
     EPIPE: 'connection closed while sending',
     HPE_INVALID_CONSTANT: 'the answer is not HTTP',
   };
-  return { kind: 'error', code, message: reasons[code] ? `${reasons[code]} (${error.message})` : error.message, durationMs };
+  return {
+    kind: 'error',
+    code,
+    message: reasons[code]
+      ? `${reasons[code]} (${error.message})`
+      : error.message,
+    durationMs,
+  };
 }

@@ -1,4 +1,8 @@
-import { JsonPathSyntaxError, parseJsonPath, selectJsonPath } from './json-path';
+import {
+  JsonPathSyntaxError,
+  parseJsonPath,
+  selectJsonPath,
+} from './json-path';
 
 const doc = {
   status: 'ok',
@@ -12,7 +16,8 @@ const doc = {
   zero: 0,
 };
 
-const select = (path: string): unknown[] => selectJsonPath(parseJsonPath(path), doc);
+const select = (path: string): unknown[] =>
+  selectJsonPath(parseJsonPath(path), doc);
 
 describe('parseJsonPath + selectJsonPath', () => {
   it.each([
@@ -33,7 +38,14 @@ describe('parseJsonPath + selectJsonPath', () => {
     expect(select(path)).toEqual(expected);
   });
 
-  it.each([['$.missing'], ['$.items[5].id'], ['$.items[-3]'], ['$.status.length'], ['$.items[*].tags[3]'], ['$.zero[0]']])('%s selects nothing', (path) => {
+  it.each([
+    ['$.missing'],
+    ['$.items[5].id'],
+    ['$.items[-3]'],
+    ['$.status.length'],
+    ['$.items[*].tags[3]'],
+    ['$.zero[0]'],
+  ])('%s selects nothing', (path) => {
     expect(select(path)).toEqual([]);
   });
 

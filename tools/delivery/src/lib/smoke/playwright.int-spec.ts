@@ -2,7 +2,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveSmokeConfig } from './config';
 import { runSmoke } from './run-smoke';
-import { sendJson, startServer, WORKSPACE_ROOT, type TestServer } from './testing/servers';
+import {
+  sendJson,
+  startServer,
+  WORKSPACE_ROOT,
+  type TestServer,
+} from './testing/servers';
 import type { SmokeReport } from './types';
 
 /**
@@ -52,9 +57,16 @@ function webServer(options: { brokenHome?: boolean } = {}) {
       sendJson(res, 200, { status: 'ready' });
       return;
     }
-    const body = path === '/status' ? '<h1>Status</h1><p>catalog: ok</p>' : options.brokenHome ? '<h1>Something went wrong</h1>' : '<h1>Products</h1><ul><li>Cap</li></ul>';
+    const body =
+      path === '/status'
+        ? '<h1>Status</h1><p>catalog: ok</p>'
+        : options.brokenHome
+          ? '<h1>Something went wrong</h1>'
+          : '<h1>Products</h1><ul><li>Cap</li></ul>';
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end(`<!doctype html><html><head><title>Slipway</title></head><body>${body}</body></html>`);
+    res.end(
+      `<!doctype html><html><head><title>Slipway</title></head><body>${body}</body></html>`,
+    );
   });
 }
 
@@ -77,20 +89,40 @@ describe('Playwright @smoke stage (real Chromium)', () => {
 
   async function smoke(baseUrl: string, grep = '@smoke'): Promise<SmokeReport> {
     const config = resolveSmokeConfig(
-      { readiness: { timeoutMs: 2000 }, playwright: { dir, grep, timeoutMs: 120_000 }, environments: { it: { baseUrl } } },
-      { workspaceRoot: WORKSPACE_ROOT, project: 'web', projectRoot: 'apps/web', environment: 'it', configFile: join(dir, 'smoke.json'), label: 'smoke.json' },
+      {
+        readiness: { timeoutMs: 2000 },
+        playwright: { dir, grep, timeoutMs: 120_000 },
+        environments: { it: { baseUrl } },
+      },
+      {
+        workspaceRoot: WORKSPACE_ROOT,
+        project: 'web',
+        projectRoot: 'apps/web',
+        environment: 'it',
+        configFile: join(dir, 'smoke.json'),
+        label: 'smoke.json',
+      },
     );
-    return runSmoke(config, { expect: null, adapters: { log: () => undefined } });
+    return runSmoke(config, {
+      expect: null,
+      adapters: { log: () => undefined },
+    });
   }
 
   it('passes when the @smoke journeys pass, and runs only those', async () => {
     server = await webServer();
     const report = await smoke(server.url);
     const stage = report.stages.find((s) => s.name === 'playwright');
-    expect(stage).toMatchObject({ status: 'pass', message: '2 @smoke tests passed', playwright: { expected: 2, unexpected: 0, exitCode: 0 } });
+    expect(stage).toMatchObject({
+      status: 'pass',
+      message: '2 @smoke tests passed',
+      playwright: { expected: 2, unexpected: 0, exitCode: 0 },
+    });
     expect(report.outcome).toBe('pass');
     // the browser really loaded both pages from this server
-    expect(server.requests.map((r) => r.path)).toEqual(expect.arrayContaining(['/', '/status']));
+    expect(server.requests.map((r) => r.path)).toEqual(
+      expect.arrayContaining(['/', '/status']),
+    );
   });
 
   it('fails when a @smoke journey fails, naming it', async () => {
@@ -98,7 +130,9 @@ describe('Playwright @smoke stage (real Chromium)', () => {
     const report = await smoke(server.url);
     const stage = report.stages.find((s) => s.name === 'playwright');
     expect(report).toMatchObject({ outcome: 'fail', exitCode: 1 });
-    expect(stage?.message).toBe('1 @smoke test failed: journeys.spec.cjs › home shows the product list @smoke');
+    expect(stage?.message).toBe(
+      '1 @smoke test failed: journeys.spec.cjs › home shows the product list @smoke',
+    );
     expect(stage?.outputTail).toContain('Products');
   });
 
@@ -106,6 +140,8 @@ describe('Playwright @smoke stage (real Chromium)', () => {
     server = await webServer();
     const report = await smoke(server.url, '@no-such-tag');
     expect(report).toMatchObject({ outcome: 'inconclusive', exitCode: 2 });
-    expect(report.stages.find((s) => s.name === 'playwright')?.message).toMatch(/^no test matched @no-such-tag/);
+    expect(report.stages.find((s) => s.name === 'playwright')?.message).toMatch(
+      /^no test matched @no-such-tag/,
+    );
   });
 });

@@ -3,13 +3,33 @@ import { dirname, resolve } from 'node:path';
 import { describeAssertion } from './evaluate';
 import { describeVersion } from './expect';
 import { formatMs, joinUrl } from './format';
-import type { ResolvedExpectation, ResolvedSmokeConfig, SmokeReport, StageReport } from './types';
+import type {
+  ResolvedExpectation,
+  ResolvedSmokeConfig,
+  SmokeReport,
+  StageReport,
+} from './types';
 
-const ICON: Record<StageReport['status'], string> = { pass: '✅', fail: '❌', inconclusive: '⚠️', skipped: '⏭️' };
-const WORD: Record<StageReport['status'], string> = { pass: 'PASS', fail: 'FAIL', inconclusive: 'INCONCLUSIVE', skipped: 'skipped' };
+const ICON: Record<StageReport['status'], string> = {
+  pass: '✅',
+  fail: '❌',
+  inconclusive: '⚠️',
+  skipped: '⏭️',
+};
+const WORD: Record<StageReport['status'], string> = {
+  pass: 'PASS',
+  fail: 'FAIL',
+  inconclusive: 'INCONCLUSIVE',
+  skipped: 'skipped',
+};
 
 /** <reportDir>/<environment>/<project>.json; reportDir relative to the workspace root, or absolute. */
-export function reportPath(workspaceRoot: string, environment: string, project: string, reportDir = 'dist/smoke'): string {
+export function reportPath(
+  workspaceRoot: string,
+  environment: string,
+  project: string,
+  reportDir = 'dist/smoke',
+): string {
   return resolve(workspaceRoot, reportDir, environment, `${project}.json`);
 }
 
@@ -40,13 +60,35 @@ export function renderMarkdown(report: SmokeReport): string {
     if (stage.checks?.length) {
       for (const check of stage.checks) {
         const counts = `${check.counts.success} ok / ${check.counts.failure} failed / ${check.counts.error} errors of ${check.limits.count}`;
-        const latency = check.latency ? `${check.latency.minMs} / ${check.latency.medianMs} / ${check.latency.maxMs} ms` : '–';
-        lines.push(row([stage.name, `${check.method} ${check.path} (${check.name})`, `${ICON[check.status]} ${WORD[check.status]}`, counts, latency, formatMs(check.durationMs), check.status === 'pass' ? '' : check.message]));
+        const latency = check.latency
+          ? `${check.latency.minMs} / ${check.latency.medianMs} / ${check.latency.maxMs} ms`
+          : '–';
+        lines.push(
+          row([
+            stage.name,
+            `${check.method} ${check.path} (${check.name})`,
+            `${ICON[check.status]} ${WORD[check.status]}`,
+            counts,
+            latency,
+            formatMs(check.durationMs),
+            check.status === 'pass' ? '' : check.message,
+          ]),
+        );
       }
       continue;
     }
     const attempts = stage.attempts ? `${stage.attempts.length}` : '–';
-    lines.push(row([stage.name, '', `${ICON[stage.status]} ${WORD[stage.status]}`, attempts, '–', formatMs(stage.durationMs), stage.message]));
+    lines.push(
+      row([
+        stage.name,
+        '',
+        `${ICON[stage.status]} ${WORD[stage.status]}`,
+        attempts,
+        '–',
+        formatMs(stage.durationMs),
+        stage.message,
+      ]),
+    );
   }
   lines.push('', `**${WORD[report.outcome]}**: ${report.summary}`, '');
   return lines.join('\n');
@@ -58,38 +100,71 @@ function row(cells: string[]): string {
 }
 
 /** The console summary: one line per stage, one per check with its timings, then the verdict. */
-export function renderConsoleSummary(report: SmokeReport, reportFile?: string): string {
-  const lines = [`Smoke ${report.project}@${report.environment} (${report.baseUrl}) — ${formatMs(report.durationMs)}`];
-  if (report.expected) lines.push(`  expected ${describeVersion(report.expected.fields)} from ${report.expected.source}`);
+export function renderConsoleSummary(
+  report: SmokeReport,
+  reportFile?: string,
+): string {
+  const lines = [
+    `Smoke ${report.project}@${report.environment} (${report.baseUrl}) — ${formatMs(report.durationMs)}`,
+  ];
+  if (report.expected)
+    lines.push(
+      `  expected ${describeVersion(report.expected.fields)} from ${report.expected.source}`,
+    );
   for (const stage of report.stages) {
-    lines.push(`  ${pad(WORD[stage.status], 12)} ${pad(stage.name, 10)} ${pad(formatMs(stage.durationMs), 8)} ${stage.message}`);
+    lines.push(
+      `  ${pad(WORD[stage.status], 12)} ${pad(stage.name, 10)} ${pad(formatMs(stage.durationMs), 8)} ${stage.message}`,
+    );
     for (const check of stage.checks ?? []) {
-      const latency = check.latency ? `min ${check.latency.minMs} / med ${check.latency.medianMs} / max ${check.latency.maxMs} ms` : 'no answers';
-      lines.push(`      ${pad(WORD[check.status], 12)} ${check.method} ${check.path} "${check.name}": ${check.counts.success}/${check.measurements.length} ok, ${latency}, ${formatMs(check.durationMs)}${check.status === 'pass' ? '' : ` — ${check.message}`}`);
+      const latency = check.latency
+        ? `min ${check.latency.minMs} / med ${check.latency.medianMs} / max ${check.latency.maxMs} ms`
+        : 'no answers';
+      lines.push(
+        `      ${pad(WORD[check.status], 12)} ${check.method} ${check.path} "${check.name}": ${check.counts.success}/${check.measurements.length} ok, ${latency}, ${formatMs(check.durationMs)}${check.status === 'pass' ? '' : ` — ${check.message}`}`,
+      );
     }
-    if (stage.outputTail && stage.status !== 'pass') lines.push(...stage.outputTail.split('\n').slice(-10).map((line) => `      | ${line}`));
+    if (stage.outputTail && stage.status !== 'pass')
+      lines.push(
+        ...stage.outputTail
+          .split('\n')
+          .slice(-10)
+          .map((line) => `      | ${line}`),
+      );
   }
-  lines.push(`${WORD[report.outcome]} (exit ${report.exitCode}): ${report.summary}`);
+  lines.push(
+    `${WORD[report.outcome]} (exit ${report.exitCode}): ${report.summary}`,
+  );
   if (reportFile) lines.push(`Report: ${reportFile}`);
   return lines.join('\n');
 }
 
 /** What --dry-run prints: every stage and request, with the limits that will apply. Sends nothing. */
-export function renderPlan(config: ResolvedSmokeConfig, expectation: ResolvedExpectation | null): string {
+export function renderPlan(
+  config: ResolvedSmokeConfig,
+  expectation: ResolvedExpectation | null,
+): string {
   const gate = config.versionGate;
   const lines = [
     `Smoke plan for ${config.project}@${config.environment} (dry run: nothing is requested)`,
     `  base URL     ${config.baseUrl}  (from ${config.baseUrlSource})`,
     `  1 readiness  GET ${joinUrl(config.baseUrl, config.readiness.path)} until 2xx, backoff ${config.readiness.initialDelayMs} ms ×${config.readiness.factor} (max ${config.readiness.maxDelayMs} ms), timeout ${formatMs(config.readiness.timeoutMs)}`,
     expectation
-      ? `  2 version    GET ${joinUrl(config.baseUrl, gate.path)} must report ${describeVersion(expectation.fields)} (from ${expectation.source}; fields ${Object.entries(gate.fields)
+      ? `  2 version    GET ${joinUrl(config.baseUrl, gate.path)} must report ${describeVersion(expectation.fields)} (from ${expectation.source}; fields ${Object.entries(
+          gate.fields,
+        )
           .map(([k, p]) => `${k}=${p.source}`)
-          .join(', ')}), ${gate.consecutiveMatches} time(s) in a row, timeout ${formatMs(gate.timeoutMs)}`
+          .join(
+            ', ',
+          )}), ${gate.consecutiveMatches} time(s) in a row, timeout ${formatMs(gate.timeoutMs)}`
       : `  2 version    ${gate.required ? 'REQUIRED but no expected version given: the run would fail' : 'skipped: no expected version (--expect-version, image record or deploy)'}`,
     `  3 checks     ${config.checks.length ? `${config.checks.length}, in order:` : 'none'}`,
   ];
   for (const check of config.checks) {
-    const headers = Object.keys(check.headers).map((h) => (check.secretHeaders.includes(h) ? `${h}: ***` : `${h}: ${check.headers[h]}`));
+    const headers = Object.keys(check.headers).map((h) =>
+      check.secretHeaders.includes(h)
+        ? `${h}: ***`
+        : `${h}: ${check.headers[h]}`,
+    );
     lines.push(
       `      ${check.method} ${check.path} "${check.name}" → ${check.expectStatus.join('|')}` +
         `${check.assertions.length ? `, ${check.assertions.map(describeAssertion).join(', ')}` : ''}${check.maxLatencyMs ? `, ≤ ${check.maxLatencyMs} ms` : ''}` +
@@ -97,8 +172,16 @@ export function renderPlan(config: ResolvedSmokeConfig, expectation: ResolvedExp
         `${headers.length ? `; headers ${headers.join(', ')}` : ''}`,
     );
   }
-  lines.push(config.k6 ? `  4 k6         ${config.k6.binary} run ${config.k6.script} with BASE_URL=${config.baseUrl}` : '  4 k6         not configured');
-  lines.push(config.playwright ? `  5 playwright playwright test --grep ${config.playwright.grep} in ${config.playwright.dir} with BASE_URL=${config.baseUrl}` : '  5 playwright not configured');
+  lines.push(
+    config.k6
+      ? `  4 k6         ${config.k6.binary} run ${config.k6.script} with BASE_URL=${config.baseUrl}`
+      : '  4 k6         not configured',
+  );
+  lines.push(
+    config.playwright
+      ? `  5 playwright playwright test --grep ${config.playwright.grep} in ${config.playwright.dir} with BASE_URL=${config.baseUrl}`
+      : '  5 playwright not configured',
+  );
   return lines.join('\n');
 }
 

@@ -1,12 +1,27 @@
-import { assessAnalysis, describeCounts, emptyAnalysis, recordMeasurement, type AnalysisState } from './analysis';
+import {
+  assessAnalysis,
+  describeCounts,
+  emptyAnalysis,
+  recordMeasurement,
+  type AnalysisState,
+} from './analysis';
 import { pollWithBackoff } from './backoff';
 import { realClock } from './clock';
 import { SmokeConfigError } from './config';
 import { evaluateCheckResult } from './evaluate';
 import { formatMs, joinUrl, roundMs } from './format';
-import { applicableExpectation, describeVersion, readObserved, versionMatches } from './expect';
+import {
+  applicableExpectation,
+  describeVersion,
+  readObserved,
+  versionMatches,
+} from './expect';
 import { createHttpAdapter } from './http-adapter';
-import { createK6Runner, createPlaywrightRunner, K6_THRESHOLDS_FAILED } from './runners';
+import {
+  createK6Runner,
+  createPlaywrightRunner,
+  K6_THRESHOLDS_FAILED,
+} from './runners';
 import type {
   CheckReport,
   ExpectedVersion,
@@ -34,15 +49,23 @@ export interface RunSmokeOptions {
 }
 
 /** The real adapters: node:http, the monotonic clock, k6 and Playwright as child processes, console. */
-export function defaultAdapters(overrides: Partial<SmokeAdapters> = {}): SmokeAdapters {
+export function defaultAdapters(
+  overrides: Partial<SmokeAdapters> = {},
+): SmokeAdapters {
   const clock = overrides.clock ?? realClock;
   const log = overrides.log ?? ((line: string) => console.log(line));
   return {
     clock,
     log,
     http: overrides.http ?? createHttpAdapter(clock),
-    k6: overrides.k6 ?? createK6Runner(undefined, (line) => log(`  k6 | ${line}`)),
-    playwright: overrides.playwright ?? createPlaywrightRunner(undefined, (line) => log(`  playwright | ${line}`)),
+    k6:
+      overrides.k6 ??
+      createK6Runner(undefined, (line) => log(`  k6 | ${line}`)),
+    playwright:
+      overrides.playwright ??
+      createPlaywrightRunner(undefined, (line) =>
+        log(`  playwright | ${line}`),
+      ),
   };
 }
 
@@ -53,11 +76,17 @@ export function defaultAdapters(overrides: Partial<SmokeAdapters> = {}): SmokeAd
  * timeout ends up in the report. Throws SmokeConfigError (before any request) when the expectation
  * names a field the service's health payload is not configured to report.
  */
-export async function runSmoke(config: ResolvedSmokeConfig, options: RunSmokeOptions = {}): Promise<SmokeReport> {
+export async function runSmoke(
+  config: ResolvedSmokeConfig,
+  options: RunSmokeOptions = {},
+): Promise<SmokeReport> {
   const adapters = defaultAdapters(options.adapters);
   const { clock, log } = adapters;
   const expectation = normaliseExpectation(options.expect);
-  const applicable = applicableExpectation(expectation, config.versionGate.fields);
+  const applicable = applicableExpectation(
+    expectation,
+    config.versionGate.fields,
+  );
   if (applicable && Object.keys(applicable.fields).length === 0) {
     throw new SmokeConfigError([
       {
@@ -71,7 +100,10 @@ export async function runSmoke(config: ResolvedSmokeConfig, options: RunSmokeOpt
   const t0 = clock.now();
   const at = (): number => roundMs(clock.now() - t0);
   const stages: StageReport[] = [];
-  const canContinue = (): boolean => stages.every((stage) => stage.status === 'pass' || stage.status === 'skipped');
+  const canContinue = (): boolean =>
+    stages.every(
+      (stage) => stage.status === 'pass' || stage.status === 'skipped',
+    );
   const skip = (name: StageReport['name'], why: string): void => {
     stages.push({ name, status: 'skipped', message: why, durationMs: 0 });
   };
@@ -92,10 +124,24 @@ export async function runSmoke(config: ResolvedSmokeConfig, options: RunSmokeOpt
             message: `no expected version: versionGate.required is set for ${config.environment}; pass --expect-version/--expect-revision or build dist/images/${config.project}.json`,
             durationMs: 0,
           }
-        : { name: 'version', status: 'skipped', message: 'no expected version given (--expect-version, image record or deploy)', durationMs: 0 },
+        : {
+            name: 'version',
+            status: 'skipped',
+            message:
+              'no expected version given (--expect-version, image record or deploy)',
+            durationMs: 0,
+          },
     );
   } else {
-    stages.push(await versionStage(config, adapters, applicable.fields, applicable.dropped, at));
+    stages.push(
+      await versionStage(
+        config,
+        adapters,
+        applicable.fields,
+        applicable.dropped,
+        at,
+      ),
+    );
   }
 
   // (3) HTTP checks
@@ -110,10 +156,13 @@ export async function runSmoke(config: ResolvedSmokeConfig, options: RunSmokeOpt
 
   // (5) Playwright @smoke
   if (!config.playwright) skip('playwright', 'not configured');
-  else if (!canContinue()) skip('playwright', `not run: ${blockingStage(stages)}`);
+  else if (!canContinue())
+    skip('playwright', `not run: ${blockingStage(stages)}`);
   else stages.push(await playwrightStage(config, adapters));
 
-  const decisive = stages.find((stage) => stage.status === 'fail') ?? stages.find((stage) => stage.status === 'inconclusive');
+  const decisive =
+    stages.find((stage) => stage.status === 'fail') ??
+    stages.find((stage) => stage.status === 'inconclusive');
   const outcome: Outcome = decisive ? (decisive.status as Outcome) : 'pass';
   const summary = decisive
     ? `${decisive.name}: ${decisive.message}`
@@ -137,29 +186,62 @@ export async function runSmoke(config: ResolvedSmokeConfig, options: RunSmokeOpt
   };
 }
 
-function normaliseExpectation(expect: RunSmokeOptions['expect']): ResolvedExpectation | null {
+function normaliseExpectation(
+  expect: RunSmokeOptions['expect'],
+): ResolvedExpectation | null {
   if (!expect) return null;
-  if (typeof expect['source'] === 'string' && typeof (expect as ResolvedExpectation).fields === 'object') return expect as ResolvedExpectation;
+  if (
+    typeof expect['source'] === 'string' &&
+    typeof (expect as ResolvedExpectation).fields === 'object'
+  )
+    return expect as ResolvedExpectation;
   const fields: ExpectedVersion = {};
-  for (const [key, value] of Object.entries(expect as ExpectedVersion)) if (typeof value === 'string' && value) fields[key] = value;
+  for (const [key, value] of Object.entries(expect as ExpectedVersion))
+    if (typeof value === 'string' && value) fields[key] = value;
   return Object.keys(fields).length ? { fields, source: 'caller' } : null;
 }
 
 function blockingStage(stages: StageReport[]): string {
-  const blocking = stages.find((stage) => stage.status === 'fail' || stage.status === 'inconclusive');
-  return blocking ? `${blocking.name} was ${blocking.status}` : 'an earlier stage did not pass';
+  const blocking = stages.find(
+    (stage) => stage.status === 'fail' || stage.status === 'inconclusive',
+  );
+  return blocking
+    ? `${blocking.name} was ${blocking.status}`
+    : 'an earlier stage did not pass';
 }
 
-async function readinessStage(config: ResolvedSmokeConfig, adapters: SmokeAdapters, at: () => number): Promise<StageReport> {
+async function readinessStage(
+  config: ResolvedSmokeConfig,
+  adapters: SmokeAdapters,
+  at: () => number,
+): Promise<StageReport> {
   const { clock, http, log } = adapters;
   const url = joinUrl(config.baseUrl, config.readiness.path);
   const started = clock.now();
-  const poll = await pollWithBackoff<{ measurement: Measurement; answer?: string }>(clock, config.readiness, async (remaining) => {
+  const poll = await pollWithBackoff<{
+    measurement: Measurement;
+    answer?: string;
+  }>(clock, config.readiness, async (remaining) => {
     const atMs = at();
-    const result = await http.request({ method: 'GET', url, headers: { accept: 'application/json' }, timeoutMs: Math.min(config.requestTimeoutMs, remaining) });
+    const result = await http.request({
+      method: 'GET',
+      url,
+      headers: { accept: 'application/json' },
+      timeoutMs: Math.min(config.requestTimeoutMs, remaining),
+    });
     if (result.kind === 'error') {
       log(`  readiness: ${result.code} (${formatMs(result.durationMs)})`);
-      return { done: false, value: { measurement: { atMs, durationMs: roundMs(result.durationMs), outcome: 'error', message: `${result.code}: ${result.message}` } } };
+      return {
+        done: false,
+        value: {
+          measurement: {
+            atMs,
+            durationMs: roundMs(result.durationMs),
+            outcome: 'error',
+            message: `${result.code}: ${result.message}`,
+          },
+        },
+      };
     }
     const ready = result.status >= 200 && result.status < 300;
     const answer = describeReadinessAnswer(result);
@@ -167,7 +249,13 @@ async function readinessStage(config: ResolvedSmokeConfig, adapters: SmokeAdapte
     return {
       done: ready,
       value: {
-        measurement: { atMs, durationMs: roundMs(result.durationMs), outcome: ready ? 'success' : 'failure', statusCode: result.status, message: ready ? undefined : answer },
+        measurement: {
+          atMs,
+          durationMs: roundMs(result.durationMs),
+          outcome: ready ? 'success' : 'failure',
+          statusCode: result.status,
+          message: ready ? undefined : answer,
+        },
         answer,
       },
     };
@@ -175,8 +263,17 @@ async function readinessStage(config: ResolvedSmokeConfig, adapters: SmokeAdapte
   const attempts = poll.attempts.map((a) => a.measurement);
   const durationMs = roundMs(clock.now() - started);
   const n = `${attempts.length} attempt${attempts.length === 1 ? '' : 's'}`;
-  if (poll.done) return { name: 'readiness', status: 'pass', message: `ready after ${formatMs(durationMs)} (${n})`, durationMs, attempts };
-  const lastAnswer = [...poll.attempts].reverse().find((a) => a.answer !== undefined);
+  if (poll.done)
+    return {
+      name: 'readiness',
+      status: 'pass',
+      message: `ready after ${formatMs(durationMs)} (${n})`,
+      durationMs,
+      attempts,
+    };
+  const lastAnswer = [...poll.attempts]
+    .reverse()
+    .find((a) => a.answer !== undefined);
   if (lastAnswer) {
     return {
       name: 'readiness',
@@ -197,12 +294,18 @@ async function readinessStage(config: ResolvedSmokeConfig, adapters: SmokeAdapte
 }
 
 /** "503 not-ready (failing: db)" from a service-kit readiness payload; "503" plus a snippet otherwise. */
-function describeReadinessAnswer(result: Extract<HttpResult, { kind: 'response' }>): string {
+function describeReadinessAnswer(
+  result: Extract<HttpResult, { kind: 'response' }>,
+): string {
   try {
-    const body = JSON.parse(result.body) as { status?: unknown; failing?: unknown };
+    const body = JSON.parse(result.body) as {
+      status?: unknown;
+      failing?: unknown;
+    };
     const parts = [String(result.status)];
     if (typeof body.status === 'string') parts.push(body.status);
-    if (Array.isArray(body.failing) && body.failing.length) parts.push(`(failing: ${body.failing.join(', ')})`);
+    if (Array.isArray(body.failing) && body.failing.length)
+      parts.push(`(failing: ${body.failing.join(', ')})`);
     return parts.join(' ');
   } catch {
     const snippet = result.body.trim().replace(/\s+/g, ' ').slice(0, 80);
@@ -236,12 +339,28 @@ async function versionStage(
     gate,
     async (remaining) => {
       const atMs = at();
-      const result = await http.request({ method: 'GET', url, headers: { accept: 'application/json' }, timeoutMs: Math.min(config.requestTimeoutMs, remaining) });
+      const result = await http.request({
+        method: 'GET',
+        url,
+        headers: { accept: 'application/json' },
+        timeoutMs: Math.min(config.requestTimeoutMs, remaining),
+      });
       const durationMs = roundMs(result.durationMs);
       if (result.kind === 'error') {
         streak = 0;
         log(`  version: ${result.code} (${formatMs(result.durationMs)})`);
-        return { done: false, value: { matched: false, measurement: { atMs, durationMs, outcome: 'error', message: `${result.code}: ${result.message}` } } };
+        return {
+          done: false,
+          value: {
+            matched: false,
+            measurement: {
+              atMs,
+              durationMs,
+              outcome: 'error',
+              message: `${result.code}: ${result.message}`,
+            },
+          },
+        };
       }
       let document: unknown;
       try {
@@ -249,11 +368,27 @@ async function versionStage(
       } catch {
         document = undefined;
       }
-      if (result.status < 200 || result.status >= 300 || document === undefined) {
+      if (
+        result.status < 200 ||
+        result.status >= 300 ||
+        document === undefined
+      ) {
         streak = 0;
         lastProblem = `${gate.path} answered ${result.status}${document === undefined ? ' without JSON' : ''}`;
         log(`  version: ${lastProblem}`);
-        return { done: false, value: { matched: false, measurement: { atMs, durationMs, outcome: 'failure', statusCode: result.status, message: lastProblem } } };
+        return {
+          done: false,
+          value: {
+            matched: false,
+            measurement: {
+              atMs,
+              durationMs,
+              outcome: 'failure',
+              statusCode: result.status,
+              message: lastProblem,
+            },
+          },
+        };
       }
       const observed = readObserved(document, gate.fields);
       lastObserved = observed;
@@ -261,12 +396,20 @@ async function versionStage(
       streak = matched ? streak + 1 : 0;
       if (!matched) lastMismatch = observed;
       const seen = describeVersion(observed, keys);
-      log(`  version: serving ${seen}${matched ? '' : `, expected ${want}`}${matched && gate.consecutiveMatches > 1 ? ` (${streak}/${gate.consecutiveMatches})` : ''}`);
+      log(
+        `  version: serving ${seen}${matched ? '' : `, expected ${want}`}${matched && gate.consecutiveMatches > 1 ? ` (${streak}/${gate.consecutiveMatches})` : ''}`,
+      );
       return {
         done: streak >= gate.consecutiveMatches,
         value: {
           matched,
-          measurement: { atMs, durationMs, outcome: matched ? 'success' : 'failure', statusCode: result.status, message: matched ? undefined : `serving ${seen}` },
+          measurement: {
+            atMs,
+            durationMs,
+            outcome: matched ? 'success' : 'failure',
+            statusCode: result.status,
+            message: matched ? undefined : `serving ${seen}`,
+          },
         },
       };
     },
@@ -276,7 +419,9 @@ async function versionStage(
   const attempts = poll.attempts.map((a) => a.measurement);
   const durationMs = roundMs(clock.now() - started);
   const n = `${attempts.length} poll${attempts.length === 1 ? '' : 's'}`;
-  const notCompared = dropped.length ? `; not compared: ${dropped.join(', ')} (not in versionGate.fields)` : '';
+  const notCompared = dropped.length
+    ? `; not compared: ${dropped.join(', ')} (not in versionGate.fields)`
+    : '';
   if (poll.done) {
     return {
       name: 'version',
@@ -326,23 +471,42 @@ async function versionStage(
   };
 }
 
-async function checksStage(config: ResolvedSmokeConfig, adapters: SmokeAdapters, at: () => number): Promise<StageReport> {
+async function checksStage(
+  config: ResolvedSmokeConfig,
+  adapters: SmokeAdapters,
+  at: () => number,
+): Promise<StageReport> {
   const started = adapters.clock.now();
   const checks: CheckReport[] = [];
-  for (const check of config.checks) checks.push(await runCheck(config, check, adapters, at));
+  for (const check of config.checks)
+    checks.push(await runCheck(config, check, adapters, at));
   const durationMs = roundMs(adapters.clock.now() - started);
   const failed = checks.filter((c) => c.status === 'fail');
   const inconclusive = checks.filter((c) => c.status === 'inconclusive');
-  const status: Outcome = failed.length ? 'fail' : inconclusive.length ? 'inconclusive' : 'pass';
+  const status: Outcome = failed.length
+    ? 'fail'
+    : inconclusive.length
+      ? 'inconclusive'
+      : 'pass';
   const message =
     status === 'pass'
       ? `${checks.length} check${checks.length === 1 ? '' : 's'} passed`
-      : [...failed, ...inconclusive].map((c) => `"${c.name}" ${c.status === 'fail' ? 'failed' : 'inconclusive'}: ${c.message}`).join('; ');
+      : [...failed, ...inconclusive]
+          .map(
+            (c) =>
+              `"${c.name}" ${c.status === 'fail' ? 'failed' : 'inconclusive'}: ${c.message}`,
+          )
+          .join('; ');
   return { name: 'checks', status, message, durationMs, checks };
 }
 
 /** One check: `count` measurements `intervalMs` apart (start to start), stopped early once decided. */
-export async function runCheck(config: ResolvedSmokeConfig, check: ResolvedCheck, adapters: SmokeAdapters, at: () => number): Promise<CheckReport> {
+export async function runCheck(
+  config: ResolvedSmokeConfig,
+  check: ResolvedCheck,
+  adapters: SmokeAdapters,
+  at: () => number,
+): Promise<CheckReport> {
   const { clock, http, log } = adapters;
   const url = joinUrl(config.baseUrl, check.path);
   const measurements: Measurement[] = [];
@@ -355,12 +519,22 @@ export async function runCheck(config: ResolvedSmokeConfig, check: ResolvedCheck
     const result = await http.request({
       method: check.method,
       url,
-      headers: { accept: 'application/json', 'x-request-id': `smoke-${config.project}-${measurements.length + 1}`, ...check.headers },
+      headers: {
+        accept: 'application/json',
+        'x-request-id': `smoke-${config.project}-${measurements.length + 1}`,
+        ...check.headers,
+      },
       body: check.body,
       timeoutMs: config.requestTimeoutMs,
     });
     const evaluation = evaluateCheckResult(check, result);
-    measurements.push({ atMs, durationMs: roundMs(result.durationMs), outcome: evaluation.outcome, statusCode: evaluation.statusCode, message: evaluation.message });
+    measurements.push({
+      atMs,
+      durationMs: roundMs(result.durationMs),
+      outcome: evaluation.outcome,
+      statusCode: evaluation.statusCode,
+      message: evaluation.message,
+    });
     state = recordMeasurement(state, evaluation.outcome);
     assessment = assessAnalysis(state, check);
     if (!assessment.decided) {
@@ -369,10 +543,19 @@ export async function runCheck(config: ResolvedSmokeConfig, check: ResolvedCheck
     }
   }
   const durationMs = roundMs(clock.now() - started);
-  const latency = latencySummary(measurements.filter((m) => m.outcome !== 'error').map((m) => m.durationMs));
-  const lastProblem = [...measurements].reverse().find((m) => m.message)?.message;
-  const message = assessment.outcome === 'pass' ? describeCounts(state) : `${assessment.reason}${lastProblem ? `; last: ${lastProblem}` : ''}`;
-  log(`  check "${check.name}": ${assessment.outcome} (${describeCounts(state)}, ${formatMs(durationMs)})`);
+  const latency = latencySummary(
+    measurements.filter((m) => m.outcome !== 'error').map((m) => m.durationMs),
+  );
+  const lastProblem = [...measurements]
+    .reverse()
+    .find((m) => m.message)?.message;
+  const message =
+    assessment.outcome === 'pass'
+      ? describeCounts(state)
+      : `${assessment.reason}${lastProblem ? `; last: ${lastProblem}` : ''}`;
+  log(
+    `  check "${check.name}": ${assessment.outcome} (${describeCounts(state)}, ${formatMs(durationMs)})`,
+  );
   return {
     name: check.name,
     method: check.method,
@@ -387,25 +570,58 @@ export async function runCheck(config: ResolvedSmokeConfig, check: ResolvedCheck
       consecutiveErrorLimit: check.consecutiveErrorLimit,
       maxLatencyMs: check.maxLatencyMs,
     },
-    counts: { success: state.success, failure: state.failure, error: state.error },
+    counts: {
+      success: state.success,
+      failure: state.failure,
+      error: state.error,
+    },
     latency,
     measurements,
   };
 }
 
-async function k6Stage(config: ResolvedSmokeConfig, adapters: SmokeAdapters): Promise<StageReport> {
+async function k6Stage(
+  config: ResolvedSmokeConfig,
+  adapters: SmokeAdapters,
+): Promise<StageReport> {
   const k6 = config.k6 as NonNullable<ResolvedSmokeConfig['k6']>;
   adapters.log(`  k6: running ${k6.script}`);
-  const result = await adapters.k6.run({ binary: k6.binary, script: k6.script, baseUrl: config.baseUrl, env: k6.env, timeoutMs: k6.timeoutMs });
+  const result = await adapters.k6.run({
+    binary: k6.binary,
+    script: k6.script,
+    baseUrl: config.baseUrl,
+    env: k6.env,
+    timeoutMs: k6.timeoutMs,
+  });
   const durationMs = roundMs(result.durationMs);
-  const details = { ...(result.metrics ?? { thresholds: [] }), exitCode: result.exitCode, script: k6.script };
+  const details = {
+    ...(result.metrics ?? { thresholds: [] }),
+    exitCode: result.exitCode,
+    script: k6.script,
+  };
   const figures = describeK6(result.metrics);
   if (result.timedOut) {
-    return { name: 'k6', status: 'inconclusive', message: `k6 did not finish within ${formatMs(k6.timeoutMs)}`, durationMs, k6: details, outputTail: result.outputTail };
+    return {
+      name: 'k6',
+      status: 'inconclusive',
+      message: `k6 did not finish within ${formatMs(k6.timeoutMs)}`,
+      durationMs,
+      k6: details,
+      outputTail: result.outputTail,
+    };
   }
-  if (result.exitCode === 0) return { name: 'k6', status: 'pass', message: `thresholds held${figures}`, durationMs, k6: details };
+  if (result.exitCode === 0)
+    return {
+      name: 'k6',
+      status: 'pass',
+      message: `thresholds held${figures}`,
+      durationMs,
+      k6: details,
+    };
   if (result.exitCode === K6_THRESHOLDS_FAILED) {
-    const crossed = (result.metrics?.thresholds ?? []).filter((t) => !t.ok).map((t) => `${t.metric} ${t.expression}`);
+    const crossed = (result.metrics?.thresholds ?? [])
+      .filter((t) => !t.ok)
+      .map((t) => `${t.metric} ${t.expression}`);
     return {
       name: 'k6',
       status: 'fail',
@@ -429,22 +645,46 @@ async function k6Stage(config: ResolvedSmokeConfig, adapters: SmokeAdapters): Pr
 function describeK6(metrics: K6Metrics | undefined): string {
   if (!metrics) return '';
   const parts: string[] = [];
-  if (metrics.httpReqs !== undefined) parts.push(`${metrics.httpReqs} requests`);
-  if (metrics.checksRate !== undefined) parts.push(`checks ${(metrics.checksRate * 100).toFixed(2)}%`);
-  if (metrics.httpReqFailedRate !== undefined) parts.push(`failed ${(metrics.httpReqFailedRate * 100).toFixed(2)}%`);
-  if (metrics.httpReqDurationP95Ms !== undefined) parts.push(`p95 ${metrics.httpReqDurationP95Ms.toFixed(1)} ms`);
+  if (metrics.httpReqs !== undefined)
+    parts.push(`${metrics.httpReqs} requests`);
+  if (metrics.checksRate !== undefined)
+    parts.push(`checks ${(metrics.checksRate * 100).toFixed(2)}%`);
+  if (metrics.httpReqFailedRate !== undefined)
+    parts.push(`failed ${(metrics.httpReqFailedRate * 100).toFixed(2)}%`);
+  if (metrics.httpReqDurationP95Ms !== undefined)
+    parts.push(`p95 ${metrics.httpReqDurationP95Ms.toFixed(1)} ms`);
   return parts.length ? ` (${parts.join(', ')})` : '';
 }
 
-async function playwrightStage(config: ResolvedSmokeConfig, adapters: SmokeAdapters): Promise<StageReport> {
-  const pw = config.playwright as NonNullable<ResolvedSmokeConfig['playwright']>;
+async function playwrightStage(
+  config: ResolvedSmokeConfig,
+  adapters: SmokeAdapters,
+): Promise<StageReport> {
+  const pw = config.playwright as NonNullable<
+    ResolvedSmokeConfig['playwright']
+  >;
   adapters.log(`  playwright: ${pw.grep} tests in ${pw.dir}`);
-  const result = await adapters.playwright.run({ cli: pw.cli, dir: pw.dir, grep: pw.grep, baseUrl: config.baseUrl, timeoutMs: pw.timeoutMs });
+  const result = await adapters.playwright.run({
+    cli: pw.cli,
+    dir: pw.dir,
+    grep: pw.grep,
+    baseUrl: config.baseUrl,
+    timeoutMs: pw.timeoutMs,
+  });
   const durationMs = roundMs(result.durationMs);
   const stats = result.stats;
-  const details = stats ? { ...stats, exitCode: result.exitCode, grep: pw.grep } : undefined;
+  const details = stats
+    ? { ...stats, exitCode: result.exitCode, grep: pw.grep }
+    : undefined;
   if (result.timedOut) {
-    return { name: 'playwright', status: 'inconclusive', message: `Playwright did not finish within ${formatMs(pw.timeoutMs)}`, durationMs, playwright: details, outputTail: result.outputTail };
+    return {
+      name: 'playwright',
+      status: 'inconclusive',
+      message: `Playwright did not finish within ${formatMs(pw.timeoutMs)}`,
+      durationMs,
+      playwright: details,
+      outputTail: result.outputTail,
+    };
   }
   if (stats && stats.unexpected > 0) {
     return {
@@ -458,18 +698,41 @@ async function playwrightStage(config: ResolvedSmokeConfig, adapters: SmokeAdapt
   }
   if (result.exitCode === 0 && stats && stats.expected + stats.flaky > 0) {
     const flaky = stats.flaky ? `, ${stats.flaky} flaky` : '';
-    return { name: 'playwright', status: 'pass', message: `${stats.expected + stats.flaky} ${pw.grep} test${stats.expected + stats.flaky === 1 ? '' : 's'} passed${flaky}`, durationMs, playwright: details };
+    return {
+      name: 'playwright',
+      status: 'pass',
+      message: `${stats.expected + stats.flaky} ${pw.grep} test${stats.expected + stats.flaky === 1 ? '' : 's'} passed${flaky}`,
+      durationMs,
+      playwright: details,
+    };
   }
-  const why = stats && stats.expected + stats.flaky + stats.unexpected === 0 ? `no test matched ${pw.grep}` : `Playwright exited with code ${result.exitCode ?? 'none'}`;
-  return { name: 'playwright', status: 'inconclusive', message: `${why}: ${lastLine(result.outputTail)}`, durationMs, playwright: details, outputTail: result.outputTail };
+  const why =
+    stats && stats.expected + stats.flaky + stats.unexpected === 0
+      ? `no test matched ${pw.grep}`
+      : `Playwright exited with code ${result.exitCode ?? 'none'}`;
+  return {
+    name: 'playwright',
+    status: 'inconclusive',
+    message: `${why}: ${lastLine(result.outputTail)}`,
+    durationMs,
+    playwright: details,
+    outputTail: result.outputTail,
+  };
 }
 
 function latencySummary(durations: number[]): LatencySummary | undefined {
   if (durations.length === 0) return undefined;
   const sorted = [...durations].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  const median = sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-  return { minMs: sorted[0], medianMs: roundMs(median), maxMs: sorted[sorted.length - 1] };
+  const median =
+    sorted.length % 2
+      ? sorted[middle]
+      : (sorted[middle - 1] + sorted[middle]) / 2;
+  return {
+    minMs: sorted[0],
+    medianMs: roundMs(median),
+    maxMs: sorted[sorted.length - 1],
+  };
 }
 
 function lastLine(text: string): string {

@@ -1,13 +1,33 @@
 import { writeFileSync } from 'node:fs';
-import { createK6Runner, createPlaywrightRunner, parseK6Summary, parsePlaywrightReport, type ProcessRunner } from './runners';
+import {
+  createK6Runner,
+  createPlaywrightRunner,
+  parseK6Summary,
+  parsePlaywrightReport,
+  type ProcessRunner,
+} from './runners';
 
 describe('parseK6Summary', () => {
   it('reads the rates, p95 and thresholds (true in the export means crossed)', () => {
     const summary = {
       metrics: {
-        checks: { passes: 90, fails: 0, value: 1, thresholds: { 'rate>0.99': false } },
-        http_req_failed: { passes: 0, fails: 90, value: 0, thresholds: { 'rate<0.01': false } },
-        http_req_duration: { 'p(95)': 731.2, avg: 300, thresholds: { 'p(95)<500': true } },
+        checks: {
+          passes: 90,
+          fails: 0,
+          value: 1,
+          thresholds: { 'rate>0.99': false },
+        },
+        http_req_failed: {
+          passes: 0,
+          fails: 90,
+          value: 0,
+          thresholds: { 'rate<0.01': false },
+        },
+        http_req_duration: {
+          'p(95)': 731.2,
+          avg: 300,
+          thresholds: { 'p(95)<500': true },
+        },
         http_reqs: { count: 90, rate: 3 },
         vus: { value: 1 },
       },
@@ -23,7 +43,13 @@ describe('parseK6Summary', () => {
         { metric: 'http_req_duration', expression: 'p(95)<500', ok: false },
       ],
     });
-    expect(parseK6Summary({})).toEqual({ checksRate: undefined, httpReqFailedRate: undefined, httpReqDurationP95Ms: undefined, httpReqs: undefined, thresholds: [] });
+    expect(parseK6Summary({})).toEqual({
+      checksRate: undefined,
+      httpReqFailedRate: undefined,
+      httpReqDurationP95Ms: undefined,
+      httpReqs: undefined,
+      thresholds: [],
+    });
   });
 });
 
@@ -35,27 +61,65 @@ describe('parsePlaywrightReport', () => {
         {
           title: 'order.spec.ts',
           specs: [{ title: 'lists products @smoke', ok: true }],
-          suites: [{ title: 'checkout', specs: [{ title: 'places an order @smoke', ok: false }], suites: [] }],
+          suites: [
+            {
+              title: 'checkout',
+              specs: [{ title: 'places an order @smoke', ok: false }],
+              suites: [],
+            },
+          ],
         },
       ],
     };
-    expect(parsePlaywrightReport(report)).toEqual({ expected: 2, unexpected: 1, flaky: 0, skipped: 1, failedTests: ['order.spec.ts › checkout › places an order @smoke'] });
+    expect(parsePlaywrightReport(report)).toEqual({
+      expected: 2,
+      unexpected: 1,
+      flaky: 0,
+      skipped: 1,
+      failedTests: ['order.spec.ts › checkout › places an order @smoke'],
+    });
   });
 });
 
 describe('runner command lines', () => {
   it('runs k6 with the summary export, BASE_URL, extra env, no usage report, and the time limit', async () => {
-    const calls: { program: string; args: readonly string[]; timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string }[] = [];
+    const calls: {
+      program: string;
+      args: readonly string[];
+      timeoutMs?: number;
+      env?: NodeJS.ProcessEnv;
+      cwd?: string;
+    }[] = [];
     const fakeRun: ProcessRunner = async (program, args, options) => {
-      calls.push({ program, args, timeoutMs: options.timeoutMs, env: options.env, cwd: options.cwd });
+      calls.push({
+        program,
+        args,
+        timeoutMs: options.timeoutMs,
+        env: options.env,
+        cwd: options.cwd,
+      });
       const exportArg = args.find((a) => a.startsWith('--summary-export='));
-      writeFileSync(String(exportArg).slice('--summary-export='.length), JSON.stringify({ metrics: { http_reqs: { count: 7 } } }));
+      writeFileSync(
+        String(exportArg).slice('--summary-export='.length),
+        JSON.stringify({ metrics: { http_reqs: { count: 7 } } }),
+      );
       options.onOutput?.('line one\nline t', 'stdout');
       options.onOutput?.('wo\n', 'stdout');
-      return { code: 0, stdout: 'line one\nline two\n', stderr: '', timedOut: false };
+      return {
+        code: 0,
+        stdout: 'line one\nline two\n',
+        stderr: '',
+        timedOut: false,
+      };
     };
     const lines: string[] = [];
-    const result = await createK6Runner(fakeRun, (l) => lines.push(l)).run({ binary: '/opt/k6', script: '/ws/apps/catalog/k6/smoke.ts', baseUrl: 'http://svc', env: { TOKEN: 'tok-secret' }, timeoutMs: 1234 });
+    const result = await createK6Runner(fakeRun, (l) => lines.push(l)).run({
+      binary: '/opt/k6',
+      script: '/ws/apps/catalog/k6/smoke.ts',
+      baseUrl: 'http://svc',
+      env: { TOKEN: 'tok-secret' },
+      timeoutMs: 1234,
+    });
     expect(calls[0].program).toBe('/opt/k6');
     expect(calls[0].args).toEqual([
       'run',
@@ -69,9 +133,19 @@ describe('runner command lines', () => {
       'TOKEN=tok-secret',
       '/ws/apps/catalog/k6/smoke.ts',
     ]);
-    expect(calls[0]).toMatchObject({ timeoutMs: 1234, cwd: '/ws/apps/catalog/k6' });
-    expect(calls[0].env).toMatchObject({ K6_NO_USAGE_REPORT: 'true', BASE_URL: 'http://svc' });
-    expect(result).toMatchObject({ exitCode: 0, timedOut: false, metrics: { httpReqs: 7 } });
+    expect(calls[0]).toMatchObject({
+      timeoutMs: 1234,
+      cwd: '/ws/apps/catalog/k6',
+    });
+    expect(calls[0].env).toMatchObject({
+      K6_NO_USAGE_REPORT: 'true',
+      BASE_URL: 'http://svc',
+    });
+    expect(result).toMatchObject({
+      exitCode: 0,
+      timedOut: false,
+      metrics: { httpReqs: 7 },
+    });
     expect(lines).toEqual(['line one', 'line two']);
   });
 
@@ -79,24 +153,60 @@ describe('runner command lines', () => {
     const failing: ProcessRunner = async () => {
       throw Object.assign(new Error('spawn /nope ENOENT'), { code: 'ENOENT' });
     };
-    const result = await createK6Runner(failing).run({ binary: '/nope', script: '/x.ts', baseUrl: 'http://svc', env: {}, timeoutMs: 1000 });
-    expect(result).toMatchObject({ exitCode: null, outputTail: 'cannot start /nope: spawn /nope ENOENT' });
+    const result = await createK6Runner(failing).run({
+      binary: '/nope',
+      script: '/x.ts',
+      baseUrl: 'http://svc',
+      env: {},
+      timeoutMs: 1000,
+    });
+    expect(result).toMatchObject({
+      exitCode: null,
+      outputTail: 'cannot start /nope: spawn /nope ENOENT',
+    });
   });
 
   it('runs Playwright with --grep, BASE_URL, the JSON reporter to a file and a global timeout under the hard limit', async () => {
-    let seen: { args: readonly string[]; env?: NodeJS.ProcessEnv; cwd?: string } | undefined;
+    let seen:
+      | { args: readonly string[]; env?: NodeJS.ProcessEnv; cwd?: string }
+      | undefined;
     const fakeRun: ProcessRunner = async (_program, args, options) => {
       seen = { args, env: options.env, cwd: options.cwd };
-      writeFileSync(String(options.env?.['PLAYWRIGHT_JSON_OUTPUT_FILE']), JSON.stringify({ stats: { expected: 1, unexpected: 0, flaky: 0, skipped: 0 }, suites: [] }));
+      writeFileSync(
+        String(options.env?.['PLAYWRIGHT_JSON_OUTPUT_FILE']),
+        JSON.stringify({
+          stats: { expected: 1, unexpected: 0, flaky: 0, skipped: 0 },
+          suites: [],
+        }),
+      );
       return { code: 0, stdout: '', stderr: '', timedOut: false };
     };
-    const result = await createPlaywrightRunner(fakeRun).run({ cli: '/pw/cli.js', dir: '/ws/apps/web-e2e', grep: '@smoke', baseUrl: 'http://web', timeoutMs: 60_000 });
-    expect(seen?.args).toEqual(['/pw/cli.js', 'test', '--grep', '@smoke', '--reporter=line,json', '--global-timeout=45000']);
+    const result = await createPlaywrightRunner(fakeRun).run({
+      cli: '/pw/cli.js',
+      dir: '/ws/apps/web-e2e',
+      grep: '@smoke',
+      baseUrl: 'http://web',
+      timeoutMs: 60_000,
+    });
+    expect(seen?.args).toEqual([
+      '/pw/cli.js',
+      'test',
+      '--grep',
+      '@smoke',
+      '--reporter=line,json',
+      '--global-timeout=45000',
+    ]);
     expect(seen?.cwd).toBe('/ws/apps/web-e2e');
     expect(seen?.env).toMatchObject({ BASE_URL: 'http://web' });
     // Jest runs this spec: its worker id must not reach Playwright (it would make test() a no-op).
     expect(process.env['JEST_WORKER_ID']).toBeDefined();
     expect(seen?.env?.['JEST_WORKER_ID']).toBeUndefined();
-    expect(result.stats).toEqual({ expected: 1, unexpected: 0, flaky: 0, skipped: 0, failedTests: [] });
+    expect(result.stats).toEqual({
+      expected: 1,
+      unexpected: 0,
+      flaky: 0,
+      skipped: 0,
+      failedTests: [],
+    });
   });
 });

@@ -3,9 +3,18 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { runProcess, type RunOptions, type RunResult } from '../shared/process';
-import type { K6Metrics, K6Runner, PlaywrightRunner, PlaywrightStats } from './types';
+import type {
+  K6Metrics,
+  K6Runner,
+  PlaywrightRunner,
+  PlaywrightStats,
+} from './types';
 
-export type ProcessRunner = (program: string, args: readonly string[], options: RunOptions) => Promise<RunResult>;
+export type ProcessRunner = (
+  program: string,
+  args: readonly string[],
+  options: RunOptions,
+) => Promise<RunResult>;
 
 const TAIL_LINES = 30;
 
@@ -17,27 +26,45 @@ export const K6_THRESHOLDS_FAILED = 99;
  * exported to a temp file and read back, so the report carries the real figures k6 measured.
  * Usage reports are switched off: k6 must not call home from a CI runner or this machine.
  */
-export function createK6Runner(run: ProcessRunner = runProcess, onOutput?: (line: string) => void): K6Runner {
+export function createK6Runner(
+  run: ProcessRunner = runProcess,
+  onOutput?: (line: string) => void,
+): K6Runner {
   return {
     async run(request) {
       const workDir = mkdtempSync(join(tmpdir(), 'slipway-k6-'));
       const summaryFile = join(workDir, 'summary.json');
-      const args = ['run', '--quiet', '--no-color', '--no-usage-report', `--summary-export=${summaryFile}`, '-e', `BASE_URL=${request.baseUrl}`];
-      for (const [key, value] of Object.entries(request.env)) args.push('-e', `${key}=${value}`);
+      const args = [
+        'run',
+        '--quiet',
+        '--no-color',
+        '--no-usage-report',
+        `--summary-export=${summaryFile}`,
+        '-e',
+        `BASE_URL=${request.baseUrl}`,
+      ];
+      for (const [key, value] of Object.entries(request.env))
+        args.push('-e', `${key}=${value}`);
       args.push(request.script);
       const started = performance.now();
       const lines = onOutput ? lineForwarder(onOutput) : undefined;
       try {
         const result = await run(request.binary, args, {
           cwd: dirname(request.script),
-          env: { ...process.env, K6_NO_USAGE_REPORT: 'true', BASE_URL: request.baseUrl },
+          env: {
+            ...process.env,
+            K6_NO_USAGE_REPORT: 'true',
+            BASE_URL: request.baseUrl,
+          },
           timeoutMs: request.timeoutMs,
           secrets: Object.values(request.env),
           onOutput: lines?.push,
         });
         let metrics: K6Metrics | undefined;
         try {
-          metrics = parseK6Summary(JSON.parse(readFileSync(summaryFile, 'utf8')));
+          metrics = parseK6Summary(
+            JSON.parse(readFileSync(summaryFile, 'utf8')),
+          );
         } catch {
           metrics = undefined; // k6 stopped before writing a summary (bad script, killed): the exit code says why.
         }
@@ -50,7 +77,13 @@ export function createK6Runner(run: ProcessRunner = runProcess, onOutput?: (line
           metrics,
         };
       } catch (error) {
-        return { exitCode: null, signal: null, timedOut: false, durationMs: performance.now() - started, outputTail: `cannot start ${request.binary}: ${(error as Error).message}` };
+        return {
+          exitCode: null,
+          signal: null,
+          timedOut: false,
+          durationMs: performance.now() - started,
+          outputTail: `cannot start ${request.binary}: ${(error as Error).message}`,
+        };
       } finally {
         lines?.flush();
         rmSync(workDir, { recursive: true, force: true });
@@ -61,7 +94,9 @@ export function createK6Runner(run: ProcessRunner = runProcess, onOutput?: (line
 
 /** Figures from a `k6 run --summary-export` file. Threshold `true` in that file means "crossed". */
 export function parseK6Summary(summary: unknown): K6Metrics {
-  const metrics = (isObject(summary) && isObject(summary['metrics']) ? summary['metrics'] : {}) as Record<string, Record<string, unknown>>;
+  const metrics = (
+    isObject(summary) && isObject(summary['metrics']) ? summary['metrics'] : {}
+  ) as Record<string, Record<string, unknown>>;
   const num = (metric: string, key: string): number | undefined => {
     const value = metrics[metric]?.[key];
     return typeof value === 'number' ? value : undefined;
@@ -69,7 +104,8 @@ export function parseK6Summary(summary: unknown): K6Metrics {
   const thresholds: K6Metrics['thresholds'] = [];
   for (const [metric, data] of Object.entries(metrics)) {
     if (!isObject(data) || !isObject(data['thresholds'])) continue;
-    for (const [expression, crossed] of Object.entries(data['thresholds'])) thresholds.push({ metric, expression, ok: crossed !== true });
+    for (const [expression, crossed] of Object.entries(data['thresholds']))
+      thresholds.push({ metric, expression, ok: crossed !== true });
   }
   return {
     checksRate: num('checks', 'value'),
@@ -86,25 +122,42 @@ export function parseK6Summary(summary: unknown): K6Metrics {
  * goes to the console. Playwright's own --global-timeout stops it (and its browsers) cleanly before
  * our hard kill would.
  */
-export function createPlaywrightRunner(run: ProcessRunner = runProcess, onOutput?: (line: string) => void): PlaywrightRunner {
+export function createPlaywrightRunner(
+  run: ProcessRunner = runProcess,
+  onOutput?: (line: string) => void,
+): PlaywrightRunner {
   return {
     async run(request) {
       const workDir = mkdtempSync(join(tmpdir(), 'slipway-playwright-'));
       const jsonFile = join(workDir, 'results.json');
       const globalTimeout = Math.max(1_000, request.timeoutMs - 15_000);
-      const args = [request.cli, 'test', '--grep', request.grep, '--reporter=line,json', `--global-timeout=${globalTimeout}`];
+      const args = [
+        request.cli,
+        'test',
+        '--grep',
+        request.grep,
+        '--reporter=line,json',
+        `--global-timeout=${globalTimeout}`,
+      ];
       const started = performance.now();
       const lines = onOutput ? lineForwarder(onOutput) : undefined;
       try {
         const result = await run(process.execPath, args, {
           cwd: request.dir,
-          env: { ...withoutJestVariables(process.env), BASE_URL: request.baseUrl, PLAYWRIGHT_JSON_OUTPUT_FILE: jsonFile, FORCE_COLOR: '0' },
+          env: {
+            ...withoutJestVariables(process.env),
+            BASE_URL: request.baseUrl,
+            PLAYWRIGHT_JSON_OUTPUT_FILE: jsonFile,
+            FORCE_COLOR: '0',
+          },
           timeoutMs: request.timeoutMs,
           onOutput: lines?.push,
         });
         let stats: PlaywrightStats | undefined;
         try {
-          stats = parsePlaywrightReport(JSON.parse(readFileSync(jsonFile, 'utf8')));
+          stats = parsePlaywrightReport(
+            JSON.parse(readFileSync(jsonFile, 'utf8')),
+          );
         } catch {
           stats = undefined;
         }
@@ -117,7 +170,13 @@ export function createPlaywrightRunner(run: ProcessRunner = runProcess, onOutput
           stats,
         };
       } catch (error) {
-        return { exitCode: null, signal: null, timedOut: false, durationMs: performance.now() - started, outputTail: `cannot start Playwright: ${(error as Error).message}` };
+        return {
+          exitCode: null,
+          signal: null,
+          timedOut: false,
+          durationMs: performance.now() - started,
+          outputTail: `cannot start Playwright: ${(error as Error).message}`,
+        };
       } finally {
         lines?.flush();
         rmSync(workDir, { recursive: true, force: true });
@@ -128,20 +187,36 @@ export function createPlaywrightRunner(run: ProcessRunner = runProcess, onOutput
 
 /** Counts and failed test titles from Playwright's JSON reporter output. */
 export function parsePlaywrightReport(report: unknown): PlaywrightStats {
-  const stats = isObject(report) && isObject(report['stats']) ? report['stats'] : {};
-  const count = (key: string): number => (typeof stats[key] === 'number' ? (stats[key] as number) : 0);
+  const stats =
+    isObject(report) && isObject(report['stats']) ? report['stats'] : {};
+  const count = (key: string): number =>
+    typeof stats[key] === 'number' ? (stats[key] as number) : 0;
   const failedTests: string[] = [];
   const walk = (suite: unknown, titles: string[]): void => {
     if (!isObject(suite)) return;
     // Top-level suites are the files: "order.spec.ts › checkout › places an order" says where to look.
-    const here = typeof suite['title'] === 'string' && suite['title'] ? [...titles, suite['title'] as string] : titles;
+    const here =
+      typeof suite['title'] === 'string' && suite['title']
+        ? [...titles, suite['title'] as string]
+        : titles;
     for (const spec of Array.isArray(suite['specs']) ? suite['specs'] : []) {
-      if (isObject(spec) && spec['ok'] === false) failedTests.push([...here, String(spec['title'])].join(' › '));
+      if (isObject(spec) && spec['ok'] === false)
+        failedTests.push([...here, String(spec['title'])].join(' › '));
     }
-    for (const child of Array.isArray(suite['suites']) ? suite['suites'] : []) walk(child, here);
+    for (const child of Array.isArray(suite['suites']) ? suite['suites'] : [])
+      walk(child, here);
   };
-  for (const suite of isObject(report) && Array.isArray(report['suites']) ? report['suites'] : []) walk(suite, []);
-  return { expected: count('expected'), unexpected: count('unexpected'), flaky: count('flaky'), skipped: count('skipped'), failedTests };
+  for (const suite of isObject(report) && Array.isArray(report['suites'])
+    ? report['suites']
+    : [])
+    walk(suite, []);
+  return {
+    expected: count('expected'),
+    unexpected: count('unexpected'),
+    flaky: count('flaky'),
+    skipped: count('skipped'),
+    failedTests,
+  };
 }
 
 /**
@@ -149,7 +224,9 @@ export function parsePlaywrightReport(report: unknown): PlaywrightStats {
  * Jest), so a smoke run started from a Jest suite would find "No tests". The child never needs them.
  */
 function withoutJestVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(env).filter(([key]) => !key.startsWith('JEST_')));
+  return Object.fromEntries(
+    Object.entries(env).filter(([key]) => !key.startsWith('JEST_')),
+  );
 }
 
 function tail(text: string): string {
@@ -157,7 +234,10 @@ function tail(text: string): string {
 }
 
 /** Re-assembles whole lines per stream: chunks from a pipe split lines at arbitrary points. */
-function lineForwarder(onOutput: (line: string) => void): { push: (chunk: string, stream: 'stdout' | 'stderr') => void; flush: () => void } {
+function lineForwarder(onOutput: (line: string) => void): {
+  push: (chunk: string, stream: 'stdout' | 'stderr') => void;
+  flush: () => void;
+} {
   const pending = { stdout: '', stderr: '' };
   const emit = (text: string): void => {
     if (text.trim()) onOutput(text);

@@ -1,6 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -18,14 +23,25 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export type Handler = (req: IncomingMessage, res: ServerResponse, ctx: { elapsedMs: number; count: number }) => void;
+export type Handler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: { elapsedMs: number; count: number },
+) => void;
 
 export async function startServer(handler: Handler): Promise<TestServer> {
   const started = performance.now();
   const requests: TestServer['requests'] = [];
   const server: Server = createServer((req, res) => {
-    requests.push({ method: req.method ?? 'GET', path: req.url ?? '/', atMs: performance.now() - started });
-    handler(req, res, { elapsedMs: performance.now() - started, count: requests.length });
+    requests.push({
+      method: req.method ?? 'GET',
+      path: req.url ?? '/',
+      atMs: performance.now() - started,
+    });
+    handler(req, res, {
+      elapsedMs: performance.now() - started,
+      count: requests.length,
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
@@ -51,9 +67,18 @@ export async function refusingPort(): Promise<number> {
   return port;
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -68,23 +93,48 @@ export interface ServiceBehaviour {
 
 /** A service-shaped server (service-kit's health endpoints) whose behaviour is set per scenario. */
 export function scenarioService(behaviour: ServiceBehaviour = {}): Handler {
-  const version = behaviour.version ?? (() => ({ version: '1.0.0', revision: 'a'.repeat(40) }));
+  const version =
+    behaviour.version ??
+    (() => ({ version: '1.0.0', revision: 'a'.repeat(40) }));
   const ready = behaviour.ready ?? (() => true);
   let productCalls = 0;
   return (req, res, ctx) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health/readiness') {
       return ready(ctx.elapsedMs)
-        ? sendJson(res, 200, { status: 'ready', checks: { db: { status: 'up' } } })
-        : sendJson(res, 503, { status: 'not-ready', failing: ['db'], checks: { db: { status: 'down', error: 'connect ECONNREFUSED' } } });
+        ? sendJson(res, 200, {
+            status: 'ready',
+            checks: { db: { status: 'up' } },
+          })
+        : sendJson(res, 503, {
+            status: 'not-ready',
+            failing: ['db'],
+            checks: { db: { status: 'down', error: 'connect ECONNREFUSED' } },
+          });
     }
-    if (path === '/health') return sendJson(res, 200, { service: 'catalog', status: 'ok', uptimeSeconds: 1, checks: {}, ...version(ctx.elapsedMs) });
+    if (path === '/health')
+      return sendJson(res, 200, {
+        service: 'catalog',
+        status: 'ok',
+        uptimeSeconds: 1,
+        checks: {},
+        ...version(ctx.elapsedMs),
+      });
     if (path === '/products') {
       productCalls += 1;
       if (behaviour.products) return behaviour.products(productCalls, res);
-      return sendJson(res, 200, { items: [{ id: '1', currency: 'EUR' }], total: 1, limit: 5, offset: 0 });
+      return sendJson(res, 200, {
+        items: [{ id: '1', currency: 'EUR' }],
+        total: 1,
+        limit: 5,
+        offset: 0,
+      });
     }
-    sendJson(res, 404, { statusCode: 404, error: 'Not Found', message: `no route ${path}` });
+    sendJson(res, 404, {
+      statusCode: 404,
+      error: 'Not Found',
+      message: `no route ${path}`,
+    });
   };
 }
 
@@ -107,7 +157,8 @@ export const WORKSPACE_ROOT = join(__dirname, '../../../../../..');
  */
 export function snapshotCatalogBuild(): { dir: string; cleanup: () => void } {
   const source = join(WORKSPACE_ROOT, 'apps/catalog/dist');
-  if (!existsSync(join(source, 'main.js'))) throw new Error(`${source}/main.js is missing: run "nx run catalog:build"`);
+  if (!existsSync(join(source, 'main.js')))
+    throw new Error(`${source}/main.js is missing: run "nx run catalog:build"`);
   const parent = join(WORKSPACE_ROOT, 'tools/delivery/test-output');
   mkdirSync(parent, { recursive: true });
   const dir = mkdtempSync(join(parent, 'smoke-catalog-'));
@@ -119,27 +170,44 @@ export function snapshotCatalogBuild(): { dir: string; cleanup: () => void } {
  * Starts `node apps/catalog/dist/main.js` with APP_VERSION/APP_REVISION and waits (bounded) until
  * /health/readiness answers 200. Stop it with stop(): SIGTERM by PID, SIGKILL after 10 s.
  */
-export async function startCatalog(options: { version: string; revision: string; distDir?: string; port?: number; timeoutMs?: number }): Promise<RunningService> {
+export async function startCatalog(options: {
+  version: string;
+  revision: string;
+  distDir?: string;
+  port?: number;
+  timeoutMs?: number;
+}): Promise<RunningService> {
   const port = options.port ?? 0;
-  const child: ChildProcess = spawn(process.execPath, [join(options.distDir ?? join(WORKSPACE_ROOT, 'apps/catalog/dist'), 'main.js')], {
-    cwd: WORKSPACE_ROOT,
-    env: {
-      PATH: process.env['PATH'],
-      HOME: process.env['HOME'],
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      APP_VERSION: options.version,
-      APP_REVISION: options.revision,
-      LOG_LEVEL: 'info',
-      // Smoke and k6 send far more than a user would: keep the rate limit out of the measurement.
-      RATE_LIMIT_MAX: '100000',
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      join(
+        options.distDir ?? join(WORKSPACE_ROOT, 'apps/catalog/dist'),
+        'main.js',
+      ),
+    ],
+    {
+      cwd: WORKSPACE_ROOT,
+      env: {
+        PATH: process.env['PATH'],
+        HOME: process.env['HOME'],
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        APP_VERSION: options.version,
+        APP_REVISION: options.revision,
+        LOG_LEVEL: 'info',
+        // Smoke and k6 send far more than a user would: keep the rate limit out of the measurement.
+        RATE_LIMIT_MAX: '100000',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => resolve()),
+  );
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
@@ -151,17 +219,23 @@ export async function startCatalog(options: { version: string; revision: string;
   const deadline = performance.now() + (options.timeoutMs ?? 90_000);
   let url = '';
   while (performance.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`catalog exited with ${child.exitCode} before it was ready:\n${output}`);
+    if (child.exitCode !== null)
+      throw new Error(
+        `catalog exited with ${child.exitCode} before it was ready:\n${output}`,
+      );
     url ||= /"url":"(http:\/\/[^"]+)"/.exec(output)?.[1] ?? '';
     if (url) {
       const status = await fetch(`${url}/health/readiness`).then(
         (r) => r.status,
         () => 0,
       );
-      if (status === 200) return { url, pid: child.pid as number, output: () => output, stop };
+      if (status === 200)
+        return { url, pid: child.pid as number, output: () => output, stop };
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   await stop();
-  throw new Error(`catalog was not ready within ${options.timeoutMs ?? 90_000} ms:\n${output}`);
+  throw new Error(
+    `catalog was not ready within ${options.timeoutMs ?? 90_000} ms:\n${output}`,
+  );
 }
