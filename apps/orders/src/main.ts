@@ -1,23 +1,19 @@
-import Fastify from 'fastify';
-import { app } from './app/app';
+import { ConfigError, redactCredentials } from '@slipway/service-kit';
+import { buildApp } from './app/app.js';
+import { loadOrdersConfig } from './app/config.js';
 
-const host = process.env.HOST ?? 'localhost';
-const port = process.env.PORT ? Number(process.env.PORT) : 3000;
+async function main(): Promise<void> {
+  const config = loadOrdersConfig();
+  const { service } = await buildApp(config);
+  service.installSignalHandlers();
+  const url = await service.listen();
+  service.app.log.info({ url, catalogUrl: config.CATALOG_URL }, `orders listening on ${url}`);
+}
 
-// Instantiate Fastify with some config
-const server = Fastify({
-  logger: true,
-});
-
-// Register your application as a normal plugin.
-server.register(app);
-
-// Start listening.
-server.listen({ port, host }, (err) => {
-  if (err) {
-    server.log.error(err);
-    process.exit(1);
-  } else {
-    console.log(`[ ready ] http://${host}:${port}`);
-  }
+main().catch((error: unknown) => {
+  // A ConfigError already lists every problem and its fix; anything else is unexpected.
+  const message =
+    error instanceof ConfigError ? error.message : `orders failed to start: ${(error as Error)?.stack ?? String(error)}`;
+  process.stderr.write(`${redactCredentials(message)}\n`);
+  process.exit(1);
 });
