@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, preHandlerHookHandler } from 'fastify';
 import { redactCredentials } from './config.js';
 
 export interface FieldError {
@@ -130,7 +130,11 @@ export function registerErrorHandler(app: FastifyInstance): void {
     else request.log.info({ statusCode: body.statusCode, reason: body.message }, 'request rejected');
     return reply.code(body.statusCode).type('application/json; charset=utf-8').send(body);
   });
-  app.setNotFoundHandler((request, reply) => {
+}
+
+/** JSON 404s; `preHandler` (the rate limiter) keeps unknown-URL floods from being free. */
+export function registerNotFoundHandler(app: FastifyInstance, preHandler?: preHandlerHookHandler): void {
+  app.setNotFoundHandler({ preHandler }, (request, reply) => {
     const body: ErrorBody = {
       statusCode: 404,
       error: statusText(404),

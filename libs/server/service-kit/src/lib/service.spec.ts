@@ -61,16 +61,18 @@ describe('createService', () => {
   });
 
   it('rate-limits in process and answers 429 as JSON', async () => {
-    const service = await make({ name: 'limit-test', logger: false, rateLimit: { max: 2, timeWindowMs: 60_000 } });
+    const service = await make({ name: 'limit-test', logger: false, rateLimit: { max: 3, timeWindowMs: 60_000 } });
     expect(service.redis).toBeUndefined();
     service.app.get('/things', async () => ['a']);
-    const statuses: number[] = [];
+    const statuses: number[] = [(await service.app.inject('/no-such-route')).statusCode];
     for (let i = 0; i < 3; i++) statuses.push((await service.app.inject('/things')).statusCode);
-    expect(statuses).toEqual([200, 200, 429]);
+    expect(statuses).toEqual([404, 200, 200, 429]);
     const limited = await service.app.inject('/things');
     expect(limited.json()).toEqual({ statusCode: 429, error: 'Too Many Requests', message: expect.stringMatching(/^Rate limit exceeded, retry in/) });
     expect(limited.headers['retry-after']).toBeDefined();
     expect(limited.headers['x-request-id']).toBeDefined();
+    // Unknown URLs count against the same budget: probing for routes is not free.
+    expect((await service.app.inject('/no-such-route')).statusCode).toBe(429);
     // Metrics and probes are never limited.
     expect((await service.app.inject('/metrics')).statusCode).toBe(200);
   });

@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import pino, { type DestinationStream, type LoggerOptions } from 'pino';
 import type { Registry } from 'prom-client';
 import { redactCredentials } from './config.js';
-import { registerErrorHandler } from './errors.js';
+import { registerErrorHandler, registerNotFoundHandler } from './errors.js';
 import { HealthRegistry, registerHealthRoutes, type ReadinessCheck } from './health.js';
 import { createMetrics, registerMetrics } from './metrics.js';
 import { registerRequestContext, requestIdFrom } from './request-context.js';
@@ -203,16 +203,23 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   }
 
   const limits = opts.rateLimit === undefined ? { max: 100, timeWindowMs: 60_000 } : opts.rateLimit;
-  if (limits) {
-    await app.register(rateLimit, {
-      max: limits.max,
-      timeWindow: limits.timeWindowMs,
-      redis,
-      nameSpace: limits.keyPrefix ?? `slipway:rate-limit:${opts.name}:`,
-      // A Redis outage degrades to "no rate limit" instead of failing every request; readiness
-      // reports the outage.
-      skipOnError: true,
-    });
+  try {
+    if (limits) {
+      await app.register(rateLimit, {
+        max: limits.max,
+        timeWindow: limits.timeWindowMs,
+        redis,
+        nameSpace: limits.keyPrefix ?? `slipway:rate-limit:${opts.name}:`,
+        // A Redis outage degrades to "no rate limit" instead of failing every request; readiness
+        // reports the outage.
+        skipOnError: true,
+      });
+    }
+    registerNotFoundHandler(app, limits ? app.rateLimit() : undefined);
+  } catch (error) {
+    // No half-built service: the caller never gets a handle to close this client with.
+    redis?.disconnect();
+    throw error;
   }
 
   registerHealthRoutes(app, health, { name: opts.name, version, revision });
