@@ -105,7 +105,13 @@ export async function runAndRecord(
       : options.stepSummaryFile;
   if (stepSummaryFile) appendStepSummary(stepSummaryFile, report);
   adapters.log(
-    renderConsoleSummary(report, relative(options.workspaceRoot, reportFile)),
+    // Inside the workspace the short relative path; elsewhere (--report-dir=/tmp/...) the absolute one.
+    renderConsoleSummary(
+      report,
+      relative(options.workspaceRoot, reportFile).startsWith('..')
+        ? reportFile
+        : relative(options.workspaceRoot, reportFile),
+    ),
   );
   return { report, reportFile };
 }
