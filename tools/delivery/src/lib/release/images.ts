@@ -72,8 +72,9 @@ export async function ensureLocalPrerequisites(opts: {
   return parseExports(result.stdout);
 }
 
+/** The workspace's own Nx CLI, run with this node (no npx start-up), else npx. */
 export function nxCommand(workspaceRoot: string): { program: string; args: string[] } {
-  const bin = path.join(workspaceRoot, 'node_modules', 'nx', 'bin', 'nx.js');
+  const bin = path.join(workspaceRoot, 'node_modules', 'nx', 'dist', 'bin', 'nx.js');
   return existsSync(bin) ? { program: process.execPath, args: [bin] } : { program: 'npx', args: ['--no', '--', 'nx'] };
 }
 
