@@ -317,15 +317,21 @@ interface LocalApplyMeta {
 }
 
 async function recoverLocal(git: GitCli, gitDir: string, root: string, targets: string[]): Promise<string[]> {
-  const { rolledForward, meta } = await recoverInterruptedWrite(
+  const { rolledForward, meta, createdAt } = await recoverInterruptedWrite(
     gitDir,
     targets.map((t) => path.dirname(path.join(root, t))),
     { ownersAreDead: true },
   );
   const m = meta as LocalApplyMeta | undefined;
-  if (m && (await git.revParse(m.ref)) === m.oldCommit) {
-    await git.updateRef(m.ref, m.newCommit, m.oldCommit, 'slipway bump (recovered)');
-    await git.updateIndexEntries(m.blobs);
+  if (m) {
+    // A git index.lock left by the killed bump (it was updating the index inside its critical
+    // section) would block every later git command: remove it if it is not older than the journal.
+    const indexLock = path.join(gitDir, 'index.lock');
+    const lockStat = await fs.stat(indexLock).catch(() => undefined);
+    if (lockStat && createdAt && lockStat.mtimeMs >= Date.parse(createdAt) - 1000) await fs.rm(indexLock, { force: true });
+    const current = await git.revParse(m.ref);
+    if (current === m.oldCommit) await git.updateRef(m.ref, m.newCommit, m.oldCommit, 'slipway bump (recovered)');
+    if (current === m.oldCommit || current === m.newCommit) await git.updateIndexEntries(m.blobs);
   }
   return rolledForward;
 }
@@ -519,23 +525,25 @@ export async function applyBump(opts: ApplyBumpOptions): Promise<ApplyBumpResult
             meta,
             hooks: {
               ...opts.hooks,
+              // Branch and index move inside the journaled section, so a crash is finished by recovery.
               afterCommitPoint: async () => {
                 await opts.hooks?.afterCommitPoint?.();
                 await git.updateRef(meta.ref, meta.newCommit, meta.oldCommit, `slipway bump ${opts.environment}`);
+                await git.updateIndexEntries(meta.blobs);
               },
             },
           },
         ).catch(async (error) => {
-          // A failed rename was rolled back; undo the ref move too if it happened.
+          // A failed rename was rolled back; undo the ref and index move too if they happened.
           if ((await git.revParse(meta.ref)) === meta.newCommit) {
             await git.updateRef(meta.ref, meta.oldCommit, meta.newCommit, 'slipway bump rolled back');
+            await git.updateIndexEntries(await git.blobsAt(meta.oldCommit, meta.blobs.map((b) => b.path)));
           }
           if (result.pushed) {
             throw new GitError(`${(error as Error).message} (the commit ${built.commit.slice(0, 12)} was pushed to ${remote}; run git pull to get it)`);
           }
           throw error;
         });
-        await git.updateIndexEntries(built.blobs);
         result.localUpdated = true;
       } else if (pushed.commit !== null || pushed.base) {
         // Pushed on top of a newer remote head: bring the local branch along if it can fast-forward.

@@ -231,10 +231,26 @@ export class GitCli {
     await this.runOk(['update-ref', '-m', reason, ref, newSha, oldSha]);
   }
 
-  /** Point the user's index entries for `blobs` at the committed blobs (the files are clean afterwards). */
+  /**
+   * Point the user's index entries for `blobs` at the committed blobs (the files are clean
+   * afterwards), in one `update-index --index-info` call so the index is written once.
+   */
   async updateIndexEntries(blobs: { path: string; sha: string; mode: string }[]): Promise<void> {
-    for (const b of blobs) await this.runOk(['update-index', '--cacheinfo', `${b.mode},${b.sha},${b.path}`]);
-    await this.run(['update-index', '-q', '--refresh']);
+    const input = blobs.map((b) => `${b.mode} ${b.sha}\t${b.path}\n`).join('');
+    await this.runOk(['update-index', '--index-info'], { input });
+  }
+
+  /** Mode and blob of each path at `commit` (for restoring index entries). */
+  async blobsAt(commit: string, paths: string[]): Promise<{ path: string; sha: string; mode: string }[]> {
+    const out = await this.runOk(['ls-tree', '-z', commit, '--', ...paths]);
+    return out
+      .split('\0')
+      .filter(Boolean)
+      .map((line) => {
+        const [info, file] = line.split('\t');
+        const [mode, , sha] = info.split(' ');
+        return { path: file, sha, mode };
+      });
   }
 
   async remoteUrl(name: string): Promise<string | null> {

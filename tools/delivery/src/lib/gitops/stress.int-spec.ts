@@ -37,10 +37,15 @@ describe('kill -9 stress', () => {
 
   const readAll = (repo: string) => Promise.all(TARGETS.map((t) => fs.readFile(path.join(repo, t.file), 'utf8')));
 
-  function bump(repo: string, changes: typeof A): { done: Promise<number>; kill: () => void } {
-    const options = { workspaceRoot: repo, environment: 'staging', targets: TARGETS, changes, git: { retryBaseMs: 20, maxAttempts: 6 } };
-    const child = spawn(process.execPath, [driver, JSON.stringify(options)], { stdio: 'ignore' });
-    return { done: new Promise((resolve) => child.on('close', (code) => resolve(code ?? 137))), kill: () => child.kill('SIGKILL') };
+  function bump(repo: string, changes: typeof A, criticalPauseMs?: number) {
+    const options = { workspaceRoot: repo, environment: 'staging', targets: TARGETS, changes, git: { retryBaseMs: 20, maxAttempts: 6 }, criticalPauseMs };
+    const child = spawn(process.execPath, [driver, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const critical = new Promise<void>((resolve) => child.stdout.on('data', (b: Buffer) => b.toString().includes('CRITICAL') && resolve()));
+    return {
+      done: new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 137))),
+      critical,
+      kill: () => child.kill('SIGKILL'),
+    };
   }
 
   it(`${ITERATIONS} random kills leave 0 torn files and a consistent state after recovery`, async () => {
@@ -56,15 +61,23 @@ describe('kill -9 stress', () => {
 
     let torn = 0;
     let killedMidway = 0;
+    let killedInCriticalSection = 0;
+    let rolledForward = 0;
     for (let i = 0; i < ITERATIONS; i++) {
       const current = await readAll(repo);
       const target = current.every((c, k) => c === contentA[k]) ? B : A;
-      const run = bump(repo, target);
-      const delay = Math.floor(Math.random() * duration * 1.2);
-      const timer = setTimeout(run.kill, delay);
+      const expected = target === A ? contentA : contentB;
+      // Even runs: killed at a random moment of a whole bump. Odd runs: killed at a random moment
+      // inside the critical section (after the journal, during the ref/index update and renames).
+      const inCritical = i % 2 === 1;
+      const run = bump(repo, target, inCritical ? 60 : undefined);
+      let timer: NodeJS.Timeout | undefined;
+      if (inCritical) void run.critical.then(() => (timer = setTimeout(run.kill, Math.floor(Math.random() * 100))));
+      else timer = setTimeout(run.kill, Math.floor(Math.random() * duration * 1.2));
       const code = await run.done;
       clearTimeout(timer);
       if (code !== 0) killedMidway++;
+      if (code !== 0 && inCritical) killedInCriticalSection++;
 
       // Straight after the kill, before any recovery: every file is whole (old or new).
       const after = await readAll(repo);
@@ -72,10 +85,12 @@ describe('kill -9 stress', () => {
         if (c !== contentA[k] && c !== contentB[k]) torn++;
       });
 
-      await recoverInterruptedBump({ workspaceRoot: repo, environment: 'staging', targets: TARGETS as never });
+      rolledForward += (await recoverInterruptedBump({ workspaceRoot: repo, environment: 'staging', targets: TARGETS as never })).length > 0 ? 1 : 0;
       const recovered = await readAll(repo);
       const state = recovered.every((c, k) => c === contentA[k]) ? 'A' : recovered.every((c, k) => c === contentB[k]) ? 'B' : 'mixed';
       expect(state).not.toBe('mixed');
+      // Past the commit point a killed bump is finished by recovery: the new contents win.
+      if (inCritical) expect(recovered).toEqual(expected);
       // The branch's commit has exactly these contents: no half-applied commit either.
       for (const [k, t] of TARGETS.entries()) expect(await git(repo, ['show', `HEAD:${t.file}`])).toBe(recovered[k].replace(/\n$/, ''));
       expect(await git(repo, ['status', '--porcelain', '--', 'deploy'])).toBe('');
@@ -85,6 +100,10 @@ describe('kill -9 stress', () => {
     expect(torn).toBe(0);
     // The kills really landed inside bumps (not all after they had finished).
     expect(killedMidway).toBeGreaterThan(ITERATIONS / 4);
-    console.log(`kill -9 stress: ${ITERATIONS} runs, ${killedMidway} killed mid-bump, ${torn} torn files`);
+    expect(killedInCriticalSection).toBeGreaterThan(ITERATIONS / 4);
+    expect(rolledForward).toBeGreaterThan(0);
+    console.log(
+      `kill -9 stress: ${ITERATIONS} runs, ${killedMidway} killed mid-bump (${killedInCriticalSection} inside the write's critical section), ${rolledForward} rolled forward by recovery, ${torn} torn files`,
+    );
   });
 });

@@ -188,7 +188,7 @@ export async function recoverInterruptedWrite(
   journalDir: string,
   scanDirs: string[] = [],
   opts: { ownersAreDead?: boolean } = {},
-): Promise<{ rolledForward: string[]; meta?: unknown }> {
+): Promise<{ rolledForward: string[]; meta?: unknown; createdAt?: string }> {
   // Under the caller's lock no other writer runs, so a journal or temp can only be a crash's leftover
   // (even if its pid has since been reused).
   const dead = (pid: number) => opts.ownersAreDead === true || !isAlive(pid);
@@ -232,7 +232,8 @@ export async function recoverInterruptedWrite(
   } catch {
     // No journal dir yet.
   }
-  return { rolledForward, meta: journal && dead(journal.pid) ? journal.meta : undefined };
+  const owned = journal && dead(journal.pid);
+  return { rolledForward, meta: owned ? journal?.meta : undefined, createdAt: owned ? journal?.createdAt : undefined };
 }
 
 export function isAlive(pid: number): boolean {
