@@ -119,6 +119,13 @@ export function createPostgresDatabase(connectionString: string, options: Postgr
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect();
       let broken: Error | undefined;
+      // While checked out, a connection the server drops between statements emits 'error' on the
+      // client (the pool only listens to idle ones): record it instead of crashing the process.
+      const onError = (error: Error) => {
+        broken = error;
+        options.onIdleError?.(error);
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await fn(pgQueryable(client));
@@ -133,6 +140,7 @@ export function createPostgresDatabase(connectionString: string, options: Postgr
         }
         throw error;
       } finally {
+        client.off('error', onError);
         client.release(broken);
       }
     },

@@ -69,6 +69,26 @@ describe('PostgreSQL database', () => {
   it('answers ping', async () => {
     await expect(db.ping()).resolves.toBeUndefined();
   });
+
+  it('survives the server dropping a connection in the middle of a transaction', async () => {
+    const dropped: Error[] = [];
+    const fragile = createPostgresDatabase(testUrl, { max: 1, onIdleError: (error) => dropped.push(error) });
+    try {
+      const transaction = fragile.transaction(async (tx) => {
+        const { rows } = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        await admin.query('SELECT pg_terminate_backend($1)', [rows[0].pid]);
+        // the termination arrives while no statement runs: an 'error' event, not a query error
+        await new Promise((r) => setTimeout(r, 300));
+        await tx.query('SELECT 1');
+      });
+      await expect(transaction).rejects.toThrow();
+      expect(dropped.length).toBeGreaterThan(0);
+      // the broken connection was discarded, not handed back to the pool
+      await expect(fragile.ping()).resolves.toBeUndefined();
+    } finally {
+      await fragile.close();
+    }
+  });
 });
 
 describe('migrations on PostgreSQL', () => {
