@@ -1,8 +1,20 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { DeliveryInputError } from '../../lib/manifests/errors';
-import { resolveEnvironment, type EnvironmentConfig } from '../../lib/release/environment';
-import { runRelease, type ReleaseDeps, type ReleaseOutcome } from '../../lib/release/release';
-import { localUrls, openCluster, wireRelease, workspaceProjects } from '../../lib/release/wire';
+import {
+  resolveEnvironment,
+  type EnvironmentConfig,
+} from '../../lib/release/environment';
+import {
+  runRelease,
+  type ReleaseDeps,
+  type ReleaseOutcome,
+} from '../../lib/release/release';
+import {
+  localUrls,
+  openCluster,
+  wireRelease,
+  workspaceProjects,
+} from '../../lib/release/wire';
 import type { DeployExecutorSchema } from './schema';
 
 /**
@@ -10,14 +22,25 @@ import type { DeployExecutorSchema } from './schema';
  * `wire` is swappable so tests can run the executor against fake adapters.
  */
 export interface DeployExecutorDeps {
-  wire: (config: EnvironmentConfig, context: ExecutorContext, log: (line: string) => void, trigger: string) => Promise<ReleaseDeps>;
+  wire: (
+    config: EnvironmentConfig,
+    context: ExecutorContext,
+    log: (line: string) => void,
+    trigger: string,
+  ) => Promise<ReleaseDeps>;
   log: (line: string) => void;
   error: (line: string) => void;
 }
 
 const hostDeps: DeployExecutorDeps = {
   wire: (config, context, log, trigger) =>
-    wireRelease({ workspaceRoot: context.root, config, projectRoots: workspaceProjects(context).roots, log, trigger }),
+    wireRelease({
+      workspaceRoot: context.root,
+      config,
+      projectRoots: workspaceProjects(context).roots,
+      log,
+      trigger,
+    }),
   log: (line) => console.log(line),
   error: (line) => console.error(line),
 };
@@ -31,37 +54,66 @@ function describe(config: EnvironmentConfig): string {
     `  steps: ${config.images === 'build' ? `${config.prereqs ? 'local prerequisites, ' : ''}nx run-many -t image` : 'image records from dist/images'} → bump ${config.overlaysDir}/${config.environment} → ${config.mode === 'podman' ? 'podman kube play' : config.mode === 'kubectl' ? 'kubectl apply -k + rollout status' : `push + wait (argocd app ${config.argocdApp} or smoke version gate)`} → smoke${config.autoRollback ? ' → rollback + hold on failure' : ''}`,
   ];
   const urls = localUrls(config);
-  if (Object.keys(urls).length > 0) lines.push(`  urls: ${Object.entries(urls).map(([p, u]) => `${p} ${u}`).join(', ')}`);
+  if (Object.keys(urls).length > 0)
+    lines.push(
+      `  urls: ${Object.entries(urls)
+        .map(([p, u]) => `${p} ${u}`)
+        .join(', ')}`,
+    );
   return lines.join('\n');
 }
 
-export async function runDeploy(options: DeployExecutorSchema, context: ExecutorContext, deps: DeployExecutorDeps = hostDeps): Promise<{ success: boolean; outcome?: ReleaseOutcome }> {
+export async function runDeploy(
+  options: DeployExecutorSchema,
+  context: ExecutorContext,
+  deps: DeployExecutorDeps = hostDeps,
+): Promise<{ success: boolean; outcome?: ReleaseOutcome }> {
   try {
-    const config = resolveEnvironment(options, { workspaceRoot: context.root, deployableProjects: workspaceProjects(context).deployable });
+    const config = resolveEnvironment(options, {
+      workspaceRoot: context.root,
+      deployableProjects: workspaceProjects(context).deployable,
+    });
     if (options.dryRun) {
-      deps.log(`dry run: nothing is built, committed or started\n${describe(config)}`);
+      deps.log(
+        `dry run: nothing is built, committed or started\n${describe(config)}`,
+      );
       return { success: true };
     }
     if (options.down) {
       const cluster = openCluster(config);
-      if (!cluster.down) throw new DeliveryInputError(`--down stops what this machine runs; mode ${config.mode} is managed elsewhere`, 'use it with the podman (local) environment');
+      if (!cluster.down)
+        throw new DeliveryInputError(
+          `--down stops what this machine runs; mode ${config.mode} is managed elsewhere`,
+          'use it with the podman (local) environment',
+        );
       const removed = await cluster.down(config.projects);
-      deps.log(removed.length > 0 ? `removed ${removed.join(', ')}` : `nothing of ${config.instance} is running`);
+      deps.log(
+        removed.length > 0
+          ? `removed ${removed.join(', ')}`
+          : `nothing of ${config.instance} is running`,
+      );
       return { success: true };
     }
     const trigger = `nx run ${context.projectName ?? 'deploy'}:${context.targetName ?? config.environment}`;
     const releaseDeps = await deps.wire(config, context, deps.log, trigger);
     deps.log(describe(config));
-    const outcome = await runRelease(releaseDeps, { releaseHold: options.releaseHold === true });
+    const outcome = await runRelease(releaseDeps, {
+      releaseHold: options.releaseHold === true,
+    });
     (outcome.exitCode === 0 ? deps.log : deps.error)(outcome.message);
     return { success: outcome.exitCode === 0, outcome };
   } catch (error) {
-    deps.error(`deploy failed: ${error instanceof Error ? error.message : String(error)}`);
+    deps.error(
+      `deploy failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
     return { success: false };
   }
 }
 
-export default async function deployExecutor(options: DeployExecutorSchema, context: ExecutorContext): Promise<{ success: boolean }> {
+export default async function deployExecutor(
+  options: DeployExecutorSchema,
+  context: ExecutorContext,
+): Promise<{ success: boolean }> {
   const { success } = await runDeploy(options, context);
   return { success };
 }

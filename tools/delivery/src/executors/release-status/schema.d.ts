@@ -1,28 +1,29 @@
 import type { EnvironmentOptions } from '../../lib/release/environment';
 
 /** Mirrors schema.json (the source of truth for the options). */
-export interface ReleaseStatusExecutorSchema extends Pick<
-  EnvironmentOptions,
-  | 'env'
-  | 'environment'
-  | 'mode'
-  | 'projects'
-  | 'registry'
-  | 'repository'
-  | 'remote'
-  | 'branch'
-  | 'tokenEnv'
-  | 'tokenUser'
-  | 'overlaysDir'
-  | 'holdsDir'
-  | 'historyDir'
-  | 'stateDir'
-  | 'ports'
-  | 'instance'
-  | 'storageDriver'
-  | 'kubeContext'
-  | 'argocdApp'
-> {
+export interface ReleaseStatusExecutorSchema
+  extends Pick<
+    EnvironmentOptions,
+    | 'env'
+    | 'environment'
+    | 'mode'
+    | 'projects'
+    | 'registry'
+    | 'repository'
+    | 'remote'
+    | 'branch'
+    | 'tokenEnv'
+    | 'tokenUser'
+    | 'overlaysDir'
+    | 'holdsDir'
+    | 'historyDir'
+    | 'stateDir'
+    | 'ports'
+    | 'instance'
+    | 'storageDriver'
+    | 'kubeContext'
+    | 'argocdApp'
+  > {
   records?: number;
   json?: boolean;
 }

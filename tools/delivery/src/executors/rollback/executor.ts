@@ -1,7 +1,19 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { resolveEnvironment, splitList, type EnvironmentConfig } from '../../lib/release/environment';
-import { runRollback, type ReleaseDeps, type ReleaseOutcome } from '../../lib/release/release';
-import { environmentOptions, wireRelease, workspaceProjects } from '../../lib/release/wire';
+import {
+  resolveEnvironment,
+  splitList,
+  type EnvironmentConfig,
+} from '../../lib/release/environment';
+import {
+  runRollback,
+  type ReleaseDeps,
+  type ReleaseOutcome,
+} from '../../lib/release/release';
+import {
+  environmentOptions,
+  wireRelease,
+  workspaceProjects,
+} from '../../lib/release/wire';
 import type { RollbackExecutorSchema } from './schema';
 
 /**
@@ -9,14 +21,25 @@ import type { RollbackExecutorSchema } from './schema';
  * The environment's settings are those of its deploy target (deploy:<env>); options here override.
  */
 export interface RollbackExecutorDeps {
-  wire: (config: EnvironmentConfig, context: ExecutorContext, log: (line: string) => void, trigger: string) => Promise<ReleaseDeps>;
+  wire: (
+    config: EnvironmentConfig,
+    context: ExecutorContext,
+    log: (line: string) => void,
+    trigger: string,
+  ) => Promise<ReleaseDeps>;
   log: (line: string) => void;
   error: (line: string) => void;
 }
 
 const hostDeps: RollbackExecutorDeps = {
   wire: (config, context, log, trigger) =>
-    wireRelease({ workspaceRoot: context.root, config, projectRoots: workspaceProjects(context).roots, log, trigger }),
+    wireRelease({
+      workspaceRoot: context.root,
+      config,
+      projectRoots: workspaceProjects(context).roots,
+      log,
+      trigger,
+    }),
   log: (line) => console.log(line),
   error: (line) => console.error(line),
 };
@@ -32,26 +55,40 @@ export async function runRollbackExecutor(
     // --projects selects what to roll back; the environment's own project list stays the deploy target's.
     const config = resolveEnvironment(
       { ...environmentOptions(context, name, overrides), env: undefined },
-      { workspaceRoot: context.root, deployableProjects: workspaceProjects(context).deployable },
+      {
+        workspaceRoot: context.root,
+        deployableProjects: workspaceProjects(context).deployable,
+      },
     );
     const selected = splitList(projects);
     const unknown = selected.filter((p) => !config.projects.includes(p));
     if (unknown.length > 0) {
-      deps.error(`rollback failed: ${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not deployed to ${config.environment}\n  fix: use some of: ${config.projects.join(', ')}`);
+      deps.error(
+        `rollback failed: ${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not deployed to ${config.environment}\n  fix: use some of: ${config.projects.join(', ')}`,
+      );
       return { success: false };
     }
     const trigger = `nx run ${context.projectName ?? 'deploy'}:${context.targetName ?? 'rollback'} --env=${config.environment} --to=${to}`;
     const releaseDeps = await deps.wire(config, context, deps.log, trigger);
-    const outcome = await runRollback(releaseDeps, { to, projects: selected, reason });
+    const outcome = await runRollback(releaseDeps, {
+      to,
+      projects: selected,
+      reason,
+    });
     (outcome.exitCode === 0 ? deps.log : deps.error)(outcome.message);
     return { success: outcome.exitCode === 0, outcome };
   } catch (error) {
-    deps.error(`rollback failed: ${error instanceof Error ? error.message : String(error)}`);
+    deps.error(
+      `rollback failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
     return { success: false };
   }
 }
 
-export default async function rollbackExecutor(options: RollbackExecutorSchema, context: ExecutorContext): Promise<{ success: boolean }> {
+export default async function rollbackExecutor(
+  options: RollbackExecutorSchema,
+  context: ExecutorContext,
+): Promise<{ success: boolean }> {
   const { success } = await runRollbackExecutor(options, context);
   return { success };
 }

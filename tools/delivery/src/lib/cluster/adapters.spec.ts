@@ -2,16 +2,42 @@ import type { RunOptions, RunResult } from '../shared/process';
 import { GitOpsCluster, argocdVerdict } from './gitops';
 import { KubectlCluster } from './kubectl';
 import { PodmanCluster } from './podman';
-import { LABEL_INSTANCE, LABEL_PROJECT, LABEL_SPEC, parseObjects, shapeForHost } from './render';
+import {
+  LABEL_INSTANCE,
+  LABEL_PROJECT,
+  LABEL_SPEC,
+  parseObjects,
+  shapeForHost,
+} from './render';
 
-type Call = { program: string; args: string[]; env?: NodeJS.ProcessEnv; timeoutMs?: number };
+type Call = {
+  program: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+};
 
 function fakeRunner(answer: (call: Call) => Partial<RunResult>) {
   const calls: Call[] = [];
-  const run = async (program: string, args: readonly string[], options: RunOptions): Promise<RunResult> => {
-    const call = { program, args: [...args], env: options.env, timeoutMs: options.timeoutMs };
+  const run = async (
+    program: string,
+    args: readonly string[],
+    options: RunOptions,
+  ): Promise<RunResult> => {
+    const call = {
+      program,
+      args: [...args],
+      env: options.env,
+      timeoutMs: options.timeoutMs,
+    };
     calls.push(call);
-    return { code: 0, stdout: '', stderr: '', timedOut: false, ...answer(call) };
+    return {
+      code: 0,
+      stdout: '',
+      stderr: '',
+      timedOut: false,
+      ...answer(call),
+    };
   };
   return { run, calls };
 }
@@ -35,8 +61,17 @@ describe('KubectlCluster', () => {
       if (call.args.includes('rollout')) clock += 40_000;
       return { stdout: 'deployment.apps/x configured' };
     });
-    const cluster = new KubectlCluster({ context: 'kind-slipway', rolloutTimeoutSeconds: 100, run, now: () => clock });
-    await cluster.apply({ overlayDir: '/o', projects: ['catalog', 'orders'], log: () => undefined });
+    const cluster = new KubectlCluster({
+      context: 'kind-slipway',
+      rolloutTimeoutSeconds: 100,
+      run,
+      now: () => clock,
+    });
+    await cluster.apply({
+      overlayDir: '/o',
+      projects: ['catalog', 'orders'],
+      log: () => undefined,
+    });
     expect(calls.map((c) => c.args.join(' '))).toEqual([
       'kustomize /o',
       '--context kind-slipway apply -k /o',
@@ -46,8 +81,20 @@ describe('KubectlCluster', () => {
   });
 
   it('fails naming the project when the rollout does not finish in time, or the deadline is gone', async () => {
-    const { run } = fakeRunner((call) => (call.args.includes('kustomize') ? { stdout: rendered } : call.args.includes('rollout') ? { code: 1, stderr: 'error: timed out waiting for the condition' } : {}));
-    await expect(new KubectlCluster({ rolloutTimeoutSeconds: 5, run }).apply({ overlayDir: '/o', projects: ['orders'], log: () => undefined })).rejects.toThrow(
+    const { run } = fakeRunner((call) =>
+      call.args.includes('kustomize')
+        ? { stdout: rendered }
+        : call.args.includes('rollout')
+          ? { code: 1, stderr: 'error: timed out waiting for the condition' }
+          : {},
+    );
+    await expect(
+      new KubectlCluster({ rolloutTimeoutSeconds: 5, run }).apply({
+        overlayDir: '/o',
+        projects: ['orders'],
+        log: () => undefined,
+      }),
+    ).rejects.toThrow(
       /rollout of orders \(deployment\/orders\) did not finish within the deadline: error: timed out/,
     );
     let clock = 0;
@@ -56,7 +103,17 @@ describe('KubectlCluster', () => {
       if (call.args.includes('rollout')) clock += 10_000;
       return {};
     });
-    await expect(new KubectlCluster({ rolloutTimeoutSeconds: 5, run: slow.run, now: () => clock }).apply({ overlayDir: '/o', projects: ['catalog', 'orders'], log: () => undefined })).rejects.toThrow(
+    await expect(
+      new KubectlCluster({
+        rolloutTimeoutSeconds: 5,
+        run: slow.run,
+        now: () => clock,
+      }).apply({
+        overlayDir: '/o',
+        projects: ['catalog', 'orders'],
+        log: () => undefined,
+      }),
+    ).rejects.toThrow(
       'rollout deadline of 5 s passed before orders was checked',
     );
   });
@@ -65,43 +122,141 @@ describe('KubectlCluster', () => {
 describe('GitOpsCluster', () => {
   const commit = 'c'.repeat(40);
   it('judges the pushed revision, not just any Synced state', () => {
-    expect(argocdVerdict({ status: { sync: { status: 'Synced', revision: 'd'.repeat(40) }, health: { status: 'Healthy' } } }, commit).done).toBe(false);
-    expect(argocdVerdict({ status: { sync: { status: 'Synced', revision: commit }, health: { status: 'Healthy' } } }, commit).done).toBe(true);
-    expect(argocdVerdict({ status: { sync: { status: 'Synced', revision: commit }, health: { status: 'Degraded' } } }, commit).failed).toMatch(/Degraded/);
+    expect(
+      argocdVerdict(
+        {
+          status: {
+            sync: { status: 'Synced', revision: 'd'.repeat(40) },
+            health: { status: 'Healthy' },
+          },
+        },
+        commit,
+      ).done,
+    ).toBe(false);
+    expect(
+      argocdVerdict(
+        {
+          status: {
+            sync: { status: 'Synced', revision: commit },
+            health: { status: 'Healthy' },
+          },
+        },
+        commit,
+      ).done,
+    ).toBe(true);
+    expect(
+      argocdVerdict(
+        {
+          status: {
+            sync: { status: 'Synced', revision: commit },
+            health: { status: 'Degraded' },
+          },
+        },
+        commit,
+      ).failed,
+    ).toMatch(/Degraded/);
   });
 
   it('without argocd credentials leaves the waiting to the smoke version gate', async () => {
     const { run, calls } = fakeRunner(() => ({}));
-    const result = await new GitOpsCluster({ app: 'slipway-staging', timeoutSeconds: 10, env: {}, run }).apply({ projects: ['catalog'], commit, log: () => undefined });
+    const result = await new GitOpsCluster({
+      app: 'slipway-staging',
+      timeoutSeconds: 10,
+      env: {},
+      run,
+    }).apply({ projects: ['catalog'], commit, log: () => undefined });
     expect(calls).toEqual([]);
-    expect(result.notes[0]).toMatch(/the smoke version gate waits for the new version/);
+    expect(result.notes[0]).toMatch(
+      /the smoke version gate waits for the new version/,
+    );
   });
 
   it('with argocd polls until the pushed revision is Synced and Healthy, bounded', async () => {
     const answers = [
-      { status: { sync: { status: 'Synced', revision: 'd'.repeat(40) }, health: { status: 'Healthy' } } },
-      { status: { sync: { status: 'OutOfSync', revision: commit }, health: { status: 'Progressing' } } },
-      { status: { sync: { status: 'Synced', revision: commit }, health: { status: 'Healthy' } } },
+      {
+        status: {
+          sync: { status: 'Synced', revision: 'd'.repeat(40) },
+          health: { status: 'Healthy' },
+        },
+      },
+      {
+        status: {
+          sync: { status: 'OutOfSync', revision: commit },
+          health: { status: 'Progressing' },
+        },
+      },
+      {
+        status: {
+          sync: { status: 'Synced', revision: commit },
+          health: { status: 'Healthy' },
+        },
+      },
     ];
-    const { run, calls } = fakeRunner((call) => (call.args[0] === 'version' ? {} : { stdout: JSON.stringify(answers.shift()) }));
-    const env = { ARGOCD_SERVER: 'argocd.example', ARGOCD_AUTH_TOKEN: 'tok-secret' };
-    const result = await new GitOpsCluster({ app: 'slipway-staging', timeoutSeconds: 60, env, run, sleep: async () => undefined, now: () => 0 }).apply({ projects: ['catalog'], commit, log: () => undefined });
+    const { run, calls } = fakeRunner((call) =>
+      call.args[0] === 'version'
+        ? {}
+        : { stdout: JSON.stringify(answers.shift()) },
+    );
+    const env = {
+      ARGOCD_SERVER: 'argocd.example',
+      ARGOCD_AUTH_TOKEN: 'tok-secret',
+    };
+    const result = await new GitOpsCluster({
+      app: 'slipway-staging',
+      timeoutSeconds: 60,
+      env,
+      run,
+      sleep: async () => undefined,
+      now: () => 0,
+    }).apply({ projects: ['catalog'], commit, log: () => undefined });
     expect(result.notes[0]).toContain('sync Synced');
     expect(calls.filter((c) => c.args[0] === 'app')).toHaveLength(3);
     let t = 0;
-    const never = fakeRunner((call) => (call.args[0] === 'version' ? {} : { stdout: JSON.stringify({ status: { sync: { status: 'OutOfSync', revision: 'e'.repeat(40) } } }) }));
+    const never = fakeRunner((call) =>
+      call.args[0] === 'version'
+        ? {}
+        : {
+            stdout: JSON.stringify({
+              status: {
+                sync: { status: 'OutOfSync', revision: 'e'.repeat(40) },
+              },
+            }),
+          },
+    );
     await expect(
-      new GitOpsCluster({ app: 'a', timeoutSeconds: 3, env, run: never.run, sleep: async (ms) => void (t += ms), now: () => t, pollMs: 1000 }).apply({ projects: [], commit, log: () => undefined }),
-    ).rejects.toThrow(/did not sync cccccccccccc within 3 s \(last: sync OutOfSync at eeeeeeeeeeee/);
+      new GitOpsCluster({
+        app: 'a',
+        timeoutSeconds: 3,
+        env,
+        run: never.run,
+        sleep: async (ms) => void (t += ms),
+        now: () => t,
+        pollMs: 1000,
+      }).apply({ projects: [], commit, log: () => undefined }),
+    ).rejects.toThrow(
+      /did not sync cccccccccccc within 3 s \(last: sync OutOfSync at eeeeeeeeeeee/,
+    );
   });
 });
 
 describe('PodmanCluster', () => {
-  const manifests = shapeForHost(parseObjects(rendered), { instance: 'e2e', ports: {} });
-  const pod = (project: string, spec: string, status = 'Running', container = 'running') => ({
+  const manifests = shapeForHost(parseObjects(rendered), {
+    instance: 'e2e',
+    ports: {},
+  });
+  const pod = (
+    project: string,
+    spec: string,
+    status = 'Running',
+    container = 'running',
+  ) => ({
     Name: `e2e-${project}-pod-0`,
     Status: status,
-    Labels: { [LABEL_INSTANCE]: 'e2e', [LABEL_PROJECT]: project, [LABEL_SPEC]: spec },
+    Labels: {
+      [LABEL_INSTANCE]: 'e2e',
+      [LABEL_PROJECT]: project,
+      [LABEL_SPEC]: spec,
+    },
     Containers: [
       { Names: 'abc-infra', Status: 'running' },
       { Names: `e2e-${project}-pod-0-c`, Status: container },
@@ -111,31 +266,84 @@ describe('PodmanCluster', () => {
   function cluster(pods: unknown[], playCode = 0) {
     const fake = fakeRunner((call) => {
       if (call.args.includes('ps')) return { stdout: JSON.stringify(pods) };
-      if (call.args.includes('play')) return { code: playCode, stderr: 'time="x" level=error msg="unable to get systemd connection to add healthchecks"\nError: image not known' };
+      if (call.args.includes('play'))
+        return {
+          code: playCode,
+          stderr:
+            'time="x" level=error msg="unable to get systemd connection to add healthchecks"\nError: image not known',
+        };
       return {};
     });
-    const adapter = new PodmanCluster({ instance: 'e2e', ports: {}, storageDriver: 'vfs', insecureRegistries: ['127.0.0.1:5000'], workDir: require('node:os').tmpdir() + '/slipway-podman-spec', run: fake.run, render: async () => rendered });
+    const adapter = new PodmanCluster({
+      instance: 'e2e',
+      ports: {},
+      storageDriver: 'vfs',
+      insecureRegistries: ['127.0.0.1:5000'],
+      workDir: require('node:os').tmpdir() + '/slipway-podman-spec',
+      run: fake.run,
+      render: async () => rendered,
+    });
     return { adapter, calls: fake.calls };
   }
 
   it('drift: missing pods, stopped containers and older specs need a re-apply; matching running pods do not', async () => {
     const [catalog, orders] = manifests;
-    expect(await cluster([pod('catalog', catalog?.specHash as string), pod('orders', orders?.specHash as string)]).adapter.drift('/o', ['catalog', 'orders'])).toEqual([]);
-    expect(await cluster([pod('catalog', 'old')]).adapter.drift('/o', ['catalog', 'orders'])).toEqual(['catalog', 'orders']);
-    expect(await cluster([pod('catalog', catalog?.specHash as string, 'Degraded', 'exited')]).adapter.drift('/o', ['catalog'])).toEqual(['catalog']);
+    expect(
+      await cluster([
+        pod('catalog', catalog?.specHash as string),
+        pod('orders', orders?.specHash as string),
+      ]).adapter.drift('/o', ['catalog', 'orders']),
+    ).toEqual([]);
+    expect(
+      await cluster([pod('catalog', 'old')]).adapter.drift('/o', [
+        'catalog',
+        'orders',
+      ]),
+    ).toEqual(['catalog', 'orders']);
+    expect(
+      await cluster([
+        pod('catalog', catalog?.specHash as string, 'Degraded', 'exited'),
+      ]).adapter.drift('/o', ['catalog']),
+    ).toEqual(['catalog']);
   });
 
   it('plays each project with the flags this machine needs, and reports failures without the systemd noise', async () => {
     const { adapter, calls } = cluster([]);
-    await adapter.apply({ overlayDir: '/o', projects: ['orders'], log: () => undefined });
+    await adapter.apply({
+      overlayDir: '/o',
+      projects: ['orders'],
+      log: () => undefined,
+    });
     const play = calls.find((c) => c.args.includes('play'));
-    expect(play?.args.slice(0, 6)).toEqual(['--storage-driver', 'vfs', '--cgroup-manager', 'cgroupfs', '--runtime', 'runc']);
-    expect(play?.args.slice(6, 11)).toEqual(['kube', 'play', '--replace', '--network', 'host']);
+    expect(play?.args.slice(0, 6)).toEqual([
+      '--storage-driver',
+      'vfs',
+      '--cgroup-manager',
+      'cgroupfs',
+      '--runtime',
+      'runc',
+    ]);
+    expect(play?.args.slice(6, 11)).toEqual([
+      'kube',
+      'play',
+      '--replace',
+      '--network',
+      'host',
+    ]);
     expect(play?.args[11]).toMatch(/e2e-orders\.yaml$/);
     expect(play?.env?.['CONTAINERS_CONF']).toMatch(/containers\.conf$/);
-    expect(require('node:fs').readFileSync(play?.env?.['CONTAINERS_REGISTRIES_CONF'], 'utf8')).toContain('location = "127.0.0.1:5000"\ninsecure = true');
+    expect(
+      require('node:fs').readFileSync(
+        play?.env?.['CONTAINERS_REGISTRIES_CONF'],
+        'utf8',
+      ),
+    ).toContain('location = "127.0.0.1:5000"\ninsecure = true');
     const failing = cluster([], 125).adapter;
-    const error = await failing.apply({ overlayDir: '/o', projects: ['catalog'], log: () => undefined }).catch((e: Error) => e);
-    expect((error as Error).message).toBe('podman kube play of catalog failed (exit 125):\nError: image not known');
+    const error = await failing
+      .apply({ overlayDir: '/o', projects: ['catalog'], log: () => undefined })
+      .catch((e: Error) => e);
+    expect((error as Error).message).toBe(
+      'podman kube play of catalog failed (exit 125):\nError: image not known',
+    );
   });
 });

@@ -1,5 +1,13 @@
 import { parse } from 'yaml';
-import { LABEL_INSTANCE, LABEL_PROJECT, LABEL_SPEC, deploymentsByProject, parseObjects, remapLoopbackPorts, shapeForHost } from './render';
+import {
+  LABEL_INSTANCE,
+  LABEL_PROJECT,
+  LABEL_SPEC,
+  deploymentsByProject,
+  parseObjects,
+  remapLoopbackPorts,
+  shapeForHost,
+} from './render';
 
 const rendered = `
 apiVersion: v1
@@ -45,17 +53,37 @@ describe('shapeForHost', () => {
   const objects = parseObjects(rendered);
 
   it('splits per project with the ConfigMaps each reads, prefixes names and labels the pod', () => {
-    const [catalog, orders] = shapeForHost(objects, { instance: 'e2e-1', ports: { catalog: 3101, orders: 3102 } });
+    const [catalog, orders] = shapeForHost(objects, {
+      instance: 'e2e-1',
+      ports: { catalog: 3101, orders: 3102 },
+    });
     expect(catalog?.deployment).toBe('e2e-1-catalog');
-    expect(catalog?.objects.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual(['ConfigMap/catalog-config', 'Deployment/e2e-1-catalog']);
-    expect(orders?.objects.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual(['ConfigMap/orders-config', 'Deployment/e2e-1-orders']);
-    const labels = (parse(catalog?.yaml.split('---\n')[1] as string) as { spec: { template: { metadata: { labels: Record<string, string> } } } }).spec.template.metadata.labels;
-    expect(labels).toMatchObject({ [LABEL_INSTANCE]: 'e2e-1', [LABEL_PROJECT]: 'catalog', [LABEL_SPEC]: catalog?.specHash });
-    expect(catalog?.images).toEqual([`127.0.0.1:5000/slipway/catalog:h-aaaaaaaaaaaa@sha256:${'a'.repeat(64)}`]);
+    expect(
+      catalog?.objects.map((o) => `${o.kind}/${o.metadata?.name}`),
+    ).toEqual(['ConfigMap/catalog-config', 'Deployment/e2e-1-catalog']);
+    expect(orders?.objects.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual(
+      ['ConfigMap/orders-config', 'Deployment/e2e-1-orders'],
+    );
+    const labels = (
+      parse(catalog?.yaml.split('---\n')[1] as string) as {
+        spec: { template: { metadata: { labels: Record<string, string> } } };
+      }
+    ).spec.template.metadata.labels;
+    expect(labels).toMatchObject({
+      [LABEL_INSTANCE]: 'e2e-1',
+      [LABEL_PROJECT]: 'catalog',
+      [LABEL_SPEC]: catalog?.specHash,
+    });
+    expect(catalog?.images).toEqual([
+      `127.0.0.1:5000/slipway/catalog:h-aaaaaaaaaaaa@sha256:${'a'.repeat(64)}`,
+    ]);
   });
 
   it('remaps PORT, probes, annotations and loopback URLs to the wanted ports, and nothing else', () => {
-    const [catalog, orders] = shapeForHost(objects, { instance: 'e2e-1', ports: { catalog: 3601, orders: 3602 } });
+    const [catalog, orders] = shapeForHost(objects, {
+      instance: 'e2e-1',
+      ports: { catalog: 3601, orders: 3602 },
+    });
     const text = `${catalog?.yaml}\n${orders?.yaml}`;
     expect(text).not.toMatch(/\b310[12]\b(?!\/x)/);
     expect(text).toContain('PORT: "3601"');
@@ -63,20 +91,42 @@ describe('shapeForHost', () => {
     expect(text).toContain('OTHER: http://example.com:3101/x');
     expect(text).toContain('value: http://localhost:3601');
     expect(text).toContain('prometheus.io/port: "3601"');
-    expect(text).toMatch(/startupProbe:\n\s+httpGet:\n\s+path: \/health\/liveness\n\s+port: 3602/);
+    expect(text).toMatch(
+      /startupProbe:\n\s+httpGet:\n\s+path: \/health\/liveness\n\s+port: 3602/,
+    );
   });
 
   it('the spec hash changes with the image and the ports, not with the instance label alone', () => {
-    const a = shapeForHost(objects, { instance: 'x', ports: { catalog: 3101 } })[0]?.specHash;
-    const b = shapeForHost(objects, { instance: 'x', ports: { catalog: 3601 } })[0]?.specHash;
-    const changed = parseObjects(rendered.replace('h-aaaaaaaaaaaa', 'h-cccccccccccc'));
-    const c = shapeForHost(changed, { instance: 'x', ports: { catalog: 3101 } })[0]?.specHash;
+    const a = shapeForHost(objects, {
+      instance: 'x',
+      ports: { catalog: 3101 },
+    })[0]?.specHash;
+    const b = shapeForHost(objects, {
+      instance: 'x',
+      ports: { catalog: 3601 },
+    })[0]?.specHash;
+    const changed = parseObjects(
+      rendered.replace('h-aaaaaaaaaaaa', 'h-cccccccccccc'),
+    );
+    const c = shapeForHost(changed, {
+      instance: 'x',
+      ports: { catalog: 3101 },
+    })[0]?.specHash;
     expect(new Set([a, b, c]).size).toBe(3);
-    expect(shapeForHost(objects, { instance: 'x', ports: { catalog: 3101 } })[0]?.specHash).toBe(a);
+    expect(
+      shapeForHost(objects, { instance: 'x', ports: { catalog: 3101 } })[0]
+        ?.specHash,
+    ).toBe(a);
   });
 
   it('filters projects and maps Deployments for kubectl', () => {
-    expect(shapeForHost(objects, { instance: 'x', ports: {}, projects: ['orders'] }).map((m) => m.project)).toEqual(['orders']);
+    expect(
+      shapeForHost(objects, {
+        instance: 'x',
+        ports: {},
+        projects: ['orders'],
+      }).map((m) => m.project),
+    ).toEqual(['orders']);
     expect([...deploymentsByProject(objects)]).toEqual([
       ['catalog', { name: 'catalog', namespace: 'slipway-local' }],
       ['orders', { name: 'orders', namespace: undefined }],
@@ -87,9 +137,17 @@ describe('shapeForHost', () => {
 describe('remapLoopbackPorts', () => {
   it('rewrites only loopback hosts with a mapped port', () => {
     const map = new Map([[3101, 3601]]);
-    expect(remapLoopbackPorts('http://127.0.0.1:3101', map)).toBe('http://127.0.0.1:3601');
-    expect(remapLoopbackPorts('http://localhost:3101/api?x=1', map)).toBe('http://localhost:3601/api?x=1');
-    expect(remapLoopbackPorts('http://127.0.0.1:31010', map)).toBe('http://127.0.0.1:31010');
-    expect(remapLoopbackPorts('http://10.0.0.1:3101', map)).toBe('http://10.0.0.1:3101');
+    expect(remapLoopbackPorts('http://127.0.0.1:3101', map)).toBe(
+      'http://127.0.0.1:3601',
+    );
+    expect(remapLoopbackPorts('http://localhost:3101/api?x=1', map)).toBe(
+      'http://localhost:3601/api?x=1',
+    );
+    expect(remapLoopbackPorts('http://127.0.0.1:31010', map)).toBe(
+      'http://127.0.0.1:31010',
+    );
+    expect(remapLoopbackPorts('http://10.0.0.1:3101', map)).toBe(
+      'http://10.0.0.1:3101',
+    );
   });
 });

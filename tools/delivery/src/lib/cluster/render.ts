@@ -11,7 +11,12 @@ import { runProcess, type RunOptions, type RunResult } from '../shared/process';
 export type K8sObject = {
   apiVersion?: string;
   kind?: string;
-  metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   data?: Record<string, string>;
   spec?: Record<string, unknown>;
   [key: string]: unknown;
@@ -21,22 +26,36 @@ export class RenderError extends Error {}
 
 export async function kustomizeBuild(
   overlayDir: string,
-  run: (program: string, args: readonly string[], options: RunOptions) => Promise<RunResult> = runProcess,
+  run: (
+    program: string,
+    args: readonly string[],
+    options: RunOptions,
+  ) => Promise<RunResult> = runProcess,
 ): Promise<string> {
   let result;
   try {
-    result = await run('kubectl', ['kustomize', overlayDir], { timeoutMs: 120_000 });
+    result = await run('kubectl', ['kustomize', overlayDir], {
+      timeoutMs: 120_000,
+    });
   } catch (error) {
-    throw new RenderError(`kubectl is not installed (${(error as Error).message}): install kubectl (it carries kustomize), e.g. apt-get install -y kubectl`);
+    throw new RenderError(
+      `kubectl is not installed (${(error as Error).message}): install kubectl (it carries kustomize), e.g. apt-get install -y kubectl`,
+    );
   }
-  if (result.code !== 0) throw new RenderError(`kubectl kustomize ${overlayDir} failed: ${result.stderr.trim()}`);
+  if (result.code !== 0)
+    throw new RenderError(
+      `kubectl kustomize ${overlayDir} failed: ${result.stderr.trim()}`,
+    );
   return result.stdout;
 }
 
 export function parseObjects(yamlText: string): K8sObject[] {
   return parseAllDocuments(yamlText)
     .map((doc) => {
-      if (doc.errors.length > 0) throw new RenderError(`rendered manifests are not valid YAML: ${doc.errors[0].message}`);
+      if (doc.errors.length > 0)
+        throw new RenderError(
+          `rendered manifests are not valid YAML: ${doc.errors[0].message}`,
+        );
       return doc.toJS() as K8sObject | null;
     })
     .filter((o): o is K8sObject => !!o && typeof o === 'object');
@@ -45,7 +64,11 @@ export function parseObjects(yamlText: string): K8sObject[] {
 interface Container {
   name?: string;
   image?: string;
-  env?: { name: string; value?: string; valueFrom?: { configMapKeyRef?: { name?: string } } }[];
+  env?: {
+    name: string;
+    value?: string;
+    valueFrom?: { configMapKeyRef?: { name?: string } };
+  }[];
   envFrom?: { configMapRef?: { name?: string } }[];
   [probe: string]: unknown;
 }
@@ -56,8 +79,14 @@ interface PodSpec {
   volumes?: { configMap?: { name?: string } }[];
 }
 
-function podTemplate(o: K8sObject): { metadata?: K8sObject['metadata']; spec?: PodSpec } | undefined {
-  return (o.spec as { template?: { metadata?: K8sObject['metadata']; spec?: PodSpec } } | undefined)?.template;
+function podTemplate(
+  o: K8sObject,
+): { metadata?: K8sObject['metadata']; spec?: PodSpec } | undefined {
+  return (
+    o.spec as
+      | { template?: { metadata?: K8sObject['metadata']; spec?: PodSpec } }
+      | undefined
+  )?.template;
 }
 
 /** Which project a workload belongs to: its app.kubernetes.io/name label, else its name. */
@@ -67,11 +96,18 @@ export function projectOf(o: K8sObject): string | undefined {
 
 function configMapsReadBy(spec: PodSpec | undefined): Set<string> {
   const names = new Set<string>();
-  for (const c of [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])]) {
-    for (const e of c.envFrom ?? []) if (e.configMapRef?.name) names.add(e.configMapRef.name);
-    for (const e of c.env ?? []) if (e.valueFrom?.configMapKeyRef?.name) names.add(e.valueFrom.configMapKeyRef.name);
+  for (const c of [
+    ...(spec?.containers ?? []),
+    ...(spec?.initContainers ?? []),
+  ]) {
+    for (const e of c.envFrom ?? [])
+      if (e.configMapRef?.name) names.add(e.configMapRef.name);
+    for (const e of c.env ?? [])
+      if (e.valueFrom?.configMapKeyRef?.name)
+        names.add(e.valueFrom.configMapKeyRef.name);
   }
-  for (const v of spec?.volumes ?? []) if (v.configMap?.name) names.add(v.configMap.name);
+  for (const v of spec?.volumes ?? [])
+    if (v.configMap?.name) names.add(v.configMap.name);
   return names;
 }
 
@@ -92,16 +128,24 @@ export const LABEL_PROJECT = 'slipway.dev/project';
 export const LABEL_SPEC = 'slipway.dev/spec';
 
 /** `http://127.0.0.1:3101/x` with {3101→3601} → `http://127.0.0.1:3601/x` (loopback hosts only). */
-export function remapLoopbackPorts(value: string, portMap: Map<number, number>): string {
-  return value.replace(/(\/\/(?:127\.0\.0\.1|localhost|0\.0\.0\.0|\[::1\])):(\d{1,5})(?=[/?#]|$|\s)/g, (match, host: string, port: string) => {
-    const to = portMap.get(Number(port));
-    return to === undefined ? match : `${host}:${to}`;
-  });
+export function remapLoopbackPorts(
+  value: string,
+  portMap: Map<number, number>,
+): string {
+  return value.replace(
+    /(\/\/(?:127\.0\.0\.1|localhost|0\.0\.0\.0|\[::1\])):(\d{1,5})(?=[/?#]|$|\s)/g,
+    (match, host: string, port: string) => {
+      const to = portMap.get(Number(port));
+      return to === undefined ? match : `${host}:${to}`;
+    },
+  );
 }
 
 function remapProbePorts(container: Container, from: number, to: number): void {
   for (const key of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
-    const probe = container[key] as { httpGet?: { port?: unknown }; tcpSocket?: { port?: unknown } } | undefined;
+    const probe = container[key] as
+      | { httpGet?: { port?: unknown }; tcpSocket?: { port?: unknown } }
+      | undefined;
     for (const action of [probe?.httpGet, probe?.tcpSocket]) {
       if (action && Number(action.port) === from) action.port = to;
     }
@@ -117,8 +161,19 @@ function hash(text: string): string {
  * project's current port is read from its ConfigMap's PORT (what the service listens on), and every
  * loopback URL, probe and PORT value pointing at it is rewritten.
  */
-export function shapeForHost(objects: K8sObject[], opts: { instance: string; ports: Record<string, number>; projects?: string[] }): ProjectManifest[] {
-  const configMaps = new Map(objects.filter((o) => o.kind === 'ConfigMap' && o.metadata?.name).map((o) => [o.metadata?.name as string, o]));
+export function shapeForHost(
+  objects: K8sObject[],
+  opts: {
+    instance: string;
+    ports: Record<string, number>;
+    projects?: string[];
+  },
+): ProjectManifest[] {
+  const configMaps = new Map(
+    objects
+      .filter((o) => o.kind === 'ConfigMap' && o.metadata?.name)
+      .map((o) => [o.metadata?.name as string, o]),
+  );
   const workloads = objects.filter((o) => o.kind === 'Deployment');
   const portMap = new Map<number, number>();
   for (const w of workloads) {
@@ -127,24 +182,36 @@ export function shapeForHost(objects: K8sObject[], opts: { instance: string; por
     if (wanted === undefined) continue;
     for (const name of configMapsReadBy(podTemplate(w)?.spec)) {
       const current = Number(configMaps.get(name)?.data?.['PORT']);
-      if (Number.isInteger(current) && current > 0 && current !== wanted) portMap.set(current, wanted);
+      if (Number.isInteger(current) && current > 0 && current !== wanted)
+        portMap.set(current, wanted);
     }
   }
   const manifests: ProjectManifest[] = [];
   for (const original of workloads) {
     const project = projectOf(original);
-    if (!project || (opts.projects && !opts.projects.includes(project))) continue;
+    if (!project || (opts.projects && !opts.projects.includes(project)))
+      continue;
     const workload = structuredClone(original);
     const template = podTemplate(workload);
     const spec = template?.spec;
-    const containers = [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])];
+    const containers = [
+      ...(spec?.containers ?? []),
+      ...(spec?.initContainers ?? []),
+    ];
     for (const c of containers) {
       for (const [from, to] of portMap) remapProbePorts(c, from, to);
-      for (const e of c.env ?? []) if (typeof e.value === 'string') e.value = remapLoopbackPorts(e.value, portMap);
+      for (const e of c.env ?? [])
+        if (typeof e.value === 'string')
+          e.value = remapLoopbackPorts(e.value, portMap);
     }
     const annotations = template?.metadata?.annotations;
-    if (annotations?.['prometheus.io/port'] && portMap.has(Number(annotations['prometheus.io/port']))) {
-      annotations['prometheus.io/port'] = String(portMap.get(Number(annotations['prometheus.io/port'])));
+    if (
+      annotations?.['prometheus.io/port'] &&
+      portMap.has(Number(annotations['prometheus.io/port']))
+    ) {
+      annotations['prometheus.io/port'] = String(
+        portMap.get(Number(annotations['prometheus.io/port'])),
+      );
     }
     const maps = [...configMapsReadBy(spec)].flatMap((name) => {
       const cm = configMaps.get(name);
@@ -152,7 +219,10 @@ export function shapeForHost(objects: K8sObject[], opts: { instance: string; por
       const copy = structuredClone(cm);
       for (const [key, value] of Object.entries(copy.data ?? {})) {
         if (typeof value !== 'string') continue;
-        (copy.data as Record<string, string>)[key] = key === 'PORT' && portMap.has(Number(value)) ? String(portMap.get(Number(value))) : remapLoopbackPorts(value, portMap);
+        (copy.data as Record<string, string>)[key] =
+          key === 'PORT' && portMap.has(Number(value))
+            ? String(portMap.get(Number(value)))
+            : remapLoopbackPorts(value, portMap);
       }
       return [copy];
     });
@@ -163,7 +233,12 @@ export function shapeForHost(objects: K8sObject[], opts: { instance: string; por
     if (template) {
       template.metadata = {
         ...(template.metadata ?? {}),
-        labels: { ...(template.metadata?.labels ?? {}), [LABEL_INSTANCE]: opts.instance, [LABEL_PROJECT]: project, [LABEL_SPEC]: specHash },
+        labels: {
+          ...(template.metadata?.labels ?? {}),
+          [LABEL_INSTANCE]: opts.instance,
+          [LABEL_PROJECT]: project,
+          [LABEL_SPEC]: specHash,
+        },
       };
     }
     const objectsOut = [...maps, workload];
@@ -180,12 +255,18 @@ export function shapeForHost(objects: K8sObject[], opts: { instance: string; por
 }
 
 /** Namespace and Deployment name per project, for kubectl rollout status. */
-export function deploymentsByProject(objects: K8sObject[]): Map<string, { name: string; namespace?: string }> {
+export function deploymentsByProject(
+  objects: K8sObject[],
+): Map<string, { name: string; namespace?: string }> {
   const out = new Map<string, { name: string; namespace?: string }>();
   for (const o of objects) {
     if (o.kind !== 'Deployment' || !o.metadata?.name) continue;
     const project = projectOf(o);
-    if (project) out.set(project, { name: o.metadata.name, namespace: o.metadata.namespace });
+    if (project)
+      out.set(project, {
+        name: o.metadata.name,
+        namespace: o.metadata.namespace,
+      });
   }
   return out;
 }

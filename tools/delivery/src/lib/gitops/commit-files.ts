@@ -38,17 +38,31 @@ export interface CommitFilesResult {
 }
 
 function isUrlRemote(remote: string): boolean {
-  return remote.includes('://') || /^[^/\s]+@[^/\s]+:/.test(remote) || path.isAbsolute(remote);
+  return (
+    remote.includes('://') ||
+    /^[^/\s]+@[^/\s]+:/.test(remote) ||
+    path.isAbsolute(remote)
+  );
 }
 
-async function changedFiles(git: GitCli, head: string, opts: CommitFilesOptions): Promise<FileAtCommit[]> {
+async function changedFiles(
+  git: GitCli,
+  head: string,
+  opts: CommitFilesOptions,
+): Promise<FileAtCommit[]> {
   const files = await opts.edit((file) => git.readFile(head, file));
   const changed: FileAtCommit[] = [];
-  for (const f of files) if ((await git.readFile(head, f.path)) !== f.content) changed.push(f);
+  for (const f of files)
+    if ((await git.readFile(head, f.path)) !== f.content) changed.push(f);
   return changed;
 }
 
-function pushFailure(outcome: PushOutcome, remote: string, branch: string, attempts: number): DeliveryInputError {
+function pushFailure(
+  outcome: PushOutcome,
+  remote: string,
+  branch: string,
+  attempts: number,
+): DeliveryInputError {
   if (outcome.kind === 'auth') {
     return new DeliveryInputError(
       `push to ${remote} (${branch}) was refused for authentication: ${outcome.detail}`,
@@ -56,9 +70,15 @@ function pushFailure(outcome: PushOutcome, remote: string, branch: string, attem
     );
   }
   if (outcome.kind === 'rejected') {
-    return new DeliveryInputError(`push to ${remote} (${branch}) was still rejected after ${attempts} attempts: ${outcome.detail}`, 'run again');
+    return new DeliveryInputError(
+      `push to ${remote} (${branch}) was still rejected after ${attempts} attempts: ${outcome.detail}`,
+      'run again',
+    );
   }
-  return new DeliveryInputError(`push to ${remote} (${branch}) failed (${outcome.kind}): ${outcome.detail}`, 'check the remote URL, the branch protection and the network, then run again');
+  return new DeliveryInputError(
+    `push to ${remote} (${branch}) failed (${outcome.kind}): ${outcome.detail}`,
+    'check the remote URL, the branch protection and the network, then run again',
+  );
 }
 
 /** Commit on `head`, push, and on a rejected push re-run `edit` on the fetched remote head; bounded. */
@@ -71,10 +91,22 @@ async function commitAndPush(
   push: boolean,
   fetchDepth: number | undefined,
 ): Promise<CommitFilesResult> {
-  const result: CommitFilesResult = { pushed: false, pushAttempts: 0, localUpdated: false, notes: [] };
+  const result: CommitFilesResult = {
+    pushed: false,
+    pushAttempts: 0,
+    localUpdated: false,
+    notes: [],
+  };
   let files = await changedFiles(git, head, opts);
   if (files.length === 0) return result;
-  let commit = (await git.createCommit({ parent: head, files, message: opts.message, author: opts.git?.author })).commit;
+  let commit = (
+    await git.createCommit({
+      parent: head,
+      files,
+      message: opts.message,
+      author: opts.git?.author,
+    })
+  ).commit;
   result.commit = commit;
   if (!push) return result;
   const maxAttempts = Math.max(1, opts.git?.maxAttempts ?? 5);
@@ -86,30 +118,57 @@ async function commitAndPush(
       result.commit = commit;
       return result;
     }
-    const retryable = outcome.kind === 'rejected' || outcome.kind === 'unreachable';
-    if (!retryable || attempt >= maxAttempts) throw pushFailure(outcome, remote, branch, attempt);
-    const delay = jitteredDelay(attempt, opts.git?.retryBaseMs ?? 250, opts.git?.retryMaxMs ?? 4000, opts.random);
-    opts.log?.(`push to ${remote} ${branch} rejected (${outcome.kind}); fetching and re-applying on the new head in ${delay} ms`);
+    const retryable =
+      outcome.kind === 'rejected' || outcome.kind === 'unreachable';
+    if (!retryable || attempt >= maxAttempts)
+      throw pushFailure(outcome, remote, branch, attempt);
+    const delay = jitteredDelay(
+      attempt,
+      opts.git?.retryBaseMs ?? 250,
+      opts.git?.retryMaxMs ?? 4000,
+      opts.random,
+    );
+    opts.log?.(
+      `push to ${remote} ${branch} rejected (${outcome.kind}); fetching and re-applying on the new head in ${delay} ms`,
+    );
     await sleep(delay);
-    const remoteHead = await git.fetchBranch(remote, branch, { depth: fetchDepth });
+    const remoteHead = await git.fetchBranch(remote, branch, {
+      depth: fetchDepth,
+    });
     files = await changedFiles(git, remoteHead, opts);
     if (files.length === 0) {
-      result.notes.push(`${remote}/${branch} already has these changes; nothing pushed`);
+      result.notes.push(
+        `${remote}/${branch} already has these changes; nothing pushed`,
+      );
       result.commit = undefined;
       return result;
     }
-    commit = (await git.createCommit({ parent: remoteHead, files, message: opts.message, author: opts.git?.author })).commit;
+    commit = (
+      await git.createCommit({
+        parent: remoteHead,
+        files,
+        message: opts.message,
+        author: opts.git?.author,
+      })
+    ).commit;
   }
 }
 
-export async function commitFiles(opts: CommitFilesOptions): Promise<CommitFilesResult> {
+export async function commitFiles(
+  opts: CommitFilesOptions,
+): Promise<CommitFilesResult> {
   const gitOpts = opts.git ?? {};
   const remote = gitOpts.remote ?? 'origin';
   const push = gitOpts.push !== false;
   if (push && isUrlRemote(remote)) {
     const branch = gitOpts.branch ?? 'main';
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-gitops-files-'));
-    const git = new GitCli(dir, { token: gitOpts.token, username: gitOpts.tokenUser });
+    const dir = await fs.mkdtemp(
+      path.join(os.tmpdir(), 'slipway-gitops-files-'),
+    );
+    const git = new GitCli(dir, {
+      token: gitOpts.token,
+      username: gitOpts.tokenUser,
+    });
     try {
       await git.runOk(['init', '--bare', '--quiet']);
       const head = await git.fetchBranch(remote, branch, { depth: 1 });
@@ -121,25 +180,54 @@ export async function commitFiles(opts: CommitFilesOptions): Promise<CommitFiles
   }
 
   const root = path.resolve(opts.workspaceRoot);
-  const git = new GitCli(root, { token: gitOpts.token, username: gitOpts.tokenUser });
+  const git = new GitCli(root, {
+    token: gitOpts.token,
+    username: gitOpts.tokenUser,
+  });
   try {
     if (!(await git.isRepository())) {
-      throw new DeliveryInputError(`${root} is not a git repository (work tree)`, 'run inside the GitOps repository clone');
+      throw new DeliveryInputError(
+        `${root} is not a git repository (work tree)`,
+        'run inside the GitOps repository clone',
+      );
     }
     const branch = await git.currentBranch();
-    if (branch === null) throw new DeliveryInputError(`HEAD is detached in ${root}; records are committed on a branch`, 'check out the GitOps branch (e.g. git switch main)');
+    if (branch === null)
+      throw new DeliveryInputError(
+        `HEAD is detached in ${root}; records are committed on a branch`,
+        'check out the GitOps branch (e.g. git switch main)',
+      );
     const remoteBranch = gitOpts.branch ?? branch;
     if (push && (await git.remoteUrl(remote)) === null) {
-      throw new DeliveryInputError(`git remote '${remote}' does not exist in ${root}`, `add it (git remote add ${remote} <url>) or pass the remote's URL`);
+      throw new DeliveryInputError(
+        `git remote '${remote}' does not exist in ${root}`,
+        `add it (git remote add ${remote} <url>) or pass the remote's URL`,
+      );
     }
     return await withRepositoryLock(await git.gitDir(), async () => {
       const head = await git.revParse('HEAD');
-      if (!head) throw new DeliveryInputError(`branch ${branch} of ${root} has no commit yet`, 'commit the manifests first');
-      const result = await commitAndPush(git, opts, head, remote, remoteBranch, push, undefined);
+      if (!head)
+        throw new DeliveryInputError(
+          `branch ${branch} of ${root} has no commit yet`,
+          'commit the manifests first',
+        );
+      const result = await commitAndPush(
+        git,
+        opts,
+        head,
+        remote,
+        remoteBranch,
+        push,
+        undefined,
+      );
       if (result.commit) {
         // The working copy follows (a fast-forward touches only the committed files).
-        if (await git.mergeFastForward(result.commit)) result.localUpdated = true;
-        else result.notes.push(`local branch ${branch} was not fast-forwarded to ${result.commit.slice(0, 12)}; run git pull --ff-only`);
+        if (await git.mergeFastForward(result.commit))
+          result.localUpdated = true;
+        else
+          result.notes.push(
+            `local branch ${branch} was not fast-forwarded to ${result.commit.slice(0, 12)}; run git pull --ff-only`,
+          );
       }
       return result;
     });

@@ -11,7 +11,11 @@ import { DeliveryInputError, DeliveryInputErrors } from '../manifests/errors';
  *   mode gitops   commit + push; Argo CD applies; wait via `argocd app wait` or smoke's version gate
  */
 export type DeployMode = 'podman' | 'kubectl' | 'gitops';
-export const DEPLOY_MODES: readonly DeployMode[] = ['podman', 'kubectl', 'gitops'];
+export const DEPLOY_MODES: readonly DeployMode[] = [
+  'podman',
+  'kubectl',
+  'gitops',
+];
 
 /** Option shape shared by the deploy, rollback and release-status executors (schema.json mirrors it). */
 export interface EnvironmentOptions {
@@ -89,7 +93,13 @@ export interface EnvironmentConfig {
   argocdTimeoutSeconds: number;
   images: 'build' | 'records';
   imageParallel: number;
-  smoke: { k6: boolean; playwright: boolean; k6Duration?: string; readinessTimeoutMs?: number; expectTimeoutMs?: number };
+  smoke: {
+    k6: boolean;
+    playwright: boolean;
+    k6Duration?: string;
+    readinessTimeoutMs?: number;
+    expectTimeoutMs?: number;
+  };
   lockWaitSeconds: number;
   lockStaleSeconds: number;
   lockRef: string;
@@ -98,7 +108,11 @@ export interface EnvironmentConfig {
 }
 
 /** The product's default ports on one machine (README, smoke.json environments.local). */
-export const DEFAULT_LOCAL_PORTS: Readonly<Record<string, number>> = { catalog: 3101, orders: 3102, web: 4300 };
+export const DEFAULT_LOCAL_PORTS: Readonly<Record<string, number>> = {
+  catalog: 3101,
+  orders: 3102,
+  web: 4300,
+};
 export const DEFAULT_REGISTRY = '127.0.0.1:5000';
 const REGISTRY_PATTERN = /^[a-zA-Z0-9.-]+(?::[0-9]{1,5})?$/;
 const INSTANCE_PATTERN = /^[a-z0-9][a-z0-9-]{0,30}$/;
@@ -115,20 +129,40 @@ export function splitList(value: string[] | string | undefined): string[] {
 }
 
 /** `catalog=3601,orders=3602` (or an object) → `{ catalog: 3601, orders: 3602 }`; problems are collected. */
-export function parsePorts(value: Record<string, number> | string | undefined, problems: DeliveryInputError[]): Record<string, number> {
+export function parsePorts(
+  value: Record<string, number> | string | undefined,
+  problems: DeliveryInputError[],
+): Record<string, number> {
   if (value === undefined) return {};
   const entries: [string, unknown][] =
     typeof value === 'string'
       ? splitList(value).map((pair) => {
           const eq = pair.indexOf('=');
-          return eq <= 0 ? [pair, undefined] : [pair.slice(0, eq).trim(), pair.slice(eq + 1).trim()];
+          return eq <= 0
+            ? [pair, undefined]
+            : [pair.slice(0, eq).trim(), pair.slice(eq + 1).trim()];
         })
       : Object.entries(value);
   const ports: Record<string, number> = {};
   for (const [project, raw] of entries) {
-    const port = typeof raw === 'number' ? raw : typeof raw === 'string' && /^[0-9]+$/.test(raw) ? Number(raw) : NaN;
-    if (!PROJECT_PATTERN.test(project) || !Number.isInteger(port) || port < 1 || port > 65535) {
-      problems.push(new DeliveryInputError(`ports: '${project}=${String(raw)}' is not <project>=<port 1-65535>`, 'e.g. --ports=catalog=3101,orders=3102,web=4300'));
+    const port =
+      typeof raw === 'number'
+        ? raw
+        : typeof raw === 'string' && /^[0-9]+$/.test(raw)
+          ? Number(raw)
+          : NaN;
+    if (
+      !PROJECT_PATTERN.test(project) ||
+      !Number.isInteger(port) ||
+      port < 1 ||
+      port > 65535
+    ) {
+      problems.push(
+        new DeliveryInputError(
+          `ports: '${project}=${String(raw)}' is not <project>=<port 1-65535>`,
+          'e.g. --ports=catalog=3101,orders=3102,web=4300',
+        ),
+      );
       continue;
     }
     ports[project] = port;
@@ -136,16 +170,38 @@ export function parsePorts(value: Record<string, number> | string | undefined, p
   const byPort = new Map<number, string>();
   for (const [project, port] of Object.entries(ports)) {
     const other = byPort.get(port);
-    if (other) problems.push(new DeliveryInputError(`ports: ${other} and ${project} both use port ${port}`, 'give every service its own port'));
+    if (other)
+      problems.push(
+        new DeliveryInputError(
+          `ports: ${other} and ${project} both use port ${port}`,
+          'give every service its own port',
+        ),
+      );
     byPort.set(port, project);
   }
   return ports;
 }
 
-function positiveInt(value: unknown, name: string, fallback: number, problems: DeliveryInputError[], max = 86_400): number {
+function positiveInt(
+  value: unknown,
+  name: string,
+  fallback: number,
+  problems: DeliveryInputError[],
+  max = 86_400,
+): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
-    problems.push(new DeliveryInputError(`${name} '${String(value)}' is not a whole number between 0 and ${max}`, `pass --${name}=<0..${max}>`));
+  if (
+    typeof value !== 'number' ||
+    !Number.isInteger(value) ||
+    value < 0 ||
+    value > max
+  ) {
+    problems.push(
+      new DeliveryInputError(
+        `${name} '${String(value)}' is not a whole number between 0 and ${max}`,
+        `pass --${name}=<0..${max}>`,
+      ),
+    );
     return fallback;
   }
   return value;
@@ -159,21 +215,48 @@ export interface ResolveEnvironmentContext {
 }
 
 /** Validate and complete the options of one environment. Throws one error listing every problem. */
-export function resolveEnvironment(options: EnvironmentOptions, context: ResolveEnvironmentContext): EnvironmentConfig {
+export function resolveEnvironment(
+  options: EnvironmentOptions,
+  context: ResolveEnvironmentContext,
+): EnvironmentConfig {
   const env = context.env ?? process.env;
   const problems: DeliveryInputError[] = [];
   const environment = options.environment ?? options.env;
-  if (options.environment && options.env && options.environment !== options.env) {
-    problems.push(new DeliveryInputError(`--env=${options.env} and --environment=${options.environment} disagree`, 'give one of them'));
+  if (
+    options.environment &&
+    options.env &&
+    options.environment !== options.env
+  ) {
+    problems.push(
+      new DeliveryInputError(
+        `--env=${options.env} and --environment=${options.environment} disagree`,
+        'give one of them',
+      ),
+    );
   }
   if (!environment) {
-    problems.push(new DeliveryInputError('no environment given', 'pass --env=<local|staging|production>, or run a configured target: nx run deploy:local'));
+    problems.push(
+      new DeliveryInputError(
+        'no environment given',
+        'pass --env=<local|staging|production>, or run a configured target: nx run deploy:local',
+      ),
+    );
   } else if (!ENVIRONMENT_PATTERN.test(environment)) {
-    problems.push(new DeliveryInputError(`environment '${environment}' is not a valid name (lowercase letters, digits and '-')`, 'pass --env=<local|staging|production>'));
+    problems.push(
+      new DeliveryInputError(
+        `environment '${environment}' is not a valid name (lowercase letters, digits and '-')`,
+        'pass --env=<local|staging|production>',
+      ),
+    );
   }
   const mode = options.mode ?? (environment === 'local' ? 'podman' : 'gitops');
   if (!DEPLOY_MODES.includes(mode)) {
-    problems.push(new DeliveryInputError(`mode '${String(mode)}' is not one of ${DEPLOY_MODES.join(', ')}`, 'set "mode" in the deploy target of deploy/package.json'));
+    problems.push(
+      new DeliveryInputError(
+        `mode '${String(mode)}' is not one of ${DEPLOY_MODES.join(', ')}`,
+        'set "mode" in the deploy target of deploy/package.json',
+      ),
+    );
   }
   const requested = splitList(options.projects);
   for (const p of requested) {
@@ -186,33 +269,75 @@ export function resolveEnvironment(options: EnvironmentOptions, context: Resolve
       );
     }
   }
-  const projects = requested.length > 0 ? [...new Set(requested)] : [...context.deployableProjects].sort();
-  if (projects.length === 0) problems.push(new DeliveryInputError('no deployable project', 'add a Dockerfile to a project so it gets an image target'));
+  const projects =
+    requested.length > 0
+      ? [...new Set(requested)]
+      : [...context.deployableProjects].sort();
+  if (projects.length === 0)
+    problems.push(
+      new DeliveryInputError(
+        'no deployable project',
+        'add a Dockerfile to a project so it gets an image target',
+      ),
+    );
 
-  const registry = options.registry ?? env['SLIPWAY_REGISTRY'] ?? DEFAULT_REGISTRY;
+  const registry =
+    options.registry ?? env['SLIPWAY_REGISTRY'] ?? DEFAULT_REGISTRY;
   if (!REGISTRY_PATTERN.test(registry)) {
-    problems.push(new DeliveryInputError(`registry '${registry}' is not host[:port]`, 'e.g. --registry=127.0.0.1:5000 or --registry=ghcr.io'));
+    problems.push(
+      new DeliveryInputError(
+        `registry '${registry}' is not host[:port]`,
+        'e.g. --registry=127.0.0.1:5000 or --registry=ghcr.io',
+      ),
+    );
   }
-  const repository = options.repository ?? (mode === 'podman' ? 'local' : 'workspace');
+  const repository =
+    options.repository ?? (mode === 'podman' ? 'local' : 'workspace');
   if (repository !== 'local' && repository !== 'workspace') {
-    problems.push(new DeliveryInputError(`repository '${String(repository)}' is not local or workspace`, 'local: a private GitOps repo under stateDir; workspace: this repository (or --remote)'));
+    problems.push(
+      new DeliveryInputError(
+        `repository '${String(repository)}' is not local or workspace`,
+        'local: a private GitOps repo under stateDir; workspace: this repository (or --remote)',
+      ),
+    );
   }
   const ports = parsePorts(options.ports, problems);
   const instance = options.instance ?? `slipway-${environment ?? 'local'}`;
   if (!INSTANCE_PATTERN.test(instance)) {
-    problems.push(new DeliveryInputError(`instance '${instance}' is not a valid pod name prefix (lowercase letters, digits, '-', ≤ 31)`, 'e.g. --instance=slipway-local'));
+    problems.push(
+      new DeliveryInputError(
+        `instance '${instance}' is not a valid pod name prefix (lowercase letters, digits, '-', ≤ 31)`,
+        'e.g. --instance=slipway-local',
+      ),
+    );
   }
   const k6Duration = options.smokeK6Duration;
   if (k6Duration !== undefined && !DURATION_PATTERN.test(k6Duration)) {
-    problems.push(new DeliveryInputError(`smokeK6Duration '${k6Duration}' is not a k6 duration`, "e.g. '10s' or '1m'"));
+    problems.push(
+      new DeliveryInputError(
+        `smokeK6Duration '${k6Duration}' is not a k6 duration`,
+        "e.g. '10s' or '1m'",
+      ),
+    );
   }
-  const lockRef = options.lockRef ?? `refs/slipway/locks/${environment ?? 'local'}`;
+  const lockRef =
+    options.lockRef ?? `refs/slipway/locks/${environment ?? 'local'}`;
   if (!LOCK_REF_PATTERN.test(lockRef) || lockRef.includes('..')) {
-    problems.push(new DeliveryInputError(`lockRef '${lockRef}' is not a git ref name`, 'e.g. refs/slipway/locks/production'));
+    problems.push(
+      new DeliveryInputError(
+        `lockRef '${lockRef}' is not a git ref name`,
+        'e.g. refs/slipway/locks/production',
+      ),
+    );
   }
   const images = options.images ?? 'build';
   if (images !== 'build' && images !== 'records') {
-    problems.push(new DeliveryInputError(`images '${String(images)}' is not build or records`, 'build: run the image targets; records: use dist/images as it is'));
+    problems.push(
+      new DeliveryInputError(
+        `images '${String(images)}' is not build or records`,
+        'build: run the image targets; records: use dist/images as it is',
+      ),
+    );
   }
   const config: EnvironmentConfig = {
     environment: environment ?? '',
@@ -225,47 +350,112 @@ export function resolveEnvironment(options: EnvironmentOptions, context: Resolve
     branch: options.branch,
     tokenEnv: options.tokenEnv ?? 'GITOPS_TOKEN',
     tokenUser: options.tokenUser ?? 'x-access-token',
-    maxPushAttempts: positiveInt(options.maxPushAttempts, 'maxPushAttempts', 5, problems, 20),
+    maxPushAttempts: positiveInt(
+      options.maxPushAttempts,
+      'maxPushAttempts',
+      5,
+      problems,
+      20,
+    ),
     overlaysDir: options.overlaysDir ?? 'deploy/k8s/overlays',
     holdsDir: options.holdsDir ?? 'deploy/holds',
     historyDir: options.historyDir ?? 'deploy/history',
-    stateDir: path.resolve(context.workspaceRoot, options.stateDir ?? '.local/deploy'),
+    stateDir: path.resolve(
+      context.workspaceRoot,
+      options.stateDir ?? '.local/deploy',
+    ),
     ports: mode === 'podman' ? { ...DEFAULT_LOCAL_PORTS, ...ports } : ports,
     instance,
     storageDriver: options.storageDriver ?? env['STORAGE_DRIVER'] ?? 'vfs',
     prereqs: options.prereqs ?? mode === 'podman',
     prereqsScript: options.prereqsScript ?? 'tools/scripts/local-prereqs.sh',
     kubeContext: options.kubeContext,
-    rolloutTimeoutSeconds: positiveInt(options.rolloutTimeoutSeconds, 'rolloutTimeoutSeconds', 300, problems),
+    rolloutTimeoutSeconds: positiveInt(
+      options.rolloutTimeoutSeconds,
+      'rolloutTimeoutSeconds',
+      300,
+      problems,
+    ),
     argocdApp: options.argocdApp ?? `slipway-${environment ?? 'local'}`,
-    argocdTimeoutSeconds: positiveInt(options.argocdTimeoutSeconds, 'argocdTimeoutSeconds', 600, problems),
+    argocdTimeoutSeconds: positiveInt(
+      options.argocdTimeoutSeconds,
+      'argocdTimeoutSeconds',
+      600,
+      problems,
+    ),
     images,
-    imageParallel: Math.max(1, positiveInt(options.imageParallel, 'imageParallel', 2, problems, 16)),
+    imageParallel: Math.max(
+      1,
+      positiveInt(options.imageParallel, 'imageParallel', 2, problems, 16),
+    ),
     smoke: {
       k6: options.smokeK6 ?? true,
       playwright: options.smokePlaywright ?? true,
       k6Duration,
-      readinessTimeoutMs: options.smokeReadinessTimeoutMs === undefined ? undefined : positiveInt(options.smokeReadinessTimeoutMs, 'smokeReadinessTimeoutMs', 60_000, problems, 3_600_000),
-      expectTimeoutMs: options.smokeExpectTimeoutMs === undefined ? undefined : positiveInt(options.smokeExpectTimeoutMs, 'smokeExpectTimeoutMs', 60_000, problems, 3_600_000),
+      readinessTimeoutMs:
+        options.smokeReadinessTimeoutMs === undefined
+          ? undefined
+          : positiveInt(
+              options.smokeReadinessTimeoutMs,
+              'smokeReadinessTimeoutMs',
+              60_000,
+              problems,
+              3_600_000,
+            ),
+      expectTimeoutMs:
+        options.smokeExpectTimeoutMs === undefined
+          ? undefined
+          : positiveInt(
+              options.smokeExpectTimeoutMs,
+              'smokeExpectTimeoutMs',
+              60_000,
+              problems,
+              3_600_000,
+            ),
     },
-    lockWaitSeconds: positiveInt(options.lockWaitSeconds, 'lockWaitSeconds', mode === 'podman' ? 0 : 600, problems),
-    lockStaleSeconds: positiveInt(options.lockStaleSeconds, 'lockStaleSeconds', 3600, problems, 7 * 86_400),
+    lockWaitSeconds: positiveInt(
+      options.lockWaitSeconds,
+      'lockWaitSeconds',
+      mode === 'podman' ? 0 : 600,
+      problems,
+    ),
+    lockStaleSeconds: positiveInt(
+      options.lockStaleSeconds,
+      'lockStaleSeconds',
+      3600,
+      problems,
+      7 * 86_400,
+    ),
     lockRef,
     webhookUrlEnv: options.webhookUrlEnv ?? 'SLIPWAY_WEBHOOK_URL',
     autoRollback: options.autoRollback ?? true,
   };
   if (mode === 'podman') {
-    const missing = projects.filter((p) => config.ports[p] === undefined);
+    const missing = projects.filter(
+      (p) =>
+        context.deployableProjects.includes(p) && config.ports[p] === undefined,
+    );
     if (missing.length > 0) {
-      problems.push(new DeliveryInputError(`no port for ${missing.join(', ')} (podman runs every service on the host network)`, `add them to "ports", e.g. --ports=${missing.map((p, i) => `${p}=${3110 + i}`).join(',')}`));
+      problems.push(
+        new DeliveryInputError(
+          `no port for ${missing.join(', ')} (podman runs every service on the host network)`,
+          `add them to "ports", e.g. --ports=${missing.map((p, i) => `${p}=${3110 + i}`).join(',')}`,
+        ),
+      );
     }
   }
-  if (problems.length > 0) throw problems.length === 1 ? problems[0] : new DeliveryInputErrors(problems);
+  if (problems.length > 0)
+    throw problems.length === 1
+      ? problems[0]
+      : new DeliveryInputErrors(problems);
   return config;
 }
 
 /** Base URL of a project in a podman environment (host network, loopback). */
-export function localUrl(config: Pick<EnvironmentConfig, 'ports'>, project: string): string | undefined {
+export function localUrl(
+  config: Pick<EnvironmentConfig, 'ports'>,
+  project: string,
+): string | undefined {
   const port = config.ports[project];
   return port === undefined ? undefined : `http://127.0.0.1:${port}`;
 }

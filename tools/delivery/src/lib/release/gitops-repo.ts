@@ -1,11 +1,26 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { applyBump, type ApplyBumpOptions, type ApplyBumpResult, type BumpGitOptions } from '../gitops/apply-bump';
-import { commitFiles, type CommitFilesResult, type ReadAtHead } from '../gitops/commit-files';
+import {
+  applyBump,
+  type ApplyBumpOptions,
+  type ApplyBumpResult,
+  type BumpGitOptions,
+} from '../gitops/apply-bump';
+import {
+  commitFiles,
+  type CommitFilesResult,
+  type ReadAtHead,
+} from '../gitops/commit-files';
 import { GitCli, type FileAtCommit } from '../gitops/git';
 import { DeliveryInputError } from '../manifests/errors';
-import { FileReleaseLock, GitRefReleaseLock, type LockHolder, type LockTiming, type ReleaseLock } from './lock';
+import {
+  FileReleaseLock,
+  GitRefReleaseLock,
+  type LockHolder,
+  type LockTiming,
+  type ReleaseLock,
+} from './lock';
 
 /**
  * Where an environment's GitOps state lives and the only ways a release touches it: read files at
@@ -27,8 +42,14 @@ export interface GitOpsRepository {
   /** A directory holding the files at the head (podman and kubectl render from it); undefined if none. */
   checkout(): string | undefined;
   bump(request: BumpRequest): Promise<ApplyBumpResult>;
-  commit(message: string, edit: (read: ReadAtHead) => Promise<FileAtCommit[]>): Promise<CommitFilesResult>;
-  lock(holder: LockHolder, timing: LockTiming & { ref: string; stateDir: string }): ReleaseLock;
+  commit(
+    message: string,
+    edit: (read: ReadAtHead) => Promise<FileAtCommit[]>,
+  ): Promise<CommitFilesResult>;
+  lock(
+    holder: LockHolder,
+    timing: LockTiming & { ref: string; stateDir: string },
+  ): ReleaseLock;
 }
 
 export interface RepositoryGitOptions extends BumpGitOptions {
@@ -45,7 +66,10 @@ export class WorkingCopyRepository implements GitOpsRepository {
     private readonly lockKind: 'file' | 'ref',
     private readonly log: (line: string) => void = () => undefined,
   ) {
-    this.git = new GitCli(root, { token: gitOptions.token, username: gitOptions.tokenUser });
+    this.git = new GitCli(root, {
+      token: gitOptions.token,
+      username: gitOptions.tokenUser,
+    });
   }
 
   describe(): string {
@@ -54,21 +78,33 @@ export class WorkingCopyRepository implements GitOpsRepository {
 
   async refresh(): Promise<void> {
     if (!(await this.git.isRepository())) {
-      throw new DeliveryInputError(`${this.root} is not a git working copy`, 'run the release from a clone of the GitOps repository');
+      throw new DeliveryInputError(
+        `${this.root} is not a git working copy`,
+        'run the release from a clone of the GitOps repository',
+      );
     }
     const branch = this.gitOptions.branch ?? (await this.git.currentBranch());
-    if (!branch) throw new DeliveryInputError(`HEAD is detached in ${this.root}`, 'check out the GitOps branch (e.g. git switch main) or pass --branch');
+    if (!branch)
+      throw new DeliveryInputError(
+        `HEAD is detached in ${this.root}`,
+        'check out the GitOps branch (e.g. git switch main) or pass --branch',
+      );
     if (this.gitOptions.push === false) {
       this.headCommit = (await this.git.revParse('HEAD')) ?? undefined;
       return;
     }
     // The remote's head is the truth (CI checkouts lag behind); fall back to HEAD when it is not there yet.
     try {
-      this.headCommit = await this.git.fetchBranch(this.gitOptions.remote, branch);
+      this.headCommit = await this.git.fetchBranch(
+        this.gitOptions.remote,
+        branch,
+      );
     } catch (error) {
       const local = await this.git.revParse('HEAD');
       if (!local) throw error;
-      this.log(`could not fetch ${this.gitOptions.remote} ${branch} (${(error as Error).message.split('\n')[0]}); reading the local HEAD`);
+      this.log(
+        `could not fetch ${this.gitOptions.remote} ${branch} (${(error as Error).message.split('\n')[0]}); reading the local HEAD`,
+      );
       this.headCommit = local;
     }
   }
@@ -91,20 +127,48 @@ export class WorkingCopyRepository implements GitOpsRepository {
   }
 
   async bump(request: BumpRequest): Promise<ApplyBumpResult> {
-    const result = await applyBump({ ...request, workspaceRoot: this.root, git: this.gitOptions });
+    const result = await applyBump({
+      ...request,
+      workspaceRoot: this.root,
+      git: this.gitOptions,
+    });
     await this.refresh();
     return result;
   }
 
-  async commit(message: string, edit: (read: ReadAtHead) => Promise<FileAtCommit[]>): Promise<CommitFilesResult> {
-    const result = await commitFiles({ workspaceRoot: this.root, git: this.gitOptions, message, edit, log: this.log });
+  async commit(
+    message: string,
+    edit: (read: ReadAtHead) => Promise<FileAtCommit[]>,
+  ): Promise<CommitFilesResult> {
+    const result = await commitFiles({
+      workspaceRoot: this.root,
+      git: this.gitOptions,
+      message,
+      edit,
+      log: this.log,
+    });
     await this.refresh();
     return result;
   }
 
-  lock(holder: LockHolder, timing: LockTiming & { ref: string; stateDir: string }): ReleaseLock {
-    if (this.lockKind === 'file') return new FileReleaseLock(path.join(timing.stateDir, 'locks', `${holder.environment}.lock`), holder, timing);
-    return new GitRefReleaseLock(this.root, this.gitOptions.remote, timing.ref, holder, timing, { token: this.gitOptions.token, username: this.gitOptions.tokenUser });
+  lock(
+    holder: LockHolder,
+    timing: LockTiming & { ref: string; stateDir: string },
+  ): ReleaseLock {
+    if (this.lockKind === 'file')
+      return new FileReleaseLock(
+        path.join(timing.stateDir, 'locks', `${holder.environment}.lock`),
+        holder,
+        timing,
+      );
+    return new GitRefReleaseLock(
+      this.root,
+      this.gitOptions.remote,
+      timing.ref,
+      holder,
+      timing,
+      { token: this.gitOptions.token, username: this.gitOptions.tokenUser },
+    );
   }
 }
 
@@ -126,14 +190,20 @@ export class UrlRepository implements GitOpsRepository {
   private async cli(): Promise<GitCli> {
     if (this.git) return this.git;
     this.dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-gitops-read-'));
-    this.git = new GitCli(this.dir, { token: this.gitOptions.token, username: this.gitOptions.tokenUser });
+    this.git = new GitCli(this.dir, {
+      token: this.gitOptions.token,
+      username: this.gitOptions.tokenUser,
+    });
     await this.git.runOk(['init', '--bare', '--quiet']);
     return this.git;
   }
 
   async refresh(): Promise<void> {
     const git = await this.cli();
-    this.headCommit = await git.fetchBranch(this.gitOptions.remote, this.gitOptions.branch ?? 'main');
+    this.headCommit = await git.fetchBranch(
+      this.gitOptions.remote,
+      this.gitOptions.branch ?? 'main',
+    );
   }
 
   head(): string | undefined {
@@ -150,7 +220,16 @@ export class UrlRepository implements GitOpsRepository {
     let content = await git.readFile(commit, file);
     if (content === undefined && !(await git.revParse(commit))) {
       // Older commits are not in the shallow fetch: get the full branch history once.
-      await git.run(['fetch', '--no-tags', '--quiet', this.gitOptions.remote, `refs/heads/${this.gitOptions.branch ?? 'main'}`], { network: true });
+      await git.run(
+        [
+          'fetch',
+          '--no-tags',
+          '--quiet',
+          this.gitOptions.remote,
+          `refs/heads/${this.gitOptions.branch ?? 'main'}`,
+        ],
+        { network: true },
+      );
       content = await git.readFile(commit, file);
     }
     return content;
@@ -161,19 +240,39 @@ export class UrlRepository implements GitOpsRepository {
   }
 
   async bump(request: BumpRequest): Promise<ApplyBumpResult> {
-    const result = await applyBump({ ...request, workspaceRoot: this.scratchRepository, git: this.gitOptions });
+    const result = await applyBump({
+      ...request,
+      workspaceRoot: this.scratchRepository,
+      git: this.gitOptions,
+    });
     await this.refresh();
     return result;
   }
 
-  async commit(message: string, edit: (read: ReadAtHead) => Promise<FileAtCommit[]>): Promise<CommitFilesResult> {
-    const result = await commitFiles({ workspaceRoot: this.scratchRepository, git: this.gitOptions, message, edit, log: this.log });
+  async commit(
+    message: string,
+    edit: (read: ReadAtHead) => Promise<FileAtCommit[]>,
+  ): Promise<CommitFilesResult> {
+    const result = await commitFiles({
+      workspaceRoot: this.scratchRepository,
+      git: this.gitOptions,
+      message,
+      edit,
+      log: this.log,
+    });
     await this.refresh();
     return result;
   }
 
   lock(holder: LockHolder, timing: LockTiming & { ref: string }): ReleaseLock {
-    return new GitRefReleaseLock(this.scratchRepository, this.gitOptions.remote, timing.ref, holder, timing, { token: this.gitOptions.token, username: this.gitOptions.tokenUser });
+    return new GitRefReleaseLock(
+      this.scratchRepository,
+      this.gitOptions.remote,
+      timing.ref,
+      holder,
+      timing,
+      { token: this.gitOptions.token, username: this.gitOptions.tokenUser },
+    );
   }
 
   async dispose(): Promise<void> {

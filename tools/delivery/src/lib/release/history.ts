@@ -60,16 +60,33 @@ export interface ReleaseRecord {
   failures?: string[];
 }
 
-export function newRecordId(environment: string, now: Date, random: () => string = () => randomBytes(3).toString('hex')): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+export function newRecordId(
+  environment: string,
+  now: Date,
+  random: () => string = () => randomBytes(3).toString('hex'),
+): string {
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
   return `${environment}-${stamp}-${random()}`;
 }
 
-export function historyFilePath(historyDir: string, environment: string): string {
+export function historyFilePath(
+  historyDir: string,
+  environment: string,
+): string {
   return `${historyDir.replace(/\/+$/, '')}/${environment}.jsonl`;
 }
 
-const REQUIRED: (keyof ReleaseRecord)[] = ['id', 'kind', 'environment', 'result', 'startedAt', 'projects'];
+const REQUIRED: (keyof ReleaseRecord)[] = [
+  'id',
+  'kind',
+  'environment',
+  'result',
+  'startedAt',
+  'projects',
+];
 
 /** Parse a history file; a damaged line is an error naming the file and line (history is evidence: never guessed). */
 export function parseHistory(text: string, file: string): ReleaseRecord[] {
@@ -80,12 +97,23 @@ export function parseHistory(text: string, file: string): ReleaseRecord[] {
     try {
       data = JSON.parse(line);
     } catch (error) {
-      throw new DeliveryInputError(`${file}:${index + 1} is not a JSON record: ${(error as Error).message}`, `repair or remove that line in the GitOps repository`);
+      throw new DeliveryInputError(
+        `${file}:${index + 1} is not a JSON record: ${(error as Error).message}`,
+        `repair or remove that line in the GitOps repository`,
+      );
     }
     const record = data as ReleaseRecord;
-    const missing = REQUIRED.filter((key) => record === null || typeof record !== 'object' || record[key] === undefined);
+    const missing = REQUIRED.filter(
+      (key) =>
+        record === null ||
+        typeof record !== 'object' ||
+        record[key] === undefined,
+    );
     if (missing.length > 0 || !Array.isArray(record.projects)) {
-      throw new DeliveryInputError(`${file}:${index + 1} is not a release record (missing ${missing.join(', ') || 'projects list'})`, 'repair or remove that line');
+      throw new DeliveryInputError(
+        `${file}:${index + 1} is not a release record (missing ${missing.join(', ') || 'projects list'})`,
+        'repair or remove that line',
+      );
     }
     records.push(record);
   });
@@ -97,13 +125,19 @@ export function serializeRecord(record: ReleaseRecord): string {
 }
 
 /** Append records to a history file's content (a missing final newline is repaired first). */
-export function appendRecords(existing: string | undefined, records: ReleaseRecord[]): string {
+export function appendRecords(
+  existing: string | undefined,
+  records: ReleaseRecord[],
+): string {
   const base = existing ?? '';
   const prefix = base.length > 0 && !base.endsWith('\n') ? `${base}\n` : base;
   return prefix + records.map(serializeRecord).join('');
 }
 
-export function findRecord(records: ReleaseRecord[], id: string): ReleaseRecord | undefined {
+export function findRecord(
+  records: ReleaseRecord[],
+  id: string,
+): ReleaseRecord | undefined {
   return records.find((r) => r.id === id);
 }
 
@@ -117,12 +151,17 @@ export function isGoodState(record: ReleaseRecord): boolean {
  * `rollback --to=previous` restores. Failed and rolled-back releases are skipped (their `to` was
  * never good), so a rollback never returns to a version that already failed.
  */
-export function previousGoodReferences(records: ReleaseRecord[], current: Record<string, string>, projects: string[]): Record<string, string> {
+export function previousGoodReferences(
+  records: ReleaseRecord[],
+  current: Record<string, string>,
+  projects: string[],
+): Record<string, string> {
   const found: Record<string, string> = {};
   for (const record of [...records].reverse()) {
     if (!isGoodState(record)) continue;
     for (const p of record.projects) {
-      if (!projects.includes(p.project) || found[p.project] !== undefined) continue;
+      if (!projects.includes(p.project) || found[p.project] !== undefined)
+        continue;
       if (p.to && p.to !== current[p.project]) found[p.project] = p.to;
     }
     if (projects.every((p) => found[p] !== undefined)) break;
@@ -131,6 +170,9 @@ export function previousGoodReferences(records: ReleaseRecord[], current: Record
 }
 
 /** The newest record (of any result) for display. */
-export function latestRecords(records: ReleaseRecord[], count: number): ReleaseRecord[] {
+export function latestRecords(
+  records: ReleaseRecord[],
+  count: number,
+): ReleaseRecord[] {
   return records.slice(-count).reverse();
 }

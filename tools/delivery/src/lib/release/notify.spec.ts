@@ -50,15 +50,35 @@ describe('createNotifier', () => {
   it('posts the Slack payload, writes the step summary, and never prints the URL', async () => {
     const logs: string[] = [];
     const summary = path.join(dir, 'summary.md');
-    await createNotifier({ log: (l) => logs.push(l), env: { HOOK: url, GITHUB_STEP_SUMMARY: summary }, webhookUrlEnv: 'HOOK' })([record]);
-    expect(bodies[0]).toMatchObject({ text: expect.stringContaining('local release local-20260101T000000Z-abcdef: succeeded') });
+    await createNotifier({
+      log: (l) => logs.push(l),
+      env: { HOOK: url, GITHUB_STEP_SUMMARY: summary },
+      webhookUrlEnv: 'HOOK',
+    })([record]);
+    expect(bodies[0]).toMatchObject({
+      text: expect.stringContaining(
+        'local release local-20260101T000000Z-abcdef: succeeded',
+      ),
+    });
     expect(readFileSync(summary, 'utf8')).toContain('### ✅ local release');
     expect(logs.join('\n')).toContain('webhook ($HOOK) notified');
     status = 500;
-    await createNotifier({ log: (l) => logs.push(l), env: { HOOK: url }, webhookUrlEnv: 'HOOK' })([record]);
-    expect(logs.join('\n')).toContain('warning: webhook ($HOOK) failed: HTTP 500');
-    await createNotifier({ log: (l) => logs.push(l), env: { HOOK: 'not a url SECRET-PART' }, webhookUrlEnv: 'HOOK' })([record]);
+    await createNotifier({
+      log: (l) => logs.push(l),
+      env: { HOOK: url },
+      webhookUrlEnv: 'HOOK',
+    })([record]);
+    expect(logs.join('\n')).toContain(
+      'warning: webhook ($HOOK) failed: HTTP 500',
+    );
+    await createNotifier({
+      log: (l) => logs.push(l),
+      env: { HOOK: 'not a url SECRET-PART' },
+      webhookUrlEnv: 'HOOK',
+    })([record]);
     expect(logs.join('\n')).not.toContain('SECRET-PART');
-    expect(logs.join('\n')).toContain('$HOOK is not an http(s) URL; webhook not called (value not shown)');
+    expect(logs.join('\n')).toContain(
+      '$HOOK is not an http(s) URL; webhook not called (value not shown)',
+    );
   });
 });

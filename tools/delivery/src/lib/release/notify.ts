@@ -1,7 +1,11 @@
 import { appendFileSync } from 'node:fs';
 import { redactUrlCredentials } from '../shared/redact';
 import type { ReleaseRecord } from './history';
-import { renderConsoleSummary, renderMarkdownSummary, webhookPayload } from './summary';
+import {
+  renderConsoleSummary,
+  renderMarkdownSummary,
+  webhookPayload,
+} from './summary';
 
 /**
  * Where a release's summary goes: the console, $GITHUB_STEP_SUMMARY (when set), and an optional
@@ -16,7 +20,11 @@ export interface NotifyOptions {
   timeoutMs?: number;
 }
 
-export async function postWebhook(url: string, payload: unknown, opts: { fetchImpl?: typeof fetch; timeoutMs?: number } = {}): Promise<{ ok: boolean; detail: string }> {
+export async function postWebhook(
+  url: string,
+  payload: unknown,
+  opts: { fetchImpl?: typeof fetch; timeoutMs?: number } = {},
+): Promise<{ ok: boolean; detail: string }> {
   const fetchImpl = opts.fetchImpl ?? fetch;
   try {
     const response = await fetchImpl(url, {
@@ -27,12 +35,16 @@ export async function postWebhook(url: string, payload: unknown, opts: { fetchIm
     });
     return { ok: response.ok, detail: `HTTP ${response.status}` };
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
+    const cause =
+      (error as { cause?: { code?: string } }).cause?.code ??
+      (error as Error).name;
     return { ok: false, detail: cause };
   }
 }
 
-export function createNotifier(opts: NotifyOptions): (records: ReleaseRecord[]) => Promise<void> {
+export function createNotifier(
+  opts: NotifyOptions,
+): (records: ReleaseRecord[]) => Promise<void> {
   return async (records) => {
     opts.log(renderConsoleSummary(records));
     const summaryFile = opts.env['GITHUB_STEP_SUMMARY'];
@@ -40,7 +52,9 @@ export function createNotifier(opts: NotifyOptions): (records: ReleaseRecord[]) 
       try {
         appendFileSync(summaryFile, renderMarkdownSummary(records));
       } catch (error) {
-        opts.log(`warning: could not append to $GITHUB_STEP_SUMMARY: ${(error as Error).message}`);
+        opts.log(
+          `warning: could not append to $GITHUB_STEP_SUMMARY: ${(error as Error).message}`,
+        );
       }
     }
     const url = opts.env[opts.webhookUrlEnv];
@@ -52,11 +66,20 @@ export function createNotifier(opts: NotifyOptions): (records: ReleaseRecord[]) 
       valid = false;
     }
     if (!valid) {
-      opts.log(`warning: $${opts.webhookUrlEnv} is not an http(s) URL; webhook not called (value not shown)`);
+      opts.log(
+        `warning: $${opts.webhookUrlEnv} is not an http(s) URL; webhook not called (value not shown)`,
+      );
       return;
     }
-    const result = await postWebhook(url, webhookPayload(records), { fetchImpl: opts.fetchImpl, timeoutMs: opts.timeoutMs });
+    const result = await postWebhook(url, webhookPayload(records), {
+      fetchImpl: opts.fetchImpl,
+      timeoutMs: opts.timeoutMs,
+    });
     // Only the variable's name is shown: the URL carries the credential.
-    opts.log(result.ok ? `webhook ($${opts.webhookUrlEnv}) notified` : `warning: webhook ($${opts.webhookUrlEnv}) failed: ${redactUrlCredentials(result.detail)}`);
+    opts.log(
+      result.ok
+        ? `webhook ($${opts.webhookUrlEnv}) notified`
+        : `warning: webhook ($${opts.webhookUrlEnv}) failed: ${redactUrlCredentials(result.detail)}`,
+    );
   };
 }

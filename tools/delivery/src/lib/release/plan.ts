@@ -1,9 +1,19 @@
 import { recordToChange, type ImageRecord } from '../gitops/bump-request';
 import type { Hold } from '../gitops/holds';
 import { DeliveryInputError } from '../manifests/errors';
-import { formatImageReference, parseImageReference, sameReference, type ImageReference } from '../manifests/image-reference';
+import {
+  formatImageReference,
+  parseImageReference,
+  sameReference,
+  type ImageReference,
+} from '../manifests/image-reference';
 import type { ImageChange } from '../manifests/image-targets';
-import { findRecord, isGoodState, previousGoodReferences, type ReleaseRecord } from './history';
+import {
+  findRecord,
+  isGoodState,
+  previousGoodReferences,
+  type ReleaseRecord,
+} from './history';
 
 /**
  * Pure decisions of a release and a rollback: which references move, which projects are held back,
@@ -40,18 +50,29 @@ export interface ReleasePlan {
 }
 
 /** The overlay placeholder of a project never deployed (all-zero digest): nothing to roll back to. */
-export function isPlaceholder(ref: ImageReference | string | undefined): boolean {
+export function isPlaceholder(
+  ref: ImageReference | string | undefined,
+): boolean {
   if (!ref) return true;
   const digest = typeof ref === 'string' ? ref.split('@')[1] : ref.digest;
   return !digest || /^sha256:0{64}$/.test(digest);
 }
 
 export function planRelease(input: ReleasePlanInput): ReleasePlan {
-  const plan: ReleasePlan = { changes: [], releaseHolds: [], heldBack: [], moving: [], built: {} };
+  const plan: ReleasePlan = {
+    changes: [],
+    releaseHolds: [],
+    heldBack: [],
+    moving: [],
+    built: {},
+  };
   for (const project of input.projects) {
     const record = input.records.find((r) => r.project === project);
     if (!record) {
-      throw new DeliveryInputError(`no image record for '${project}' after the image step`, `run nx run ${project}:image and check its output`);
+      throw new DeliveryInputError(
+        `no image record for '${project}' after the image step`,
+        `run nx run ${project}:image and check its output`,
+      );
     }
     const change = recordToChange(record, `dist/images/${project}.json`);
     const wanted = formatImageReference(change.reference);
@@ -73,9 +94,13 @@ export function planRelease(input: ReleasePlanInput): ReleasePlan {
   return plan;
 }
 
-export type RollbackTarget = { kind: 'previous' } | { kind: 'record'; id: string } | { kind: 'commit'; commit: string };
+export type RollbackTarget =
+  | { kind: 'previous' }
+  | { kind: 'record'; id: string }
+  | { kind: 'commit'; commit: string };
 
-export const RECORD_ID_PATTERN = /^[a-z0-9][a-z0-9-]*-\d{8}T\d{6}Z-[0-9a-f]{4,12}$/;
+export const RECORD_ID_PATTERN =
+  /^[a-z0-9][a-z0-9-]*-\d{8}T\d{6}Z-[0-9a-f]{4,12}$/;
 
 export function parseRollbackTarget(to: string | undefined): RollbackTarget {
   const value = (to ?? '').trim();
@@ -115,11 +140,19 @@ export function resolveRollbackReferences(args: {
     }
   } else if (target.kind === 'record') {
     const record = findRecord(args.records, target.id);
-    if (!record) throw new DeliveryInputError(`record '${target.id}' is not in ${args.historyFile}`, `pick an id from ${args.historyFile} (nx run deploy:status --env=<env> lists them)`);
+    if (!record)
+      throw new DeliveryInputError(
+        `record '${target.id}' is not in ${args.historyFile}`,
+        `pick an id from ${args.historyFile} (nx run deploy:status --env=<env> lists them)`,
+      );
     if (!isGoodState(record)) {
-      throw new DeliveryInputError(`record '${target.id}' ended '${record.result}': its references never passed smoke`, 'pick a record whose result is succeeded');
+      throw new DeliveryInputError(
+        `record '${target.id}' ended '${record.result}': its references never passed smoke`,
+        'pick a record whose result is succeeded',
+      );
     }
-    for (const p of record.projects) if (projects.includes(p.project)) refs[p.project] = p.to;
+    for (const p of record.projects)
+      if (projects.includes(p.project)) refs[p.project] = p.to;
   } else {
     for (const project of projects) {
       const ref = args.atCommit?.[project];
@@ -133,9 +166,16 @@ export function resolveRollbackReferences(args: {
   if (args.projectsExplicit) {
     const missing = projects.filter((p) => !refs[p]);
     if (missing.length > 0) {
-      throw new DeliveryInputError(`the rollback target has no deployed reference for ${missing.join(', ')}`, 'leave them out of --projects, or pick another --to');
+      throw new DeliveryInputError(
+        `the rollback target has no deployed reference for ${missing.join(', ')}`,
+        'leave them out of --projects, or pick another --to',
+      );
     }
   }
-  if (Object.keys(refs).length === 0) throw new DeliveryInputError('the rollback target names no deployed image', 'pick another --to');
+  if (Object.keys(refs).length === 0)
+    throw new DeliveryInputError(
+      'the rollback target names no deployed image',
+      'pick another --to',
+    );
   return refs;
 }

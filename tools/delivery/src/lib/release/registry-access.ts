@@ -13,14 +13,29 @@ export interface RegistryAccess {
   expectation(reference: string): Promise<ExpectedVersion | null>;
 }
 
-export function splitRepository(repository: string): { registry: string; path: string } {
+export function splitRepository(repository: string): {
+  registry: string;
+  path: string;
+} {
   const slash = repository.indexOf('/');
   const first = slash === -1 ? '' : repository.slice(0, slash);
-  if (first && (first.includes('.') || first.includes(':') || first === 'localhost')) return { registry: first, path: repository.slice(slash + 1) };
-  return { registry: 'docker.io', path: repository.includes('/') ? repository : `library/${repository}` };
+  if (
+    first &&
+    (first.includes('.') || first.includes(':') || first === 'localhost')
+  )
+    return { registry: first, path: repository.slice(slash + 1) };
+  return {
+    registry: 'docker.io',
+    path: repository.includes('/') ? repository : `library/${repository}`,
+  };
 }
 
-export function createRegistryAccess(opts: { env?: NodeJS.ProcessEnv; client?: (registry: string) => RegistryClient } = {}): RegistryAccess {
+export function createRegistryAccess(
+  opts: {
+    env?: NodeJS.ProcessEnv;
+    client?: (registry: string) => RegistryClient;
+  } = {},
+): RegistryAccess {
   const env = opts.env ?? process.env;
   const clients = new Map<string, RegistryClient>();
   const client = (registry: string): RegistryClient => {
@@ -30,7 +45,11 @@ export function createRegistryAccess(opts: { env?: NodeJS.ProcessEnv; client?: (
     const password = env['REGISTRY_PASSWORD'];
     const made =
       opts.client?.(registry) ??
-      new HttpRegistryClient({ registry, insecure: isLoopbackRegistry(registry), credentials: username && password ? { username, password } : undefined });
+      new HttpRegistryClient({
+        registry,
+        insecure: isLoopbackRegistry(registry),
+        credentials: username && password ? { username, password } : undefined,
+      });
     clients.set(registry, made);
     return made;
   };
@@ -50,7 +69,10 @@ export function createRegistryAccess(opts: { env?: NodeJS.ProcessEnv; client?: (
       const version = labels['org.opencontainers.image.version'];
       const revision = labels['org.opencontainers.image.revision'];
       if (!version && !revision) return null;
-      return { ...(version ? { version } : {}), ...(revision ? { revision } : {}) };
+      return {
+        ...(version ? { version } : {}),
+        ...(revision ? { revision } : {}),
+      };
     },
   };
 }

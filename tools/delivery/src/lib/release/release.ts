@@ -2,15 +2,32 @@ import type { ApplyBumpResult } from '../gitops/apply-bump';
 import type { ImageRecord } from '../gitops/bump-request';
 import { holdFilePath, parseHoldFile, type Hold } from '../gitops/holds';
 import { DeliveryInputError } from '../manifests/errors';
-import { formatImageReference, parseImageReference } from '../manifests/image-reference';
+import {
+  formatImageReference,
+  parseImageReference,
+} from '../manifests/image-reference';
 import { readImageTarget } from '../manifests/image-targets';
 import type { ExpectedVersion } from '../smoke/types';
 import type { ClusterAdapter } from '../cluster/types';
 import type { EnvironmentConfig } from './environment';
 import type { GitOpsRepository } from './gitops-repo';
-import { appendRecords, historyFilePath, newRecordId, parseHistory, type ProjectRecord, type RecordResult, type ReleaseRecord, type SmokeResult } from './history';
+import {
+  appendRecords,
+  historyFilePath,
+  newRecordId,
+  parseHistory,
+  type ProjectRecord,
+  type RecordResult,
+  type ReleaseRecord,
+  type SmokeResult,
+} from './history';
 import type { ReleaseLock } from './lock';
-import { isPlaceholder, parseRollbackTarget, planRelease, resolveRollbackReferences } from './plan';
+import {
+  isPlaceholder,
+  parseRollbackTarget,
+  planRelease,
+  resolveRollbackReferences,
+} from './plan';
 import type { RegistryAccess } from './registry-access';
 import type { SmokeOutcome, SmokeStep } from './smoke-step';
 import { StageTimer } from './timings';
@@ -64,24 +81,34 @@ function overlayFile(config: EnvironmentConfig): string {
 
 function overlayDir(deps: ReleaseDeps): string | undefined {
   const root = deps.repo.checkout();
-  return root ? `${root}/${deps.config.overlaysDir}/${deps.config.environment}` : undefined;
+  return root
+    ? `${root}/${deps.config.overlaysDir}/${deps.config.environment}`
+    : undefined;
 }
 
-async function currentReferences(deps: ReleaseDeps): Promise<Record<string, string>> {
+async function currentReferences(
+  deps: ReleaseDeps,
+): Promise<Record<string, string>> {
   const file = overlayFile(deps.config);
   const text = await deps.repo.read(file);
   if (text === undefined) {
-    throw new DeliveryInputError(`the ${deps.config.environment} overlay ${file} is not in ${deps.repo.describe()}`, `create it (deploy/k8s/overlays/<env>/kustomization.yaml with an images: list)`);
+    throw new DeliveryInputError(
+      `the ${deps.config.environment} overlay ${file} is not in ${deps.repo.describe()}`,
+      `create it (deploy/k8s/overlays/<env>/kustomization.yaml with an images: list)`,
+    );
   }
   const refs: Record<string, string> = {};
-  for (const entry of readImageTarget({ kind: 'kustomize', file }, text)) refs[entry.project] = formatImageReference(entry.reference);
+  for (const entry of readImageTarget({ kind: 'kustomize', file }, text))
+    refs[entry.project] = formatImageReference(entry.reference);
   return refs;
 }
 
 async function currentHolds(deps: ReleaseDeps): Promise<Hold[]> {
   const file = holdFilePath(deps.config.holdsDir, deps.config.environment);
   const text = await deps.repo.read(file);
-  return text === undefined ? [] : parseHoldFile(text, file, deps.config.environment).holds;
+  return text === undefined
+    ? []
+    : parseHoldFile(text, file, deps.config.environment).holds;
 }
 
 async function readHistory(deps: ReleaseDeps): Promise<ReleaseRecord[]> {
@@ -90,7 +117,10 @@ async function readHistory(deps: ReleaseDeps): Promise<ReleaseRecord[]> {
   return text === undefined ? [] : parseHistory(text, file);
 }
 
-function ordered(config: EnvironmentConfig, projects: Iterable<string>): string[] {
+function ordered(
+  config: EnvironmentConfig,
+  projects: Iterable<string>,
+): string[] {
   const set = new Set(projects);
   return config.projects.filter((p) => set.has(p));
 }
@@ -103,7 +133,9 @@ function smokeResult(outcome: SmokeOutcome | undefined): SmokeResult {
 async function smokeAll(
   deps: ReleaseDeps,
   projects: string[],
-  expectation: (project: string) => Promise<{ expect: ExpectedVersion | null; source: string }>,
+  expectation: (
+    project: string,
+  ) => Promise<{ expect: ExpectedVersion | null; source: string }>,
 ): Promise<Map<string, SmokeOutcome>> {
   const outcomes = new Map<string, SmokeOutcome>();
   for (const project of projects) {
@@ -113,23 +145,35 @@ async function smokeAll(
   return outcomes;
 }
 
-async function appendToHistory(deps: ReleaseDeps, records: ReleaseRecord[]): Promise<void> {
+async function appendToHistory(
+  deps: ReleaseDeps,
+  records: ReleaseRecord[],
+): Promise<void> {
   if (records.length === 0) return;
   const file = historyFilePath(deps.config.historyDir, deps.config.environment);
   const ids = records.map((r) => r.id).join(', ');
   try {
-    const result = await deps.repo.commit(`chore(deploy): record ${deps.config.environment} ${records.map((r) => `${r.kind} ${r.result}`).join(', ')}\n\nRecords: ${ids}\n`, async (read) => [
-      { path: file, content: appendRecords(await read(file), records) },
-    ]);
-    deps.log(`history: ${file} += ${ids}${result.commit ? ` (commit ${result.commit.slice(0, 12)})` : ''}`);
+    const result = await deps.repo.commit(
+      `chore(deploy): record ${deps.config.environment} ${records.map((r) => `${r.kind} ${r.result}`).join(', ')}\n\nRecords: ${ids}\n`,
+      async (read) => [
+        { path: file, content: appendRecords(await read(file), records) },
+      ],
+    );
+    deps.log(
+      `history: ${file} += ${ids}${result.commit ? ` (commit ${result.commit.slice(0, 12)})` : ''}`,
+    );
   } catch (error) {
     // The release itself is done; a lost record is reported loudly but does not undo it.
-    deps.log(`warning: could not append ${ids} to ${file}: ${(error as Error).message}`);
+    deps.log(
+      `warning: could not append ${ids} to ${file}: ${(error as Error).message}`,
+    );
   }
 }
 
 function describeFailures(outcomes: Map<string, SmokeOutcome>): string[] {
-  return [...outcomes.values()].filter((o) => o.outcome !== 'pass').map((o) => `${o.project} smoke ${o.outcome}: ${o.summary}`);
+  return [...outcomes.values()]
+    .filter((o) => o.outcome !== 'pass')
+    .map((o) => `${o.project} smoke ${o.outcome}: ${o.summary}`);
 }
 
 interface RollbackResult {
@@ -166,7 +210,11 @@ async function restore(
     bump = await args.timer.time(`${args.prefix}bump`, () =>
       deps.repo.bump({
         environment: config.environment,
-        changes: projects.map((project) => ({ project, reference: parseImageReference(args.targets[project] as string), source: 'rollback target' })),
+        changes: projects.map((project) => ({
+          project,
+          reference: parseImageReference(args.targets[project] as string),
+          source: 'rollback target',
+        })),
         overlaysDir: config.overlaysDir,
         holdsDir: config.holdsDir,
         releaseHolds: projects,
@@ -175,11 +223,26 @@ async function restore(
         log: deps.log,
       }),
     );
-    const moved = ordered(config, bump.images.filter((i) => i.changed).map((i) => i.project));
+    const moved = ordered(
+      config,
+      bump.images.filter((i) => i.changed).map((i) => i.project),
+    );
     if (moved.length > 0) {
-      await args.timer.time(`${args.prefix}apply`, () => deps.cluster.apply({ overlayDir: overlayDir(deps), projects: moved, commit: bump?.commit, log: deps.log }));
+      await args.timer.time(`${args.prefix}apply`, () =>
+        deps.cluster.apply({
+          overlayDir: overlayDir(deps),
+          projects: moved,
+          commit: bump?.commit,
+          log: deps.log,
+        }),
+      );
       const result = await args.timer.time(`${args.prefix}smoke`, () =>
-        smokeAll(deps, moved, async (project) => ({ expect: await deps.registry.expectation(args.targets[project] as string), source: `labels of ${args.targets[project]}` })),
+        smokeAll(deps, moved, async (project) => ({
+          expect: await deps.registry.expectation(
+            args.targets[project] as string,
+          ),
+          source: `labels of ${args.targets[project]}`,
+        })),
       );
       for (const [k, v] of result) outcomes.set(k, v);
     }
@@ -213,18 +276,27 @@ async function restore(
         from: image?.previous ?? '',
         to: args.targets[project] as string,
         smoke: smokeResult(outcome),
-        ...(outcome ? { smokeSummary: outcome.summary, url: outcome.baseUrl } : deps.urls[project] ? { url: deps.urls[project] } : {}),
+        ...(outcome
+          ? { smokeSummary: outcome.summary, url: outcome.baseUrl }
+          : deps.urls[project]
+            ? { url: deps.urls[project] }
+            : {}),
       };
     }),
     stages: {},
     ...(args.rollbackOf ? { rollbackOf: args.rollbackOf } : {}),
-    ...(args.holds.length > 0 ? { holds: args.holds.map((h) => h.project) } : {}),
+    ...(args.holds.length > 0
+      ? { holds: args.holds.map((h) => h.project) }
+      : {}),
     ...(failures.length > 0 ? { failures } : {}),
   };
   return { record, ok };
 }
 
-export async function runRelease(deps: ReleaseDeps, options: ReleaseOptions): Promise<ReleaseOutcome> {
+export async function runRelease(
+  deps: ReleaseDeps,
+  options: ReleaseOptions,
+): Promise<ReleaseOutcome> {
   const { config, log } = deps;
   const timer = new StageTimer(deps.monotonic);
   const startedAt = deps.now();
@@ -237,23 +309,41 @@ export async function runRelease(deps: ReleaseDeps, options: ReleaseOptions): Pr
     const existingHolds = await currentHolds(deps);
     const unknown = config.projects.filter((p) => current[p] === undefined);
     if (unknown.length > 0) {
-      throw new DeliveryInputError(`${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not in the ${config.environment} overlay ${overlayFile(config)}`, 'add an images: entry (and the workload) to the overlay, or leave them out of --projects');
+      throw new DeliveryInputError(
+        `${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not in the ${config.environment} overlay ${overlayFile(config)}`,
+        'add an images: entry (and the workload) to the overlay, or leave them out of --projects',
+      );
     }
     deps.smoke.preflight(config.projects);
-    const imageRecords = await timer.time('images', () => deps.images(config.projects));
+    const imageRecords = await timer.time('images', () =>
+      deps.images(config.projects),
+    );
     const plan = planRelease({
       projects: config.projects,
       projectsExplicit: config.projectsExplicit,
       releaseHold: options.releaseHold,
       records: imageRecords,
-      current: Object.fromEntries(Object.entries(current).map(([p, r]) => [p, parseImageReference(r)])),
+      current: Object.fromEntries(
+        Object.entries(current).map(([p, r]) => [p, parseImageReference(r)]),
+      ),
       holds: existingHolds,
     });
     for (const held of plan.heldBack) {
-      log(`${held.project} is held at ${held.hold.reference} since ${held.hold.since} (${held.hold.reason}); not moved to ${held.wanted}. Name it (--projects=${held.project}) or pass --release-hold to deploy it.`);
+      log(
+        `${held.project} is held at ${held.hold.reference} since ${held.hold.since} (${held.hold.reason}); not moved to ${held.wanted}. Name it (--projects=${held.project}) or pass --release-hold to deploy it.`,
+      );
     }
-    const built = imageRecords.filter((r) => plan.built[r.project]).map((r) => r.project);
-    log(`images: built ${built.join(', ') || 'none'}; reused ${imageRecords.filter((r) => !plan.built[r.project]).map((r) => r.project).join(', ') || 'none'}`);
+    const built = imageRecords
+      .filter((r) => plan.built[r.project])
+      .map((r) => r.project);
+    log(
+      `images: built ${built.join(', ') || 'none'}; reused ${
+        imageRecords
+          .filter((r) => !plan.built[r.project])
+          .map((r) => r.project)
+          .join(', ') || 'none'
+      }`,
+    );
 
     let bump: ApplyBumpResult | undefined;
     if (plan.moving.length > 0) {
@@ -267,9 +357,15 @@ export async function runRelease(deps: ReleaseDeps, options: ReleaseOptions): Pr
           log,
         }),
       );
-      if (bump.commit) log(`bump: ${bump.commit.slice(0, 12)} ${bump.message?.split('\n')[0] ?? ''}${bump.pushed ? ` (pushed, ${bump.pushAttempts} attempt${bump.pushAttempts === 1 ? '' : 's'})` : ''}`);
+      if (bump.commit)
+        log(
+          `bump: ${bump.commit.slice(0, 12)} ${bump.message?.split('\n')[0] ?? ''}${bump.pushed ? ` (pushed, ${bump.pushAttempts} attempt${bump.pushAttempts === 1 ? '' : 's'})` : ''}`,
+        );
     }
-    const moved = ordered(config, bump?.images.filter((i) => i.changed).map((i) => i.project) ?? []);
+    const moved = ordered(
+      config,
+      bump?.images.filter((i) => i.changed).map((i) => i.project) ?? [],
+    );
     const drifted = await deps.cluster.drift(overlayDir(deps), config.projects);
     const deploySet = ordered(config, [...moved, ...drifted]);
     if (deploySet.length === 0) {
@@ -277,19 +373,36 @@ export async function runRelease(deps: ReleaseDeps, options: ReleaseOptions): Pr
       log(message);
       return { exitCode: 0, records: [], message };
     }
-    if (drifted.length > 0) log(`re-applying ${drifted.filter((p) => !moved.includes(p)).join(', ') || '(none besides the moved ones)'}: not running what the manifests say`);
+    if (drifted.length > 0)
+      log(
+        `re-applying ${drifted.filter((p) => !moved.includes(p)).join(', ') || '(none besides the moved ones)'}: not running what the manifests say`,
+      );
     const refsNow = await currentReferences(deps);
 
     const failures: string[] = [];
     let outcomes = new Map<string, SmokeOutcome>();
     try {
-      await timer.time('apply', () => deps.cluster.apply({ overlayDir: overlayDir(deps), projects: deploySet, commit: bump?.commit, log }));
+      await timer.time('apply', () =>
+        deps.cluster.apply({
+          overlayDir: overlayDir(deps),
+          projects: deploySet,
+          commit: bump?.commit,
+          log,
+        }),
+      );
       outcomes = await timer.time('smoke', () =>
         smokeAll(deps, deploySet, async (project) => {
           const record = imageRecords.find((r) => r.project === project);
           const ref = refsNow[project] as string;
-          if (record && ref.endsWith(`@${record.digest}`)) return { expect: { version: record.version, revision: record.revision }, source: `dist/images/${project}.json` };
-          return { expect: await deps.registry.expectation(ref), source: `labels of ${ref}` };
+          if (record && ref.endsWith(`@${record.digest}`))
+            return {
+              expect: { version: record.version, revision: record.revision },
+              source: `dist/images/${project}.json`,
+            };
+          return {
+            expect: await deps.registry.expectation(ref),
+            source: `labels of ${ref}`,
+          };
         }),
       );
       failures.push(...describeFailures(outcomes));
@@ -298,7 +411,9 @@ export async function runRelease(deps: ReleaseDeps, options: ReleaseOptions): Pr
     }
 
     const projectRecord = (project: string): ProjectRecord => {
-      const image = bump?.images.find((i) => i.project === project && i.changed);
+      const image = bump?.images.find(
+        (i) => i.project === project && i.changed,
+      );
       const outcome = outcomes.get(project);
       const record = imageRecords.find((r) => r.project === project);
       return {
@@ -308,11 +423,18 @@ export async function runRelease(deps: ReleaseDeps, options: ReleaseOptions): Pr
         built: image ? plan.built[project] : false,
         smoke: smokeResult(outcome),
         ...(outcome ? { smokeSummary: outcome.summary } : {}),
-        ...(record && image ? { version: record.version, revision: record.revision } : {}),
-        ...(outcome?.baseUrl || deps.urls[project] ? { url: outcome?.baseUrl ?? deps.urls[project] } : {}),
+        ...(record && image
+          ? { version: record.version, revision: record.revision }
+          : {}),
+        ...(outcome?.baseUrl || deps.urls[project]
+          ? { url: outcome?.baseUrl ?? deps.urls[project] }
+          : {}),
       };
     };
-    const finishRelease = (result: RecordResult, extra: Partial<ReleaseRecord> = {}): ReleaseRecord => {
+    const finishRelease = (
+      result: RecordResult,
+      extra: Partial<ReleaseRecord> = {},
+    ): ReleaseRecord => {
       const finished = deps.now();
       return {
         schemaVersion: 1,
@@ -337,20 +459,39 @@ export async function runRelease(deps: ReleaseDeps, options: ReleaseOptions): Pr
 
     if (failures.length === 0) {
       records = [finishRelease('succeeded')];
-      return { exitCode: 0, records, message: `${config.environment}: deployed ${deploySet.join(', ')}` };
+      return {
+        exitCode: 0,
+        records,
+        message: `${config.environment}: deployed ${deploySet.join(', ')}`,
+      };
     }
 
     log(`release ${id} failed:\n  ${failures.join('\n  ')}`);
     const restorable = Object.fromEntries(
-      moved.map((p) => [p, bump?.images.find((i) => i.project === p)?.previous ?? '']).filter(([, ref]) => ref && !isPlaceholder(ref)),
+      moved
+        .map((p) => [
+          p,
+          bump?.images.find((i) => i.project === p)?.previous ?? '',
+        ])
+        .filter(([, ref]) => ref && !isPlaceholder(ref)),
     ) as Record<string, string>;
     if (!config.autoRollback || Object.keys(restorable).length === 0) {
-      const why = !config.autoRollback ? 'automatic rollback is off (--autoRollback=false)' : moved.length === 0 ? 'no reference moved (only the running state was repaired), so there is nothing to revert' : `no earlier deployed reference of ${moved.join(', ')} to restore (first deploy)`;
+      const why = !config.autoRollback
+        ? 'automatic rollback is off (--autoRollback=false)'
+        : moved.length === 0
+          ? 'no reference moved (only the running state was repaired), so there is nothing to revert'
+          : `no earlier deployed reference of ${moved.join(', ')} to restore (first deploy)`;
       failures.push(`not rolled back: ${why}`);
       records = [finishRelease('failed')];
-      return { exitCode: 1, records, message: `${config.environment}: release ${id} failed; ${why}` };
+      return {
+        exitCode: 1,
+        records,
+        message: `${config.environment}: release ${id} failed; ${why}`,
+      };
     }
-    const failed = [...outcomes.values()].filter((o) => o.outcome !== 'pass').map((o) => o.project);
+    const failed = [...outcomes.values()]
+      .filter((o) => o.outcome !== 'pass')
+      .map((o) => o.project);
     const failedProjects = failed.length > 0 ? failed : moved;
     const since = deps.now().toISOString();
     const holds: Hold[] = failedProjects
@@ -363,7 +504,9 @@ export async function runRelease(deps: ReleaseDeps, options: ReleaseOptions): Pr
       }));
     const rollbackStarted = deps.now();
     const rollbackId = newRecordId(config.environment, rollbackStarted);
-    log(`rolling back ${Object.keys(restorable).join(', ')} to the previous references; hold for ${holds.map((h) => h.project).join(', ') || 'none'}`);
+    log(
+      `rolling back ${Object.keys(restorable).join(', ')} to the previous references; hold for ${holds.map((h) => h.project).join(', ') || 'none'}`,
+    );
     const rollback = await restore(deps, {
       id: rollbackId,
       targets: restorable,
@@ -375,11 +518,31 @@ export async function runRelease(deps: ReleaseDeps, options: ReleaseOptions): Pr
       prefix: 'rollback-',
       startedAt: rollbackStarted,
     });
-    rollback.record.stages = Object.fromEntries(Object.entries(timer.stages).filter(([k]) => k.startsWith('rollback-')).map(([k, v]) => [k.slice('rollback-'.length), v]));
-    const release = finishRelease(rollback.ok ? 'rolled-back' : 'failed', { rolledBackBy: rollbackId, holds: holds.map((h) => h.project) });
-    release.stages = Object.fromEntries(Object.entries(timer.stages).filter(([k]) => !k.startsWith('rollback-')).concat([['rollback', Object.entries(timer.stages).filter(([k]) => k.startsWith('rollback-')).reduce((sum, [, v]) => sum + v, 0)]]));
+    rollback.record.stages = Object.fromEntries(
+      Object.entries(timer.stages)
+        .filter(([k]) => k.startsWith('rollback-'))
+        .map(([k, v]) => [k.slice('rollback-'.length), v]),
+    );
+    const release = finishRelease(rollback.ok ? 'rolled-back' : 'failed', {
+      rolledBackBy: rollbackId,
+      holds: holds.map((h) => h.project),
+    });
+    release.stages = Object.fromEntries(
+      Object.entries(timer.stages)
+        .filter(([k]) => !k.startsWith('rollback-'))
+        .concat([
+          [
+            'rollback',
+            Object.entries(timer.stages)
+              .filter(([k]) => k.startsWith('rollback-'))
+              .reduce((sum, [, v]) => sum + v, 0),
+          ],
+        ]),
+    );
     records = [release, rollback.record];
-    const restored = Object.entries(restorable).map(([p, ref]) => `${p} → ${ref.split('@')[0]}`).join(', ');
+    const restored = Object.entries(restorable)
+      .map(([p, ref]) => `${p} → ${ref.split('@')[0]}`)
+      .join(', ');
     return {
       exitCode: 1,
       records,
@@ -403,7 +566,10 @@ export interface RollbackOptions {
   reason?: string;
 }
 
-export async function runRollback(deps: ReleaseDeps, options: RollbackOptions): Promise<ReleaseOutcome> {
+export async function runRollback(
+  deps: ReleaseDeps,
+  options: RollbackOptions,
+): Promise<ReleaseOutcome> {
   const { config, log } = deps;
   const target = parseRollbackTarget(options.to);
   const timer = new StageTimer(deps.monotonic);
@@ -415,12 +581,24 @@ export async function runRollback(deps: ReleaseDeps, options: RollbackOptions): 
     await timer.time('prepare', () => deps.prepare());
     const current = await currentReferences(deps);
     const history = await readHistory(deps);
-    const projects = options.projects && options.projects.length > 0 ? options.projects : config.projects;
+    const projects =
+      options.projects && options.projects.length > 0
+        ? options.projects
+        : config.projects;
     let atCommit: Record<string, string> | undefined;
     if (target.kind === 'commit') {
       const text = await deps.repo.readAt(target.commit, overlayFile(config));
-      if (text === undefined) throw new DeliveryInputError(`commit ${target.commit} is not in ${deps.repo.describe()} or has no ${overlayFile(config)}`, 'pass a commit of the GitOps branch (git log -- <overlay>)');
-      atCommit = Object.fromEntries(readImageTarget({ kind: 'kustomize', file: overlayFile(config) }, text).map((e) => [e.project, formatImageReference(e.reference)]));
+      if (text === undefined)
+        throw new DeliveryInputError(
+          `commit ${target.commit} is not in ${deps.repo.describe()} or has no ${overlayFile(config)}`,
+          'pass a commit of the GitOps branch (git log -- <overlay>)',
+        );
+      atCommit = Object.fromEntries(
+        readImageTarget(
+          { kind: 'kustomize', file: overlayFile(config) },
+          text,
+        ).map((e) => [e.project, formatImageReference(e.reference)]),
+      );
     }
     const refs = resolveRollbackReferences({
       target,
@@ -431,26 +609,48 @@ export async function runRollback(deps: ReleaseDeps, options: RollbackOptions): 
       atCommit,
       historyFile: historyFilePath(config.historyDir, config.environment),
     });
-    const targets = Object.fromEntries(Object.entries(refs).filter(([p, ref]) => current[p] !== ref));
+    const targets = Object.fromEntries(
+      Object.entries(refs).filter(([p, ref]) => current[p] !== ref),
+    );
     if (Object.keys(targets).length === 0) {
-      const message = `${config.environment} already runs the rollback target (${Object.entries(refs).map(([p, r]) => `${p} ${r.split('@')[0]?.split(':').pop()}`).join(', ')}): nothing to roll back`;
+      const message = `${config.environment} already runs the rollback target (${Object.entries(
+        refs,
+      )
+        .map(([p, r]) => `${p} ${r.split('@')[0]?.split(':').pop()}`)
+        .join(', ')}): nothing to roll back`;
       log(message);
       return { exitCode: 0, records: [], message };
     }
     await timer.time('verify', async () => {
       const missing: string[] = [];
-      for (const ref of Object.values(targets)) if (!(await deps.registry.exists(ref))) missing.push(ref);
+      for (const ref of Object.values(targets))
+        if (!(await deps.registry.exists(ref))) missing.push(ref);
       if (missing.length > 0) {
-        throw new DeliveryInputError(`the registry no longer has ${missing.join(', ')}: rolling back to it would leave the environment unable to pull`, 'pick another --to (nx run deploy:status lists the history), or push that image again');
+        throw new DeliveryInputError(
+          `the registry no longer has ${missing.join(', ')}: rolling back to it would leave the environment unable to pull`,
+          'pick another --to (nx run deploy:status lists the history), or push that image again',
+        );
       }
     });
-    log(`rolling back ${Object.entries(targets).map(([p, r]) => `${p} ${current[p]?.split('@')[0]?.split(':').pop()} → ${r.split('@')[0]?.split(':').pop()}`).join(', ')}`);
+    log(
+      `rolling back ${Object.entries(targets)
+        .map(
+          ([p, r]) =>
+            `${p} ${current[p]?.split('@')[0]?.split(':').pop()} → ${r.split('@')[0]?.split(':').pop()}`,
+        )
+        .join(', ')}`,
+    );
     const reason = options.reason?.trim() || `rollback --to=${options.to}`;
     const since = deps.now().toISOString();
     const rollback = await restore(deps, {
       id,
       targets,
-      holds: Object.entries(targets).map(([project, reference]) => ({ project, reference, reason: `${reason} (by ${deps.actor})`, since })),
+      holds: Object.entries(targets).map(([project, reference]) => ({
+        project,
+        reference,
+        reason: `${reason} (by ${deps.actor})`,
+        since,
+      })),
       body: `Rollback of ${config.environment} to ${options.to} requested by ${deps.actor}: ${reason}`,
       trigger: deps.trigger,
       reason,

@@ -1,9 +1,18 @@
 import { DeliveryInputError } from '../manifests/errors';
 import { runProcess } from '../shared/process';
-import { SmokeConfigError, loadSmokeConfig, type SmokeOverrides } from '../smoke/config';
+import {
+  SmokeConfigError,
+  loadSmokeConfig,
+  type SmokeOverrides,
+} from '../smoke/config';
 import { createK6Runner } from '../smoke/runners';
 import { runAndRecord } from '../smoke/smoke-project';
-import type { ExpectedVersion, Outcome, ResolvedSmokeConfig, SmokeAdapters } from '../smoke/types';
+import type {
+  ExpectedVersion,
+  Outcome,
+  ResolvedSmokeConfig,
+  SmokeAdapters,
+} from '../smoke/types';
 
 /**
  * Step 4 of a release: smoke every deployed project in process through the smoke library (readiness,
@@ -42,7 +51,11 @@ export interface SmokeOutcome {
 
 export interface SmokeStep {
   preflight(projects: string[]): void;
-  run(project: string, expect: ExpectedVersion | null, source: string): Promise<SmokeOutcome>;
+  run(
+    project: string,
+    expect: ExpectedVersion | null,
+    source: string,
+  ): Promise<SmokeOutcome>;
 }
 
 export function createSmokeStep(options: SmokeStepOptions): SmokeStep {
@@ -52,7 +65,11 @@ export function createSmokeStep(options: SmokeStepOptions): SmokeStep {
     const cached = configs.get(project);
     if (cached) return cached;
     const projectRoot = options.projectRoots[project];
-    if (projectRoot === undefined) throw new DeliveryInputError(`project '${project}' is not in the workspace`, 'check the deploy target\'s "projects"');
+    if (projectRoot === undefined)
+      throw new DeliveryInputError(
+        `project '${project}' is not in the workspace`,
+        'check the deploy target\'s "projects"',
+      );
     const overrides: SmokeOverrides = {
       baseUrl: options.baseUrls[project],
       readinessTimeoutMs: options.settings.readinessTimeoutMs,
@@ -61,12 +78,22 @@ export function createSmokeStep(options: SmokeStepOptions): SmokeStep {
       skipPlaywright: !options.settings.playwright,
     };
     try {
-      const config = loadSmokeConfig({ workspaceRoot: options.workspaceRoot, project, projectRoot, environment: options.environment, env, overrides });
+      const config = loadSmokeConfig({
+        workspaceRoot: options.workspaceRoot,
+        project,
+        projectRoot,
+        environment: options.environment,
+        env,
+        overrides,
+      });
       configs.set(project, config);
       return config;
     } catch (error) {
       if (error instanceof SmokeConfigError) {
-        throw new DeliveryInputError(`smoke configuration of ${project} for ${options.environment}: ${error.message}`, `fix ${projectRoot}/smoke.json (nothing was deployed)`);
+        throw new DeliveryInputError(
+          `smoke configuration of ${project} for ${options.environment}: ${error.message}`,
+          `fix ${projectRoot}/smoke.json (nothing was deployed)`,
+        );
       }
       throw error;
     }
@@ -75,7 +102,17 @@ export function createSmokeStep(options: SmokeStepOptions): SmokeStep {
   const adapters: Partial<SmokeAdapters> = {
     log: (line) => options.log(`  ${line}`),
     ...(k6Duration
-      ? { k6: createK6Runner((program, args, runOptions) => runProcess(program, args, { ...runOptions, env: { ...(runOptions.env ?? process.env), K6_DURATION: k6Duration } })) }
+      ? {
+          k6: createK6Runner((program, args, runOptions) =>
+            runProcess(program, args, {
+              ...runOptions,
+              env: {
+                ...(runOptions.env ?? process.env),
+                K6_DURATION: k6Duration,
+              },
+            }),
+          ),
+        }
       : {}),
     ...(options.adapters ?? {}),
   };
@@ -85,14 +122,29 @@ export function createSmokeStep(options: SmokeStepOptions): SmokeStep {
     },
     async run(project, expect, source) {
       const config = load(project);
-      options.log(`smoke ${project} at ${config.baseUrl}${expect ? ` expecting ${Object.entries(expect).filter(([, v]) => v).map(([k, v]) => `${k} ${v}`).join(', ')}` : ''}`);
+      options.log(
+        `smoke ${project} at ${config.baseUrl}${
+          expect
+            ? ` expecting ${Object.entries(expect)
+                .filter(([, v]) => v)
+                .map(([k, v]) => `${k} ${v}`)
+                .join(', ')}`
+            : ''
+        }`,
+      );
       const { report, reportFile } = await runAndRecord(config, {
         workspaceRoot: options.workspaceRoot,
         expect: expect ? { fields: expect, source } : null,
         adapters,
         env,
       });
-      return { project, outcome: report.outcome, summary: report.summary, baseUrl: config.baseUrl, reportFile };
+      return {
+        project,
+        outcome: report.outcome,
+        summary: report.summary,
+        baseUrl: config.baseUrl,
+        reportFile,
+      };
     },
   };
 }

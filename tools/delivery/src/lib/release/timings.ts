@@ -12,7 +12,9 @@ export class StageTimer {
     try {
       return await fn();
     } finally {
-      this.stages[stage] = Math.round((this.stages[stage] ?? 0) + this.now() - started);
+      this.stages[stage] = Math.round(
+        (this.stages[stage] ?? 0) + this.now() - started,
+      );
     }
   }
 }

@@ -7,9 +7,22 @@ import { PodmanCluster } from '../cluster/podman';
 import type { ClusterAdapter } from '../cluster/types';
 import { isLoopbackRegistry } from '../image/reference';
 import { runProcess } from '../shared/process';
-import { localUrl, type EnvironmentConfig, type EnvironmentOptions } from './environment';
-import { UrlRepository, WorkingCopyRepository, type GitOpsRepository, type RepositoryGitOptions } from './gitops-repo';
-import { buildImages, ensureLocalPrerequisites, readImageRecords } from './images';
+import {
+  localUrl,
+  type EnvironmentConfig,
+  type EnvironmentOptions,
+} from './environment';
+import {
+  UrlRepository,
+  WorkingCopyRepository,
+  type GitOpsRepository,
+  type RepositoryGitOptions,
+} from './gitops-repo';
+import {
+  buildImages,
+  ensureLocalPrerequisites,
+  readImageRecords,
+} from './images';
 import { ensureLocalGitOps, localGitOpsPaths } from './local-gitops';
 import { newHolder } from './lock';
 import { createNotifier } from './notify';
@@ -32,21 +45,35 @@ export interface WireInput {
 
 export function actorName(env: NodeJS.ProcessEnv): string {
   if (env['SLIPWAY_ACTOR']) return env['SLIPWAY_ACTOR'];
-  if (env['GITHUB_ACTOR']) return `${env['GITHUB_ACTOR']} (GitHub Actions run ${env['GITHUB_RUN_ID'] ?? '?'})`;
+  if (env['GITHUB_ACTOR'])
+    return `${env['GITHUB_ACTOR']} (GitHub Actions run ${env['GITHUB_RUN_ID'] ?? '?'})`;
   return `${os.userInfo().username}@${os.hostname()}`;
 }
 
-export async function sourceRevision(workspaceRoot: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+export async function sourceRevision(
+  workspaceRoot: string,
+  env: NodeJS.ProcessEnv,
+): Promise<string | undefined> {
   if (env['GITHUB_SHA']) return env['GITHUB_SHA'];
-  const r = await runProcess('git', ['rev-parse', 'HEAD'], { cwd: workspaceRoot, timeoutMs: 30_000 }).catch(() => undefined);
+  const r = await runProcess('git', ['rev-parse', 'HEAD'], {
+    cwd: workspaceRoot,
+    timeoutMs: 30_000,
+  }).catch(() => undefined);
   return r && r.code === 0 ? r.stdout.trim() : undefined;
 }
 
 function isUrlRemote(remote: string): boolean {
-  return remote.includes('://') || /^[^/\s]+@[^/\s]+:/.test(remote) || path.isAbsolute(remote);
+  return (
+    remote.includes('://') ||
+    /^[^/\s]+@[^/\s]+:/.test(remote) ||
+    path.isAbsolute(remote)
+  );
 }
 
-export function gitOptions(config: EnvironmentConfig, env: NodeJS.ProcessEnv): RepositoryGitOptions {
+export function gitOptions(
+  config: EnvironmentConfig,
+  env: NodeJS.ProcessEnv,
+): RepositoryGitOptions {
   return {
     remote: config.remote,
     branch: config.branch,
@@ -57,12 +84,21 @@ export function gitOptions(config: EnvironmentConfig, env: NodeJS.ProcessEnv): R
 }
 
 /** The environment's GitOps repository and how to prepare it before a release. */
-export function openRepository(input: WireInput): { repo: GitOpsRepository; prepare: () => Promise<void>; overlayRoot?: string } {
+export function openRepository(input: WireInput): {
+  repo: GitOpsRepository;
+  prepare: () => Promise<void>;
+  overlayRoot?: string;
+} {
   const { config, workspaceRoot, log } = input;
   const env = input.env ?? process.env;
   if (config.repository === 'local') {
     const { root } = localGitOpsPaths(config.stateDir, config.environment);
-    const repo = new WorkingCopyRepository(root, { remote: 'origin', branch: 'main', maxAttempts: config.maxPushAttempts }, 'file', log);
+    const repo = new WorkingCopyRepository(
+      root,
+      { remote: 'origin', branch: 'main', maxAttempts: config.maxPushAttempts },
+      'file',
+      log,
+    );
     return {
       repo,
       prepare: async () => {
@@ -80,27 +116,47 @@ export function openRepository(input: WireInput): { repo: GitOpsRepository; prep
     };
   }
   const options = gitOptions(config, env);
-  const repo = isUrlRemote(config.remote) ? new UrlRepository(options, workspaceRoot, log) : new WorkingCopyRepository(workspaceRoot, options, 'ref', log);
+  const repo = isUrlRemote(config.remote)
+    ? new UrlRepository(options, workspaceRoot, log)
+    : new WorkingCopyRepository(workspaceRoot, options, 'ref', log);
   return { repo, prepare: () => repo.refresh() };
 }
 
-export function openCluster(config: EnvironmentConfig, env: NodeJS.ProcessEnv = process.env): ClusterAdapter {
+export function openCluster(
+  config: EnvironmentConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): ClusterAdapter {
   if (config.mode === 'podman') {
     return new PodmanCluster({
       instance: config.instance,
       ports: config.ports,
       storageDriver: config.storageDriver,
-      insecureRegistries: isLoopbackRegistry(config.registry) ? [config.registry] : [],
-      workDir: path.join(localGitOpsPaths(config.stateDir, config.environment).dir, 'podman'),
+      insecureRegistries: isLoopbackRegistry(config.registry)
+        ? [config.registry]
+        : [],
+      workDir: path.join(
+        localGitOpsPaths(config.stateDir, config.environment).dir,
+        'podman',
+      ),
     });
   }
-  if (config.mode === 'kubectl') return new KubectlCluster({ context: config.kubeContext, rolloutTimeoutSeconds: config.rolloutTimeoutSeconds });
-  return new GitOpsCluster({ app: config.argocdApp, timeoutSeconds: config.argocdTimeoutSeconds, env });
+  if (config.mode === 'kubectl')
+    return new KubectlCluster({
+      context: config.kubeContext,
+      rolloutTimeoutSeconds: config.rolloutTimeoutSeconds,
+    });
+  return new GitOpsCluster({
+    app: config.argocdApp,
+    timeoutSeconds: config.argocdTimeoutSeconds,
+    env,
+  });
 }
 
 export function localUrls(config: EnvironmentConfig): Record<string, string> {
   if (config.mode !== 'podman') return {};
-  return Object.fromEntries(config.projects.map((p) => [p, localUrl(config, p) as string]));
+  return Object.fromEntries(
+    config.projects.map((p) => [p, localUrl(config, p) as string]),
+  );
 }
 
 export async function wireRelease(input: WireInput): Promise<ReleaseDeps> {
@@ -115,19 +171,45 @@ export async function wireRelease(input: WireInput): Promise<ReleaseDeps> {
     prepare,
     cluster: openCluster(config, env),
     images: async (projects) => {
-      if (config.images === 'records') return readImageRecords(workspaceRoot, projects, config.registry);
-      const extra = config.prereqs ? await ensureLocalPrerequisites({ workspaceRoot, script: config.prereqsScript, registry: config.registry, log }) : {};
-      return buildImages({ workspaceRoot, projects, registry: config.registry, parallel: config.imageParallel, env: extra, log });
+      if (config.images === 'records')
+        return readImageRecords(workspaceRoot, projects, config.registry);
+      const extra = config.prereqs
+        ? await ensureLocalPrerequisites({
+            workspaceRoot,
+            script: config.prereqsScript,
+            registry: config.registry,
+            log,
+          })
+        : {};
+      return buildImages({
+        workspaceRoot,
+        projects,
+        registry: config.registry,
+        parallel: config.imageParallel,
+        env: extra,
+        log,
+      });
     },
-    smoke: createSmokeStep({ workspaceRoot, environment: config.environment, projectRoots: input.projectRoots, settings: config.smoke, baseUrls: urls, log, env }),
-    registry: createRegistryAccess({ env }),
-    lock: repo.lock(newHolder(config.environment, actor, input.trigger, new Date()), {
-      waitMs: config.lockWaitSeconds * 1000,
-      staleMs: config.lockStaleSeconds * 1000,
-      ref: config.lockRef,
-      stateDir: config.stateDir,
+    smoke: createSmokeStep({
+      workspaceRoot,
+      environment: config.environment,
+      projectRoots: input.projectRoots,
+      settings: config.smoke,
+      baseUrls: urls,
       log,
+      env,
     }),
+    registry: createRegistryAccess({ env }),
+    lock: repo.lock(
+      newHolder(config.environment, actor, input.trigger, new Date()),
+      {
+        waitMs: config.lockWaitSeconds * 1000,
+        staleMs: config.lockStaleSeconds * 1000,
+        ref: config.lockRef,
+        stateDir: config.stateDir,
+        log,
+      },
+    ),
     notify: createNotifier({ log, env, webhookUrlEnv: config.webhookUrlEnv }),
     urls,
     log,
@@ -139,20 +221,39 @@ export async function wireRelease(input: WireInput): Promise<ReleaseDeps> {
 }
 
 /** Projects of the workspace that can be deployed (they have an image target), and every project's root. */
-export function workspaceProjects(context: ExecutorContext): { deployable: string[]; roots: Record<string, string> } {
+export function workspaceProjects(context: ExecutorContext): {
+  deployable: string[];
+  roots: Record<string, string>;
+} {
   const projects = context.projectsConfigurations?.projects ?? {};
   const deployable = Object.entries(projects)
     .filter(([, p]) => p.targets?.['image'])
     .map(([name]) => name)
     .sort();
-  return { deployable, roots: Object.fromEntries(Object.entries(projects).map(([name, p]) => [name, p.root])) };
+  return {
+    deployable,
+    roots: Object.fromEntries(
+      Object.entries(projects).map(([name, p]) => [name, p.root]),
+    ),
+  };
 }
 
 /** The options of `deploy:<env>` (deploy/package.json) with `overrides` on top: rollback and status share them. */
-export function environmentOptions(context: ExecutorContext, environment: string | undefined, overrides: EnvironmentOptions): EnvironmentOptions {
-  const project = context.projectName ? context.projectsConfigurations?.projects[context.projectName] : undefined;
+export function environmentOptions(
+  context: ExecutorContext,
+  environment: string | undefined,
+  overrides: EnvironmentOptions,
+): EnvironmentOptions {
+  const project = context.projectName
+    ? context.projectsConfigurations?.projects[context.projectName]
+    : undefined;
   const target = environment ? project?.targets?.[environment] : undefined;
-  const base = target?.executor === '@slipway/delivery:deploy' ? ((target.options ?? {}) as EnvironmentOptions) : {};
-  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  const base =
+    target?.executor === '@slipway/delivery:deploy'
+      ? ((target.options ?? {}) as EnvironmentOptions)
+      : {};
+  const defined = Object.fromEntries(
+    Object.entries(overrides).filter(([, v]) => v !== undefined),
+  );
   return { ...base, ...defined, environment };
 }

@@ -2,12 +2,28 @@ import { createHash } from 'node:crypto';
 import type { ApplyBumpResult } from '../../gitops/apply-bump';
 import type { ImageRecord } from '../../gitops/bump-request';
 import type { FileAtCommit } from '../../gitops/git';
-import { holdFilePath, parseHoldFile, serializeHoldFile } from '../../gitops/holds';
+import {
+  holdFilePath,
+  parseHoldFile,
+  serializeHoldFile,
+} from '../../gitops/holds';
 import { formatImageReference } from '../../manifests/image-reference';
-import { planImageTarget, readImageTarget } from '../../manifests/image-targets';
-import type { ApplyRequest, ApplyResult, ClusterAdapter, WorkloadStatus } from '../../cluster/types';
+import {
+  planImageTarget,
+  readImageTarget,
+} from '../../manifests/image-targets';
+import type {
+  ApplyRequest,
+  ApplyResult,
+  ClusterAdapter,
+  WorkloadStatus,
+} from '../../cluster/types';
 import type { ExpectedVersion, Outcome } from '../../smoke/types';
-import { resolveEnvironment, type EnvironmentConfig, type EnvironmentOptions } from '../environment';
+import {
+  resolveEnvironment,
+  type EnvironmentConfig,
+  type EnvironmentOptions,
+} from '../environment';
 import type { BumpRequest, GitOpsRepository } from '../gitops-repo';
 import type { ReleaseRecord } from '../history';
 import type { ReleaseLock } from '../lock';
@@ -22,7 +38,9 @@ import type { SmokeOutcome, SmokeStep } from '../smoke-step';
 export const digest = (c: string) => `sha256:${c.repeat(64).slice(0, 64)}`;
 export const ZERO = digest('0');
 
-export function overlay(refs: Record<string, { tag: string; digest: string; repository?: string }>): string {
+export function overlay(
+  refs: Record<string, { tag: string; digest: string; repository?: string }>,
+): string {
   return [
     'apiVersion: kustomize.config.k8s.io/v1beta1',
     'kind: Kustomization',
@@ -39,7 +57,12 @@ export function overlay(refs: Record<string, { tag: string; digest: string; repo
   ].join('\n');
 }
 
-export function imageRecord(project: string, tag: string, d: string, extra: Partial<ImageRecord> = {}): ImageRecord {
+export function imageRecord(
+  project: string,
+  tag: string,
+  d: string,
+  extra: Partial<ImageRecord> = {},
+): ImageRecord {
   return {
     project,
     image: `127.0.0.1:5000/slipway/${project}`,
@@ -69,7 +92,9 @@ export class MemoryRepository implements GitOpsRepository {
 
   private commitFiles(message: string, changed: FileAtCommit[]): string {
     for (const f of changed) this.files.set(f.path, f.content);
-    const sha = createHash('sha1').update(`${this.commits.length}:${message}`).digest('hex');
+    const sha = createHash('sha1')
+      .update(`${this.commits.length}:${message}`)
+      .digest('hex');
     this.commits.push({ sha, message, files: changed.map((f) => f.path) });
     this.snapshot(sha);
     return sha;
@@ -104,21 +129,51 @@ export class MemoryRepository implements GitOpsRepository {
       const prev = current.find((e) => e.project === c.project);
       const previous = prev ? formatImageReference(prev.reference) : '';
       const next = formatImageReference(c.reference);
-      return { project: c.project, previous, next, changed: previous !== next, locations: [] };
+      return {
+        project: c.project,
+        previous,
+        next,
+        changed: previous !== next,
+        locations: [],
+      };
     });
     const changed = images.some((i) => i.changed);
     const writes: FileAtCommit[] = [];
     if (changed) writes.push({ path: file, content: plan.after });
-    const holdsFile = holdFilePath(request.holdsDir ?? 'deploy/holds', request.environment);
+    const holdsFile = holdFilePath(
+      request.holdsDir ?? 'deploy/holds',
+      request.environment,
+    );
     if (changed) {
-      const holds = parseHoldFile(this.files.get(holdsFile) ?? `{"environment":"${request.environment}","holds":[]}`, holdsFile, request.environment);
-      const released = Array.isArray(request.releaseHolds) ? request.releaseHolds : [];
+      const holds = parseHoldFile(
+        this.files.get(holdsFile) ??
+          `{"environment":"${request.environment}","holds":[]}`,
+        holdsFile,
+        request.environment,
+      );
+      const released = Array.isArray(request.releaseHolds)
+        ? request.releaseHolds
+        : [];
       const added = new Set((request.addHolds ?? []).map((h) => h.project));
-      const kept = holds.holds.filter((h) => !added.has(h.project) && !(released.includes(h.project) && images.find((i) => i.project === h.project)?.changed));
+      const kept = holds.holds.filter(
+        (h) =>
+          !added.has(h.project) &&
+          !(
+            released.includes(h.project) &&
+            images.find((i) => i.project === h.project)?.changed
+          ),
+      );
       const next = [...kept, ...(request.addHolds ?? [])];
-      if (JSON.stringify(next) !== JSON.stringify(holds.holds)) writes.push({ path: holdsFile, content: serializeHoldFile({ ...holds, holds: next }) });
+      if (JSON.stringify(next) !== JSON.stringify(holds.holds))
+        writes.push({
+          path: holdsFile,
+          content: serializeHoldFile({ ...holds, holds: next }),
+        });
     }
-    const message = `${request.message?.prefix ?? 'chore(deploy)'}: ${request.environment} ${images.filter((i) => i.changed).map((i) => i.project).join(', ')}\n\n${request.message?.body ?? ''}`;
+    const message = `${request.message?.prefix ?? 'chore(deploy)'}: ${request.environment} ${images
+      .filter((i) => i.changed)
+      .map((i) => i.project)
+      .join(', ')}\n\n${request.message?.body ?? ''}`;
     const commit = changed ? this.commitFiles(message, writes) : undefined;
     return {
       environment: request.environment,
@@ -137,10 +192,21 @@ export class MemoryRepository implements GitOpsRepository {
     };
   }
 
-  async commit(message: string, edit: (read: (file: string) => Promise<string | undefined>) => Promise<FileAtCommit[]>) {
+  async commit(
+    message: string,
+    edit: (
+      read: (file: string) => Promise<string | undefined>,
+    ) => Promise<FileAtCommit[]>,
+  ) {
     const files = await edit(async (f) => this.files.get(f));
     const sha = this.commitFiles(message, files);
-    return { commit: sha, pushed: true, pushAttempts: 1, localUpdated: true, notes: [] };
+    return {
+      commit: sha,
+      pushed: true,
+      pushAttempts: 1,
+      localUpdated: true,
+      notes: [],
+    };
   }
 
   lock(): ReleaseLock {
@@ -172,12 +238,18 @@ export class FakeCluster implements ClusterAdapter {
   driftOf: string[] = [];
   failApply?: string;
 
-  constructor(private readonly repo: MemoryRepository, private readonly overlayFile: string) {}
+  constructor(
+    private readonly repo: MemoryRepository,
+    private readonly overlayFile: string,
+  ) {}
 
   async apply(request: ApplyRequest): Promise<ApplyResult> {
     if (this.failApply) throw new Error(this.failApply);
     this.applied.push([...request.projects]);
-    const entries = readImageTarget({ kind: 'kustomize', file: this.overlayFile }, this.repo.files.get(this.overlayFile) as string);
+    const entries = readImageTarget(
+      { kind: 'kustomize', file: this.overlayFile },
+      this.repo.files.get(this.overlayFile) as string,
+    );
     for (const p of request.projects) {
       const e = entries.find((x) => x.project === p);
       if (e) this.running[p] = formatImageReference(e.reference);
@@ -187,14 +259,25 @@ export class FakeCluster implements ClusterAdapter {
   async drift(): Promise<string[]> {
     return this.driftOf;
   }
-  async status(_dir: string | undefined, projects: string[]): Promise<WorkloadStatus[]> {
-    return projects.map((project) => ({ project, state: this.running[project] ? 'running' : 'missing', image: this.running[project] }));
+  async status(
+    _dir: string | undefined,
+    projects: string[],
+  ): Promise<WorkloadStatus[]> {
+    return projects.map((project) => ({
+      project,
+      state: this.running[project] ? 'running' : 'missing',
+      image: this.running[project],
+    }));
   }
 }
 
 /** Smoke that fails for references listed in `broken`. */
 export class FakeSmoke implements SmokeStep {
-  readonly runs: { project: string; expect: ExpectedVersion | null; ref: string }[] = [];
+  readonly runs: {
+    project: string;
+    expect: ExpectedVersion | null;
+    ref: string;
+  }[] = [];
   broken = new Set<string>();
   preflightError?: Error;
 
@@ -203,11 +286,23 @@ export class FakeSmoke implements SmokeStep {
   preflight(): void {
     if (this.preflightError) throw this.preflightError;
   }
-  async run(project: string, expect: ExpectedVersion | null): Promise<SmokeOutcome> {
+  async run(
+    project: string,
+    expect: ExpectedVersion | null,
+  ): Promise<SmokeOutcome> {
     const ref = this.cluster.running[project] ?? '';
     this.runs.push({ project, expect, ref });
     const outcome: Outcome = this.broken.has(ref) ? 'fail' : 'pass';
-    return { project, outcome, summary: outcome === 'pass' ? 'all checks passed' : `readiness: still 503 for ${ref}`, baseUrl: `http://127.0.0.1/${project}`, reportFile: `/dev/null` };
+    return {
+      project,
+      outcome,
+      summary:
+        outcome === 'pass'
+          ? 'all checks passed'
+          : `readiness: still 503 for ${ref}`,
+      baseUrl: `http://127.0.0.1/${project}`,
+      reportFile: `/dev/null`,
+    };
   }
 }
 
@@ -217,7 +312,10 @@ export class FakeRegistry implements RegistryAccess {
     return !this.missing.has(ref);
   }
   async expectation(ref: string): Promise<ExpectedVersion | null> {
-    return { version: '1.0.0', revision: `labels-of-${/:(h-[0-9a-f]+)@/.exec(ref)?.[1] ?? ref}` };
+    return {
+      version: '1.0.0',
+      revision: `labels-of-${/:(h-[0-9a-f]+)@/.exec(ref)?.[1] ?? ref}`,
+    };
   }
 }
 
@@ -234,13 +332,25 @@ export interface Harness {
   config: EnvironmentConfig;
 }
 
-export function harness(opts: { files: Record<string, string>; options?: EnvironmentOptions; lockError?: Error; projects?: string[] }): Harness {
+export function harness(opts: {
+  files: Record<string, string>;
+  options?: EnvironmentOptions;
+  lockError?: Error;
+  projects?: string[];
+}): Harness {
   const repo = new MemoryRepository(new Map(Object.entries(opts.files)));
   const config = resolveEnvironment(
     { environment: 'staging', mode: 'gitops', ...(opts.options ?? {}) },
-    { workspaceRoot: '/work', deployableProjects: opts.projects ?? ['catalog', 'orders'], env: {} },
+    {
+      workspaceRoot: '/work',
+      deployableProjects: opts.projects ?? ['catalog', 'orders'],
+      env: {},
+    },
   );
-  const cluster = new FakeCluster(repo, `${config.overlaysDir}/${config.environment}/kustomization.yaml`);
+  const cluster = new FakeCluster(
+    repo,
+    `${config.overlaysDir}/${config.environment}/kustomization.yaml`,
+  );
   const smoke = new FakeSmoke(cluster);
   const registry = new FakeRegistry();
   const lock = new FakeLock(opts.lockError);
@@ -268,5 +378,16 @@ export function harness(opts: { files: Record<string, string>; options?: Environ
     trigger: 'nx run deploy:staging',
     sourceRevision: 'a'.repeat(40),
   };
-  return { deps, repo, cluster, smoke, registry, lock, notified, logs, images, config };
+  return {
+    deps,
+    repo,
+    cluster,
+    smoke,
+    registry,
+    lock,
+    notified,
+    logs,
+    images,
+    config,
+  };
 }

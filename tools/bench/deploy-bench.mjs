@@ -1,0 +1,314 @@
+#!/usr/bin/env node
+// Deploy benchmark (prints figures; not a test). Runs `nx run deploy:local` for real in a temporary
+// clone of this repository (committed HEAD, node_modules symlinked) with its own registry, ports and
+// pod names, then measures:
+//   1. a no-change deploy:local: wall time and images built        (goal: 0 builds, ≤ 5 s)
+//   2. a one-service change (catalog) deploy:local, end to end      (goal: ≤ 90 s)
+//   3. a failed smoke (catalog never ready) → previous version answering again (goal: ≤ 30 s),
+//      timed from the moment the release reports the failure to the first /health that shows the
+//      previous version again.
+// Everything it starts (pods, registry) is stopped at the end; the clone is removed.
+//   node tools/bench/deploy-bench.mjs [--registry-port=3692] [--ports=3621,3622,3623] [--projects=catalog,orders,web] [--keep]
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  appendFileSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '../..');
+const arg = (name, fallback) =>
+  process.argv
+    .find((a) => a.startsWith(`--${name}=`))
+    ?.split('=')
+    .slice(1)
+    .join('=') ?? fallback;
+const registry = `127.0.0.1:${arg('registry-port', '3692')}`;
+const [catalogPort, ordersPort, webPort] = arg('ports', '3621,3622,3623')
+  .split(',')
+  .map(Number);
+const projects = arg('projects', 'catalog,orders,web');
+const keep = process.argv.includes('--keep');
+if (
+  ![catalogPort, ordersPort, webPort].every(
+    (p) => Number.isInteger(p) && p > 0 && p < 65536,
+  )
+) {
+  console.error(
+    '--ports must be three ports: catalog,orders,web (e.g. 3621,3622,3623)',
+  );
+  process.exit(2);
+}
+const instance = `slipway-bench-${process.pid.toString(16)}`;
+const tmp = mkdtempSync(join(tmpdir(), 'slipway-deploy-bench-'));
+const repo = join(tmp, 'repo');
+const env = Object.fromEntries(
+  Object.entries(process.env).filter(
+    ([k]) =>
+      !/^NX_(TASK_|TERMINAL_|STREAM_OUTPUT|PREFIX_OUTPUT|FORKED_)/.test(k),
+  ),
+);
+Object.assign(env, {
+  NX_DAEMON: 'false',
+  NX_NO_CLOUD: 'true',
+  NX_CACHE_DIRECTORY: join(tmp, 'nx-cache'),
+  NX_WORKSPACE_DATA_DIRECTORY: join(tmp, 'nx-data'),
+  GIT_AUTHOR_NAME: 'Slipway Bench',
+  GIT_AUTHOR_EMAIL: 'bench@slipway.invalid',
+  GIT_COMMITTER_NAME: 'Slipway Bench',
+  GIT_COMMITTER_EMAIL: 'bench@slipway.invalid',
+  FORCE_COLOR: '0',
+});
+delete env.SLIPWAY_WEBHOOK_URL;
+delete env.GITHUB_STEP_SUMMARY;
+const overrides = [
+  `--registry=${registry}`,
+  `--ports=catalog=${catalogPort},orders=${ordersPort},web=${webPort}`,
+  `--instance=${instance}`,
+  `--projects=${projects}`,
+  '--smokeK6=false',
+  '--smokePlaywright=false',
+  '--smokeReadinessTimeoutMs=20000',
+];
+
+const git = (...args) => {
+  const r = spawnSync('git', args, { cwd: repo, env, encoding: 'utf8' });
+  if (r.status !== 0)
+    throw new Error(`git ${args.join(' ')} failed: ${r.stderr}`);
+  return r.stdout.trim();
+};
+
+/** Run deploy:local; `onLine` sees every output line as it arrives (with the time it arrived). */
+function deploy(onLine = () => undefined) {
+  return new Promise((done) => {
+    const started = performance.now();
+    const child = spawn(
+      process.execPath,
+      [
+        join(repo, 'node_modules/nx/dist/bin/nx.js'),
+        'run',
+        'deploy:local',
+        '--outputStyle=static',
+        ...overrides,
+      ],
+      { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    let pending = '';
+    const feed = (chunk) => {
+      output += chunk;
+      pending += chunk;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) onLine(line, performance.now());
+    };
+    child.stdout.setEncoding('utf8').on('data', feed);
+    child.stderr.setEncoding('utf8').on('data', feed);
+    child.on('close', (code) =>
+      done({ code: code ?? 1, output, ms: performance.now() - started }),
+    );
+  });
+}
+
+async function healthVersion(port) {
+  try {
+    const r = await fetch(`http://127.0.0.1:${port}/health`, {
+      signal: AbortSignal.timeout(1000),
+    });
+    return (await r.json()).version;
+  } catch {
+    return undefined;
+  }
+}
+
+const builtOf = (output) => {
+  const m = /images: built ([^;]+); reused/.exec(output);
+  return !m || m[1].trim() === 'none'
+    ? []
+    : m[1].split(',').map((s) => s.trim());
+};
+const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
+const figures = [];
+const failIf = (run, what) => {
+  if (run.code !== 0) {
+    console.error(
+      `${what} failed (exit ${run.code}):\n${run.output.slice(-4000)}`,
+    );
+    throw new Error(`${what} failed`);
+  }
+};
+
+try {
+  console.log(
+    `cloning ${root} into ${repo} (registry ${registry}, ports ${catalogPort}/${ordersPort}/${webPort}, pods ${instance}-*)`,
+  );
+  const cloned = spawnSync(
+    'git',
+    ['clone', '--quiet', '--no-hardlinks', root, repo],
+    { encoding: 'utf8' },
+  );
+  if (cloned.status !== 0)
+    throw new Error(`git clone failed: ${cloned.stderr}`);
+  symlinkSync(join(root, 'node_modules'), join(repo, 'node_modules'));
+
+  console.log('0/3 initial deploy (cold: builds every image)…');
+  const cold = await deploy();
+  failIf(cold, 'the initial deploy');
+  figures.push({
+    figure: 'cold deploy:local (every image built)',
+    value: seconds(cold.ms),
+    builds: builtOf(cold.output).length,
+    goal: '-',
+  });
+
+  console.log('1/3 no-change deploy:local…');
+  const idle = await deploy();
+  failIf(idle, 'the no-change deploy');
+  figures.push({
+    figure: 'no-change deploy:local',
+    value: seconds(idle.ms),
+    builds: builtOf(idle.output).length,
+    goal: '0 builds, ≤ 5 s',
+    ok: builtOf(idle.output).length === 0 && idle.ms <= 5000,
+  });
+
+  console.log('2/3 one-service change (catalog)…');
+  const pkg = join(repo, 'apps/catalog/package.json');
+  writeFileSync(
+    pkg,
+    readFileSync(pkg, 'utf8').replace(
+      /"version": "([^"]+)"/,
+      '"version": "9.9.1"',
+    ),
+  );
+  git('commit', '-qam', 'chore(catalog): benchmark version 9.9.1');
+  const change = await deploy();
+  failIf(change, 'the one-service deploy');
+  const changedVersion = await healthVersion(catalogPort);
+  figures.push({
+    figure: 'one-service change deploy:local (catalog)',
+    value: seconds(change.ms),
+    builds: builtOf(change.output).length,
+    goal: '≤ 90 s',
+    ok: change.ms <= 90_000 && changedVersion === '9.9.1',
+  });
+
+  console.log('3/3 failed smoke → automatic rollback…');
+  appendFileSync(
+    join(repo, 'apps/catalog/Dockerfile'),
+    '\nENV REDIS_URL=redis://127.0.0.1:9\n',
+  );
+  writeFileSync(
+    pkg,
+    readFileSync(pkg, 'utf8').replace(
+      '"version": "9.9.1"',
+      '"version": "9.9.2"',
+    ),
+  );
+  git('commit', '-qam', 'chore(catalog): benchmark broken 9.9.2');
+  let failedAt;
+  let answeringAt;
+  let polling = true;
+  const poller = (async () => {
+    while (polling) {
+      if (
+        failedAt !== undefined &&
+        answeringAt === undefined &&
+        (await healthVersion(catalogPort)) === '9.9.1'
+      )
+        answeringAt = performance.now();
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  const broken = await deploy((line, at) => {
+    if (
+      failedAt === undefined &&
+      /^release local-\S+ failed:/.test(line.trim())
+    )
+      failedAt = at;
+  });
+  polling = false;
+  await poller;
+  if (
+    answeringAt === undefined &&
+    (await healthVersion(catalogPort)) === '9.9.1'
+  )
+    answeringAt = performance.now();
+  const recovered =
+    failedAt !== undefined && answeringAt !== undefined
+      ? answeringAt - failedAt
+      : undefined;
+  figures.push({
+    figure: 'failed smoke → previous version answering',
+    value: recovered === undefined ? 'not observed' : seconds(recovered),
+    builds: builtOf(broken.output).length,
+    goal: '≤ 30 s',
+    ok: broken.code !== 0 && recovered !== undefined && recovered <= 30_000,
+  });
+  figures.push({
+    figure:
+      '  (whole failing deploy:local incl. build, readiness timeout, rollback)',
+    value: seconds(broken.ms),
+    builds: builtOf(broken.output).length,
+    goal: '-',
+  });
+} finally {
+  const pods = spawnSync(
+    'podman',
+    [
+      '--storage-driver',
+      'vfs',
+      'pod',
+      'ps',
+      '--filter',
+      `label=slipway.dev/instance=${instance}`,
+      '--format',
+      '{{.Name}}',
+    ],
+    { encoding: 'utf8' },
+  )
+    .stdout.split('\n')
+    .filter(Boolean);
+  if (pods.length > 0)
+    spawnSync(
+      'podman',
+      [
+        '--storage-driver',
+        'vfs',
+        '--cgroup-manager',
+        'cgroupfs',
+        '--runtime',
+        'runc',
+        'pod',
+        'rm',
+        '--force',
+        '--time',
+        '5',
+        ...pods,
+      ],
+      { stdio: 'ignore' },
+    );
+  spawnSync('bash', [join(repo, 'tools/scripts/local-prereqs.sh'), '--stop'], {
+    cwd: repo,
+    env: { ...env, SLIPWAY_REGISTRY_ADDR: registry },
+    stdio: 'ignore',
+  });
+  if (!keep) rmSync(tmp, { recursive: true, force: true });
+  else console.log(`kept ${tmp}`);
+}
+
+console.log(
+  '\ndeploy benchmark (this machine; k6 and Playwright off, readiness timeout 20 s)',
+);
+const width = Math.max(...figures.map((f) => f.figure.length));
+for (const f of figures) {
+  const verdict = f.ok === undefined ? '' : f.ok ? '  ✓' : '  ✗ (goal missed)';
+  console.log(
+    `${f.figure.padEnd(width)}  ${String(f.value).padStart(12)}  builds ${f.builds}  goal ${f.goal}${verdict}`,
+  );
+}
