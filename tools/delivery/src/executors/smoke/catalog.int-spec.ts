@@ -1,13 +1,12 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { loadSmokeConfig } from '../../lib/smoke/config';
 import { runSmoke } from '../../lib/smoke/run-smoke';
 import {
   refusingPort,
-  snapshotCatalogBuild,
+  runInWorkspace as run,
+  snapshotBuild,
   startCatalog,
   WORKSPACE_ROOT,
   type RunningService,
@@ -31,50 +30,9 @@ const V2 = {
 /** From the smoke range (3700-3799): the rolling switch needs both processes on one port. */
 const SWITCH_PORT = 3751;
 
-interface Run {
-  code: number | null;
-  output: string;
-  durationMs: number;
-}
-
-/** Runs a command from the workspace root with Nx's per-task variables removed (a nested nx must not inherit them). */
-function run(
-  command: string,
-  args: string[],
-  env: Record<string, string>,
-  timeoutMs = 300_000,
-): Promise<Run> {
-  const clean: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env))
-    if (!key.startsWith('NX_') && !key.startsWith('JEST_')) clean[key] = value;
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd: WORKSPACE_ROOT,
-      env: {
-        ...clean,
-        NX_DAEMON: 'false',
-        NX_TUI: 'false',
-        CI: 'true',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output, durationMs: performance.now() - started });
-    });
-  });
-}
-
 describe('smoke against the real catalog service', () => {
   let catalog: RunningService;
-  let build: ReturnType<typeof snapshotCatalogBuild> | undefined;
+  let build: ReturnType<typeof snapshotBuild> | undefined;
   let out: string;
 
   beforeAll(async () => {
@@ -82,7 +40,7 @@ describe('smoke against the real catalog service', () => {
     const built = await run('npx', ['nx', 'run', 'catalog:build'], {});
     if (built.code !== 0)
       throw new Error(`nx run catalog:build failed:\n${built.output}`);
-    build = snapshotCatalogBuild();
+    build = snapshotBuild('catalog');
     catalog = await startCatalog({ ...V1, distDir: build.dir });
     out = mkdtempSync(join(tmpdir(), 'slipway-smoke-catalog-'));
   }, 600_000);

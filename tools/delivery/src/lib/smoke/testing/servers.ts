@@ -139,7 +139,7 @@ export function scenarioService(behaviour: ServiceBehaviour = {}): Handler {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The real catalog service (apps/catalog built output, PGlite by default) as a child process.
+// The real services (apps/<project> built output, PGlite by default) as child processes.
 
 export interface RunningService {
   url: string;
@@ -150,42 +150,60 @@ export interface RunningService {
 
 export const WORKSPACE_ROOT = join(__dirname, '../../../../../..');
 
+/** The built entry point of each sample service, relative to its dist/. */
+export const SERVICE_MAIN = {
+  catalog: 'main.js',
+  orders: 'main.js',
+  web: 'server/main.js',
+} as const;
+export type SampleService = keyof typeof SERVICE_MAIN;
+
 /**
- * Copies apps/catalog/dist to a private folder inside the workspace (so node still resolves the
- * workspace's node_modules): other engineers rebuild catalog in the same tree, and a rebuild
+ * Copies apps/<project>/dist to a private folder inside the workspace (so node still resolves the
+ * workspace's node_modules): other engineers rebuild the apps in the same tree, and a rebuild
  * empties dist/ under a running test. test-output/ is git-ignored.
  */
-export function snapshotCatalogBuild(): { dir: string; cleanup: () => void } {
-  const source = join(WORKSPACE_ROOT, 'apps/catalog/dist');
-  if (!existsSync(join(source, 'main.js')))
-    throw new Error(`${source}/main.js is missing: run "nx run catalog:build"`);
+export function snapshotBuild(project: SampleService = 'catalog'): {
+  dir: string;
+  cleanup: () => void;
+} {
+  const source = join(WORKSPACE_ROOT, 'apps', project, 'dist');
+  if (!existsSync(join(source, SERVICE_MAIN[project])))
+    throw new Error(
+      `${source}/${SERVICE_MAIN[project]} is missing: run "nx run ${project}:build"`,
+    );
   const parent = join(WORKSPACE_ROOT, 'tools/delivery/test-output');
   mkdirSync(parent, { recursive: true });
-  const dir = mkdtempSync(join(parent, 'smoke-catalog-'));
+  const dir = mkdtempSync(join(parent, `smoke-${project}-`));
   cpSync(source, dir, { recursive: true });
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/**
- * Starts `node apps/catalog/dist/main.js` with APP_VERSION/APP_REVISION and waits (bounded) until
- * /health/readiness answers 200. Stop it with stop(): SIGTERM by PID, SIGKILL after 10 s.
- */
-export async function startCatalog(options: {
+export interface StartServiceOptions {
+  project?: SampleService;
   version: string;
   revision: string;
+  /** A snapshot from snapshotBuild; defaults to apps/<project>/dist. */
   distDir?: string;
   port?: number;
+  env?: Record<string, string>;
   timeoutMs?: number;
-}): Promise<RunningService> {
+}
+
+/**
+ * Starts a sample service's built output with APP_VERSION/APP_REVISION and waits (bounded) until
+ * /health/readiness answers 200. Stop it with stop(): SIGTERM by PID, SIGKILL after 10 s.
+ */
+export async function startService(
+  options: StartServiceOptions,
+): Promise<RunningService> {
+  const project = options.project ?? 'catalog';
   const port = options.port ?? 0;
+  const distDir =
+    options.distDir ?? join(WORKSPACE_ROOT, 'apps', project, 'dist');
   const child: ChildProcess = spawn(
     process.execPath,
-    [
-      join(
-        options.distDir ?? join(WORKSPACE_ROOT, 'apps/catalog/dist'),
-        'main.js',
-      ),
-    ],
+    [join(distDir, SERVICE_MAIN[project])],
     {
       cwd: WORKSPACE_ROOT,
       env: {
@@ -198,6 +216,7 @@ export async function startCatalog(options: {
         LOG_LEVEL: 'info',
         // Smoke and k6 send far more than a user would: keep the rate limit out of the measurement.
         RATE_LIMIT_MAX: '100000',
+        ...options.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -216,12 +235,13 @@ export async function startCatalog(options: {
       clearTimeout(timer);
     }
   };
-  const deadline = performance.now() + (options.timeoutMs ?? 90_000);
+  const timeoutMs = options.timeoutMs ?? 90_000;
+  const deadline = performance.now() + timeoutMs;
   let url = '';
   while (performance.now() < deadline) {
     if (child.exitCode !== null)
       throw new Error(
-        `catalog exited with ${child.exitCode} before it was ready:\n${output}`,
+        `${project} exited with ${child.exitCode} before it was ready:\n${output}`,
       );
     url ||= /"url":"(http:\/\/[^"]+)"/.exec(output)?.[1] ?? '';
     if (url) {
@@ -236,6 +256,55 @@ export async function startCatalog(options: {
   }
   await stop();
   throw new Error(
-    `catalog was not ready within ${options.timeoutMs ?? 90_000} ms:\n${output}`,
+    `${project} was not ready within ${timeoutMs} ms:\n${output}`,
   );
+}
+
+export const startCatalog = (
+  options: Omit<StartServiceOptions, 'project'>,
+): Promise<RunningService> => startService({ ...options, project: 'catalog' });
+
+export interface WorkspaceRun {
+  code: number | null;
+  output: string;
+  durationMs: number;
+}
+
+/**
+ * Runs a command from the workspace root, as a user would (e.g. `npx nx run catalog:smoke:local`),
+ * with Nx's and Jest's per-task variables removed: a nested nx must not inherit them. Killed by PID
+ * after timeoutMs.
+ */
+export function runInWorkspace(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 300_000,
+): Promise<WorkspaceRun> {
+  const clean: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env))
+    if (!key.startsWith('NX_') && !key.startsWith('JEST_')) clean[key] = value;
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: WORKSPACE_ROOT,
+      env: {
+        ...clean,
+        NX_DAEMON: 'false',
+        NX_TUI: 'false',
+        CI: 'true',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output, durationMs: performance.now() - started });
+    });
+  });
 }
