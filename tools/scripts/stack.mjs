@@ -219,6 +219,11 @@ async function main() {
   const catalogPort = port('CATALOG_PORT', 3101);
   const ordersPort = port('ORDERS_PORT', 3102);
   const webPort = port('WEB_PORT', 4300);
+  if (new Set([catalogPort, ordersPort, webPort]).size !== 3) {
+    fail(
+      `CATALOG_PORT, ORDERS_PORT and WEB_PORT must differ (got ${catalogPort}, ${ordersPort}, ${webPort}).`,
+    );
+  }
   const catalogUrl = `http://${HOST}:${catalogPort}`;
   const ordersUrl = `http://${HOST}:${ordersPort}`;
 
@@ -335,6 +340,22 @@ async function main() {
     console.log(
       `  ${entry.name.padEnd(8)} ${url.padEnd(24)} ${reported}  (pid ${entry.child.pid}, log ${path.relative(root, entry.log)})`,
     );
+  }
+  // And the wiring: web's production server reaches both services through its /api proxy.
+  for (const [service, apiPath] of [
+    ['catalog', '/api/catalog/products?limit=1'],
+    ['orders', '/api/orders/orders?limit=1'],
+  ]) {
+    const url = `http://${HOST}:${webPort}${apiPath}`;
+    const { status, body } = await getJson(url).catch((error) => ({
+      status: error.message,
+      body: null,
+    }));
+    if (status !== 200 || !Array.isArray(body?.items)) {
+      problems.push(
+        `web does not reach ${service}: GET ${url} answered ${status} ${JSON.stringify(body)}`,
+      );
+    }
   }
   console.log(
     `\n  Open http://${HOST}:${webPort}/ (products), /order, /status.`,
