@@ -123,12 +123,18 @@ describe('offline schema validation', () => {
   it('names a missing required field', () => {
     const o = compliant();
     delete (o.spec as Mutable).selector;
-    expect(schemaProblems(o)).toEqual([{ field: 'spec.selector', message: 'must have required property selector' }]);
+    expect(schemaProblems(o)).toEqual([{ field: 'spec.selector', message: 'is required but missing' }]);
   });
 
   it('reports kinds it has no schema for instead of accepting them', () => {
     expect(schemaProblems({ apiVersion: 'apps/v1', kind: 'Deploymnet' })[0].message).toMatch(/no offline schema for apps\/v1 Deploymnet/);
     expect(schemaProblems({ apiVersion: '../../../etc', kind: 'X' })[0].message).toMatch(/no offline schema/);
+  });
+
+  it('validates Argo Rollouts objects', () => {
+    expect(schemaProblems({ apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', metadata: { name: 'x' }, spec: { strategy: { blueGreen: {} } } })).toEqual([
+      { field: 'spec.strategy.blueGreen.activeService', message: 'is required but missing' },
+    ]);
   });
 
   it('validates Argo CD objects', () => {

@@ -1,7 +1,7 @@
 /**
  * Offline schema validation of Kubernetes objects with the kubernetes-models validators (the
- * OpenAPI schemas of the Kubernetes API, compiled) and @kubernetes-models/argo-cd for Argo CD's
- * CRDs. An object whose apiVersion/kind has no schema here is reported, not silently accepted.
+ * OpenAPI schemas of the Kubernetes API, compiled), @kubernetes-models/argo-cd and
+ * @kubernetes-models/argo-rollouts for Argo's CRDs. An object whose apiVersion/kind has no schema here is reported, not silently accepted.
  */
 export interface SchemaProblem {
   field: string;
@@ -11,13 +11,18 @@ export interface SchemaProblem {
 const API_VERSION = /^(?:([a-z0-9]+(?:[.-][a-z0-9]+)*)\/)?(v[0-9]+(?:(?:alpha|beta)[0-9]+)?)$/;
 const KIND = /^[A-Z][A-Za-z0-9]*$/;
 
+/** Argo Rollouts' kinds share the argoproj.io group with Argo CD's but live in their own models. */
+const ARGO_ROLLOUTS_KINDS = new Set(['Rollout', 'AnalysisTemplate', 'ClusterAnalysisTemplate', 'AnalysisRun', 'Experiment']);
+
 /** Module that holds the models of an API group/version, or undefined if none is installed. */
-function modelModule(apiVersion: string): string | undefined {
+function modelModule(apiVersion: string, kind: string): string | undefined {
   const m = API_VERSION.exec(apiVersion);
   if (!m) return undefined;
   const [, group, version] = m;
   if (!group) return `kubernetes-models/${version}`;
-  if (group === 'argoproj.io') return `@kubernetes-models/argo-cd/${group}/${version}`;
+  if (group === 'argoproj.io') {
+    return ARGO_ROLLOUTS_KINDS.has(kind) ? `@kubernetes-models/argo-rollouts/${group}/${version}` : `@kubernetes-models/argo-cd/${group}/${version}`;
+  }
   if (!group.includes('.') || group.endsWith('.k8s.io')) return `kubernetes-models/${group}/${version}`;
   return undefined;
 }
@@ -25,7 +30,7 @@ function modelModule(apiVersion: string): string | undefined {
 type ModelClass = new (data: unknown) => { validate(): void };
 
 function loadModel(apiVersion: string, kind: string): ModelClass | undefined {
-  const mod = modelModule(apiVersion);
+  const mod = modelModule(apiVersion, kind);
   if (!mod || !KIND.test(kind)) return undefined;
   try {
     const exported = require(mod) as Record<string, unknown>;
@@ -62,7 +67,8 @@ export function schemaProblems(object: { apiVersion?: unknown; kind?: unknown; [
       const base = toField(e.instancePath ?? '');
       return {
         field: missing ? `${base ? `${base}.` : ''}${missing}` : base || '(object)',
-        message: e.message ?? 'is invalid',
+        // The field already names a missing property; ajv versions quote it differently.
+        message: missing ? 'is required but missing' : (e.message ?? 'is invalid'),
       };
     });
   }

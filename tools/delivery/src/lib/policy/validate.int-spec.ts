@@ -102,6 +102,24 @@ describe('deploy:validate on real manifests (kubectl kustomize)', () => {
       expect(out).toContain('fix:    set allowPrivilegeEscalation: false');
     });
 
+    it('the Argo Rollouts blue-green example validates, and a broken Rollout is named precisely', async () => {
+      const example = 'deploy/k8s/examples/production-blue-green';
+      const ok = await validateManifests({ workspaceRoot: copy, overlays: ['production'], extraKustomizations: [example] });
+      expect(ok.findings).toEqual([]);
+      expect(ok.sources.find((s) => s.name === example)?.objects).toBeGreaterThan(24);
+      await breakFile('deploy/k8s/components/rollout/rollouts.yaml', '      activeService: orders\n', '');
+      const report = await validateManifests({ workspaceRoot: copy, overlays: ['production'], extraKustomizations: [example] });
+      expect(report.findings).toEqual([
+        expect.objectContaining({
+          source: example,
+          policy: 'schema',
+          file: 'deploy/k8s/components/rollout/rollouts.yaml',
+          object: 'Rollout/orders',
+          field: 'spec.strategy.blueGreen.activeService',
+        }),
+      ]);
+    });
+
     it('a kustomize error names the overlay', async () => {
       await breakFile('deploy/k8s/overlays/staging/kustomization.yaml', '  - ingress.yaml\n', '  - missing.yaml\n');
       await expect(validateManifests({ workspaceRoot: copy, overlays: ['staging'] })).rejects.toThrow(/kubectl kustomize deploy\/k8s\/overlays\/staging failed: .*missing\.yaml/);
