@@ -54,6 +54,7 @@ export interface EnvironmentOptions {
   smokeK6?: boolean;
   smokePlaywright?: boolean;
   smokeK6Duration?: string;
+  smokeK6Vus?: number;
   smokeReadinessTimeoutMs?: number;
   smokeExpectTimeoutMs?: number;
   lockWaitSeconds?: number;
@@ -392,6 +393,13 @@ export function resolveEnvironment(
       k6: options.smokeK6 ?? true,
       playwright: options.smokePlaywright ?? true,
       k6Duration,
+      k6Vus:
+        options.smokeK6Vus === undefined
+          ? undefined
+          : Math.max(
+              1,
+              positiveInt(options.smokeK6Vus, 'smokeK6Vus', 1, problems, 1000),
+            ),
       readinessTimeoutMs:
         options.smokeReadinessTimeoutMs === undefined
           ? undefined

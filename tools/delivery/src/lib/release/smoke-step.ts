@@ -24,6 +24,8 @@ export interface SmokeSettings {
   playwright: boolean;
   /** K6_DURATION for the k6 smoke scripts (shorter runs on one machine). */
   k6Duration?: string;
+  /** K6_VUS for the k6 smoke scripts (fewer virtual users, e.g. under a service's rate limit). */
+  k6Vus?: number;
   readinessTimeoutMs?: number;
   expectTimeoutMs?: number;
 }
@@ -98,18 +100,23 @@ export function createSmokeStep(options: SmokeStepOptions): SmokeStep {
       throw error;
     }
   };
-  const k6Duration = options.settings.k6Duration;
+  // k6 reads its own K6_* variables; the smoke runner passes this process's environment to it.
+  const k6Env: Record<string, string> = {
+    ...(options.settings.k6Duration
+      ? { K6_DURATION: options.settings.k6Duration }
+      : {}),
+    ...(options.settings.k6Vus
+      ? { K6_VUS: String(options.settings.k6Vus) }
+      : {}),
+  };
   const adapters: Partial<SmokeAdapters> = {
     log: (line) => options.log(`  ${line}`),
-    ...(k6Duration
+    ...(Object.keys(k6Env).length > 0
       ? {
           k6: createK6Runner((program, args, runOptions) =>
             runProcess(program, args, {
               ...runOptions,
-              env: {
-                ...(runOptions.env ?? process.env),
-                K6_DURATION: k6Duration,
-              },
+              env: { ...(runOptions.env ?? process.env), ...k6Env },
             }),
           ),
         }
