@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Deploy benchmark (prints figures; not a test). Runs `nx run deploy:local` for real in a temporary
-// clone of this repository (committed HEAD, node_modules symlinked) with its own registry, ports and
+// clone of this repository (committed HEAD; node_modules linked, @slipway/* to the clone's own packages) with its own registry, ports and
 // pod names, then measures:
 //   1. a no-change deploy:local: wall time and images built        (goal: 0 builds, ≤ 5 s)
 //   2. a one-service change (catalog) deploy:local, end to end      (goal: ≤ 90 s)
@@ -12,8 +12,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import {
   appendFileSync,
+  mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -154,7 +157,24 @@ try {
   );
   if (cloned.status !== 0)
     throw new Error(`git clone failed: ${cloned.stderr}`);
-  symlinkSync(join(root, 'node_modules'), join(repo, 'node_modules'));
+  // Every package linked from the workspace, except the workspace's own (@slipway/*): those link to the
+  // clone's copies, so the clone builds its own libraries and never touches the developer's tree.
+  mkdirSync(join(repo, 'node_modules'));
+  for (const entry of readdirSync(join(root, 'node_modules'))) {
+    if (entry === '.cache') continue;
+    if (entry === '@slipway') {
+      mkdirSync(join(repo, 'node_modules', entry));
+      for (const pkg of readdirSync(join(root, 'node_modules', entry)))
+        symlinkSync(
+          readlinkSync(join(root, 'node_modules', entry, pkg)),
+          join(repo, 'node_modules', entry, pkg),
+        );
+    } else
+      symlinkSync(
+        join(root, 'node_modules', entry),
+        join(repo, 'node_modules', entry),
+      );
+  }
 
   console.log('0/3 initial deploy (cold: builds every image)…');
   const cold = await deploy();
@@ -298,7 +318,13 @@ try {
     env: { ...env, SLIPWAY_REGISTRY_ADDR: registry },
     stdio: 'ignore',
   });
-  if (!keep) rmSync(tmp, { recursive: true, force: true });
+  if (!keep)
+    rmSync(tmp, {
+      recursive: true,
+      force: true,
+      maxRetries: 10,
+      retryDelay: 500,
+    });
   else console.log(`kept ${tmp}`);
 }
 

@@ -2,8 +2,11 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
   appendFileSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
+  readdirSync,
+  readlinkSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -37,6 +40,30 @@ interface Run {
   code: number;
   output: string;
   ms: number;
+}
+
+/**
+ * The clone's node_modules: a link to each package of the workspace's node_modules, except the
+ * workspace's own packages (@slipway/*), which link to the clone's copies (npm's relative links),
+ * so the clone builds its own libraries and never reads or writes the developer's tree.
+ */
+function linkNodeModules(source: string, clone: string): void {
+  const from = path.join(source, 'node_modules');
+  const to = path.join(clone, 'node_modules');
+  mkdirSync(to);
+  for (const entry of readdirSync(from)) {
+    if (entry === '.cache') continue;
+    if (entry === '@slipway') {
+      mkdirSync(path.join(to, entry));
+      for (const pkg of readdirSync(path.join(from, entry)))
+        symlinkSync(
+          readlinkSync(path.join(from, entry, pkg)),
+          path.join(to, entry, pkg),
+        );
+      continue;
+    }
+    symlinkSync(path.join(from, entry), path.join(to, entry));
+  }
 }
 
 describe('deploy:local end to end (temporary clone, real registry, podman, smoke)', () => {
@@ -161,10 +188,7 @@ describe('deploy:local end to end (temporary clone, real registry, podman, smoke
     );
     if (cloned.status !== 0)
       throw new Error(`git clone failed: ${cloned.stderr}`);
-    symlinkSync(
-      path.join(WORKSPACE, 'node_modules'),
-      path.join(repo, 'node_modules'),
-    );
+    linkNodeModules(WORKSPACE, repo);
   });
 
   afterAll(() => {
@@ -211,7 +235,13 @@ describe('deploy:local end to end (temporary clone, real registry, podman, smoke
         [path.join(repo, 'tools/scripts/local-prereqs.sh'), '--stop'],
         { cwd: repo, env: { ...env, SLIPWAY_REGISTRY_ADDR: REGISTRY } },
       );
-    rmSync(tmp, { recursive: true, force: true });
+    // The registry may still be flushing files as it stops: retry the removal briefly.
+    rmSync(tmp, {
+      recursive: true,
+      force: true,
+      maxRetries: 10,
+      retryDelay: 500,
+    });
   }, 5 * MINUTES);
 
   it(
