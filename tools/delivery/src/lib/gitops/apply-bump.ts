@@ -19,7 +19,7 @@ import {
 } from '../manifests/image-targets';
 import { assertEnvironmentName, assertPinnedReference, assertUniqueProjects } from './bump-request';
 import { redactUrlCredentials } from '../shared/redact';
-import { GitCli, GitError, type PushOutcome } from './git';
+import { GitCli, GitError, type GitAuth, type PushOutcome } from './git';
 import { holdFilePath, parseHoldFile, serializeHoldFile, type Hold } from './holds';
 import { withRepositoryLock } from './repo-lock';
 import { jitteredDelay, sleep } from './retry';
@@ -75,7 +75,12 @@ export interface ApplyBumpOptions {
   hooks?: AtomicWriteHooks & { beforePush?: (attempt: number) => void | Promise<void> };
   log?: (line: string) => void;
   random?: () => number;
+  /** The git adapter (default: the git CLI); tests swap in one that injects push outcomes. */
+  createGit?: GitFactory;
 }
+
+export type GitFactory = (dir: string, auth: GitAuth) => GitCli;
+const defaultGitFactory: GitFactory = (dir, auth) => new GitCli(dir, auth);
 
 export interface ImageBumpResult {
   project: string;
@@ -438,7 +443,7 @@ export async function applyBump(opts: ApplyBumpOptions): Promise<ApplyBumpResult
     return result;
   }
 
-  const git = new GitCli(root, { token: gitOpts.token, username: gitOpts.tokenUser });
+  const git = (opts.createGit ?? defaultGitFactory)(root, { token: gitOpts.token, username: gitOpts.tokenUser });
   try {
     if (!(await git.isRepository())) {
       throw new DeliveryInputError(`${root} is not a git repository (work tree)`, 'run the bump inside the GitOps repository clone, or pass --no-commit');
@@ -580,7 +585,7 @@ async function applyBumpToUrl(opts: ApplyBumpOptions, url: string): Promise<Appl
   const gitOpts = opts.git ?? {};
   const branch = gitOpts.branch ?? 'main';
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-gitops-'));
-  const git = new GitCli(dir, { token: gitOpts.token, username: gitOpts.tokenUser });
+  const git = (opts.createGit ?? defaultGitFactory)(dir, { token: gitOpts.token, username: gitOpts.tokenUser });
   try {
     await git.runOk(['init', '--bare', '--quiet']);
     let head: string;

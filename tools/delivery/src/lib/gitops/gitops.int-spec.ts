@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { applyBump } from './apply-bump';
-import { GitCli } from './git';
+import { GitCli, type GitAuth, type PushOutcome } from './git';
 import { createGitOpsFixture, digestOf, git, startGitHttpServer, type GitOpsFixture } from './test-support';
 
 const TOKEN = 'tok-3f9a1c77e2b5d0e4';
@@ -85,5 +85,65 @@ describe('git adapter', () => {
     } finally {
       await fs.rm(path.join(hooks, 'pre-receive'));
     }
+  });
+});
+
+describe('push retry with a swapped git adapter (real git, injected push outcomes)', () => {
+  let fx: GitOpsFixture;
+  beforeAll(async () => {
+    fx = await createGitOpsFixture();
+  });
+  afterAll(async () => fx.cleanup());
+
+  /** Real git, except that the first `failures` pushes answer `outcome` without reaching the remote. */
+  const flaky = (failures: number, outcome: PushOutcome) => {
+    const calls = { pushes: 0 };
+    const factory = (dir: string, auth: GitAuth) =>
+      new (class extends GitCli {
+        override async push(remote: string, commit: string, branch: string): Promise<PushOutcome> {
+          calls.pushes++;
+          return calls.pushes <= failures ? outcome : super.push(remote, commit, branch);
+        }
+      })(dir, auth);
+    return { calls, factory };
+  };
+
+  it('retries an unreachable remote with backoff and lands on the third attempt', async () => {
+    const repo = await fx.clone('flaky-ok');
+    const { calls, factory } = flaky(2, { kind: 'unreachable', detail: 'injected: Connection reset' });
+    const logs: string[] = [];
+    const result = await applyBump({
+      workspaceRoot: repo,
+      environment: 'staging',
+      changes: change('h-eeeeeeeeeeee', 'e'),
+      createGit: factory,
+      git: { retryBaseMs: 5 },
+      log: (l) => logs.push(l),
+    });
+    expect(calls.pushes).toBe(3);
+    expect(result.pushAttempts).toBe(3);
+    expect(logs.filter((l) => l.includes('rejected (unreachable)'))).toHaveLength(2);
+    expect(await git(fx.bare, ['rev-parse', 'main'])).toBe(result.commit);
+  });
+
+  it('gives up after --max-push-attempts, leaving the working copy and the remote unchanged', async () => {
+    const repo = await fx.clone('flaky-bad');
+    const head = await git(repo, ['rev-parse', 'HEAD']);
+    const remoteHead = await git(fx.bare, ['rev-parse', 'main']);
+    const file = path.join(repo, 'deploy/k8s/overlays/staging/kustomization.yaml');
+    const before = await fs.readFile(file, 'utf8');
+    const { calls, factory } = flaky(99, { kind: 'rejected', detail: '[rejected] (fetch first)' });
+    const error = await applyBump({
+      workspaceRoot: repo,
+      environment: 'staging',
+      changes: change('h-ffffffffffff', 'f'),
+      createGit: factory,
+      git: { retryBaseMs: 5, maxAttempts: 3 },
+    }).catch((e: Error) => e);
+    expect(String(error)).toMatch(/push to origin \(main\) was still rejected after 3 attempts[\s\S]*fix: run the bump again, or raise --max-push-attempts/);
+    expect(calls.pushes).toBe(3);
+    expect(await git(repo, ['rev-parse', 'HEAD'])).toBe(head);
+    expect(await git(fx.bare, ['rev-parse', 'main'])).toBe(remoteHead);
+    expect(await fs.readFile(file, 'utf8')).toBe(before);
   });
 });
