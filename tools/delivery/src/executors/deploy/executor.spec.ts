@@ -1,4 +1,5 @@
 import type { ExecutorContext } from '@nx/devkit';
+import type { EnvironmentConfig } from '../../lib/release/environment';
 import { runDeploy } from './executor';
 import {
   digest,
@@ -109,7 +110,14 @@ describe('deploy executor', () => {
       imageRecord('catalog', 'h-cccccccccccc', digest('c')),
       imageRecord('orders', 'h-bbbbbbbbbbbb', digest('b'), { reused: true }),
     ];
-    const wire = jest.fn(async (config) => ({ ...h.deps, config }));
+    const wire = jest.fn(
+      async (
+        config: EnvironmentConfig,
+        _context: ExecutorContext,
+        _log: (line: string) => void,
+        _trigger: string,
+      ) => ({ ...h.deps, config }),
+    );
     const ok = await runDeploy({ environment: 'local' }, context(), {
       wire,
       log: io.log,

@@ -154,13 +154,13 @@ describe('deploy in gitops mode against a bare remote', () => {
       res.setHeader('content-type', 'application/json');
       if (!b) {
         res.statusCode = 503;
-        return res.end('{}');
+        res.end('{}');
+        return;
       }
       if (req.url === '/health/readiness') {
         res.statusCode = b.ready ? 200 : 503;
-        return res.end(
-          JSON.stringify({ status: b.ready ? 'ready' : 'not-ready' }),
-        );
+        res.end(JSON.stringify({ status: b.ready ? 'ready' : 'not-ready' }));
+        return;
       }
       res.end(
         JSON.stringify({

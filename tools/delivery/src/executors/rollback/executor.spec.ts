@@ -1,4 +1,5 @@
 import type { ExecutorContext } from '@nx/devkit';
+import type { EnvironmentConfig } from '../../lib/release/environment';
 import { runRollbackExecutor } from './executor';
 import { digest, harness, overlay } from '../../lib/release/testing/fakes';
 
@@ -51,7 +52,14 @@ describe('rollback executor', () => {
         }),
       },
     });
-    const wire = jest.fn(async (config) => ({ ...h.deps, config }));
+    const wire = jest.fn(
+      async (
+        config: EnvironmentConfig,
+        _context: ExecutorContext,
+        _log: (line: string) => void,
+        _trigger: string,
+      ) => ({ ...h.deps, config }),
+    );
     const err: string[] = [];
     await runRollbackExecutor(
       { env: 'production', to: 'previous', lockWaitSeconds: 5 },

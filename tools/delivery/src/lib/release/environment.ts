@@ -98,6 +98,7 @@ export interface EnvironmentConfig {
     k6: boolean;
     playwright: boolean;
     k6Duration?: string;
+    k6Vus?: number;
     readinessTimeoutMs?: number;
     expectTimeoutMs?: number;
   };
