@@ -6,7 +6,7 @@ import { applyBump, type ApplyBumpOptions } from './apply-bump';
  * With `criticalPauseMs` it prints CRITICAL when the write passes its commit point and pauses
  * there and before each rename, so a test can kill it inside the critical section on purpose.
  */
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2]) as ApplyBumpOptions & { criticalPauseMs?: number };
@@ -17,7 +17,9 @@ async function main(): Promise<void> {
         process.stdout.write('CRITICAL\n');
         await sleep(pause);
       },
-      beforeRename: async () => sleep(pause / 3),
+      beforeRename: async () => {
+        await sleep(pause / 3);
+      },
     };
   }
   try {
