@@ -1,6 +1,6 @@
 import type { ExecutorContext } from '@nx/devkit';
-import type { EnvironmentConfig } from '../../lib/release/environment';
-import { runDeploy } from './executor';
+import type { ReleaseDeps } from '../../lib/release/release';
+import { runDeploy, type DeployExecutorDeps } from './executor';
 import {
   digest,
   harness,
@@ -110,14 +110,13 @@ describe('deploy executor', () => {
       imageRecord('catalog', 'h-cccccccccccc', digest('c')),
       imageRecord('orders', 'h-bbbbbbbbbbbb', digest('b'), { reused: true }),
     ];
-    const wire = jest.fn(
-      async (
-        config: EnvironmentConfig,
-        _context: ExecutorContext,
-        _log: (line: string) => void,
-        _trigger: string,
-      ) => ({ ...h.deps, config }),
-    );
+    const wire = jest.fn<
+      Promise<ReleaseDeps>,
+      Parameters<DeployExecutorDeps['wire']>
+    >(async (config) => ({
+      ...h.deps,
+      config,
+    }));
     const ok = await runDeploy({ environment: 'local' }, context(), {
       wire,
       log: io.log,

@@ -1,6 +1,6 @@
 import type { ExecutorContext } from '@nx/devkit';
-import type { EnvironmentConfig } from '../../lib/release/environment';
-import { runRollbackExecutor } from './executor';
+import type { ReleaseDeps } from '../../lib/release/release';
+import { runRollbackExecutor, type RollbackExecutorDeps } from './executor';
 import { digest, harness, overlay } from '../../lib/release/testing/fakes';
 
 function context(): ExecutorContext {
@@ -52,14 +52,13 @@ describe('rollback executor', () => {
         }),
       },
     });
-    const wire = jest.fn(
-      async (
-        config: EnvironmentConfig,
-        _context: ExecutorContext,
-        _log: (line: string) => void,
-        _trigger: string,
-      ) => ({ ...h.deps, config }),
-    );
+    const wire = jest.fn<
+      Promise<ReleaseDeps>,
+      Parameters<RollbackExecutorDeps['wire']>
+    >(async (config) => ({
+      ...h.deps,
+      config,
+    }));
     const err: string[] = [];
     await runRollbackExecutor(
       { env: 'production', to: 'previous', lockWaitSeconds: 5 },
