@@ -94,7 +94,8 @@ describe('deploy:local end to end (temporary clone, real registry, podman, smoke
     `--projects=${PROJECTS.join(',')}`,
     '--smokeK6=false',
     '--smokePlaywright=false',
-    '--smokeReadinessTimeoutMs=25000',
+    // PGlite's start takes 20-60 s on a loaded two-core machine; a release waits for it.
+    '--smokeReadinessTimeoutMs=180000',
     '--imageParallel=1',
   ];
   const background: ChildProcess[] = [];
@@ -350,12 +351,18 @@ describe('deploy:local end to end (temporary clone, real registry, podman, smoke
         ),
       );
       git('commit', '-qam', 'fix(catalog): 0.0.3 (never becomes ready)');
-      const run = await nx('deploy:local');
+      const run = await nx('deploy:local', [
+        ...overrides.filter((o) => !o.startsWith('--smokeReadinessTimeoutMs')),
+        // it never becomes ready: give up after 90 s (the restored catalog must start within it too)
+        '--smokeReadinessTimeoutMs=90000',
+      ]);
       expect(run.code).not.toBe(0);
       expect(run.output).toMatch(
         /local: release local-\S+ failed \(catalog\); restored catalog → 127\.0\.0\.1:3690\/slipway\/catalog:h-[0-9a-f]{12}; hold written for catalog/,
       );
-      expect(run.output).toMatch(/catalog smoke fail: readiness/);
+      expect(run.output).toMatch(
+        /catalog smoke (fail|inconclusive): readiness/,
+      );
       expect(await health('catalog')).toMatchObject({
         version: '0.0.2',
         revision: good?.revision,
