@@ -13,7 +13,9 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   // A ConfigError already lists every problem and its fix; anything else is unexpected.
   const message =
-    error instanceof ConfigError ? error.message : `orders failed to start: ${(error as Error)?.stack ?? String(error)}`;
+    error instanceof ConfigError
+      ? error.message
+      : `orders failed to start: ${(error as Error)?.stack ?? String(error)}`;
   process.stderr.write(`${redactCredentials(message)}\n`);
   process.exit(1);
 });

@@ -2,8 +2,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
-import { contractViolations, ErrorBody, Product, ProductListResponse, type ProductCreateBody } from '@slipway/contracts';
-import { appliedMigrations, createPgliteDatabase, type Database } from '@slipway/service-kit';
+import {
+  contractViolations,
+  ErrorBody,
+  Product,
+  ProductListResponse,
+  type ProductCreateBody,
+} from '@slipway/contracts';
+import { appliedMigrations, createPgliteDatabase, type Database } from '@slipway/service-kit/database';
 import { TEST_API_KEY, TEST_JWT_SECRET, testConfig } from '../test-support/catalog-env.js';
 import { buildApp, defaultMigrationsDir, MIGRATIONS_TABLE, type CatalogApp } from './app.js';
 import { SAMPLE_PRODUCTS } from './sample-products.js';
@@ -34,7 +40,14 @@ const newProduct: ProductCreateBody = {
   stock: 7,
 };
 
-async function jwt(options: { secret?: string; alg?: string; expiresIn?: string; sub?: string } = {}): Promise<string> {
+async function jwt(
+  options: {
+    secret?: string;
+    alg?: string;
+    expiresIn?: string;
+    sub?: string;
+  } = {},
+): Promise<string> {
   const token = new SignJWT({ scope: 'catalog:write' })
     .setProtectedHeader({ alg: options.alg ?? 'HS256' })
     .setIssuedAt()
@@ -61,8 +74,14 @@ describe('catalog with sample data', () => {
   it('is ready when the database answers', async () => {
     const res = await get('/health/readiness');
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ status: 'ready', checks: { db: { status: 'up' } } });
-    expect((await get('/health')).json()).toMatchObject({ service: 'catalog', status: 'ok' });
+    expect(res.json()).toMatchObject({
+      status: 'ready',
+      checks: { db: { status: 'up' } },
+    });
+    expect((await get('/health')).json()).toMatchObject({
+      service: 'catalog',
+      status: 'ok',
+    });
   });
 
   it('lists the first page with the defaults, sorted by name', async () => {
@@ -70,7 +89,11 @@ describe('catalog with sample data', () => {
     expect(res.statusCode).toBe(200);
     const body = res.json() as ProductListResponse;
     expectContract(ProductListResponse, body);
-    expect(body).toMatchObject({ total: SAMPLE_PRODUCTS.length, limit: 20, offset: 0 });
+    expect(body).toMatchObject({
+      total: SAMPLE_PRODUCTS.length,
+      limit: 20,
+      offset: 0,
+    });
     const names = body.items.map((p) => p.name);
     expect(names).toEqual([...SAMPLE_PRODUCTS.map((p) => p.name)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
   });
@@ -78,7 +101,11 @@ describe('catalog with sample data', () => {
   it('pages with limit and offset, keeping the total', async () => {
     const all = (await get('/products?limit=100')).json() as ProductListResponse;
     const page = (await get('/products?limit=5&offset=10')).json() as ProductListResponse;
-    expect(page).toMatchObject({ total: SAMPLE_PRODUCTS.length, limit: 5, offset: 10 });
+    expect(page).toMatchObject({
+      total: SAMPLE_PRODUCTS.length,
+      limit: 5,
+      offset: 10,
+    });
     expect(page.items.map((p) => p.id)).toEqual(all.items.slice(10, 15).map((p) => p.id));
     const beyond = (await get('/products?offset=500')).json() as ProductListResponse;
     expect(beyond).toMatchObject({ items: [], total: SAMPLE_PRODUCTS.length });
@@ -96,8 +123,14 @@ describe('catalog with sample data', () => {
   });
 
   it('treats % and _ in q literally', async () => {
-    expect((await get('/products?q=%25')).json()).toMatchObject({ items: [], total: 0 });
-    expect((await get('/products?q=_')).json()).toMatchObject({ items: [], total: 0 });
+    expect((await get('/products?q=%25')).json()).toMatchObject({
+      items: [],
+      total: 0,
+    });
+    expect((await get('/products?q=_')).json()).toMatchObject({
+      items: [],
+      total: 0,
+    });
     expect(((await get('/products?q=%20')).json() as ProductListResponse).total).toBe(SAMPLE_PRODUCTS.length);
   });
 
@@ -119,7 +152,12 @@ describe('catalog with sample data', () => {
     const res = await get(`/products/${sample.id}`);
     expect(res.statusCode).toBe(200);
     expectContract(Product, res.json());
-    expect(res.json()).toMatchObject({ id: sample.id, sku: sample.sku, priceCents: sample.priceCents, stock: sample.stock });
+    expect(res.json()).toMatchObject({
+      id: sample.id,
+      sku: sample.sku,
+      priceCents: sample.priceCents,
+      stock: sample.stock,
+    });
 
     const missing = await get('/products/00000000-0000-4000-8000-000000000000');
     expect(missing.statusCode).toBe(404);
@@ -135,9 +173,14 @@ describe('catalog with sample data', () => {
   });
 
   it('does not insert the samples again on restart', async () => {
-    const again = await buildApp(testConfig(), { database: db, service: quiet });
+    const again = await buildApp(testConfig(), {
+      database: db,
+      service: quiet,
+    });
     try {
-      expect(((await again.service.app.inject('/products')).json() as ProductListResponse).total).toBe(SAMPLE_PRODUCTS.length);
+      expect(((await again.service.app.inject('/products')).json() as ProductListResponse).total).toBe(
+        SAMPLE_PRODUCTS.length,
+      );
     } finally {
       await again.service.shutdown();
     }
@@ -148,12 +191,20 @@ describe('product writes', () => {
   let catalog: CatalogApp;
   beforeAll(async () => {
     await resetDatabase();
-    catalog = await buildApp(testConfig({ SEED_SAMPLE_DATA: 'false' }), { database: db, service: quiet });
+    catalog = await buildApp(testConfig({ SEED_SAMPLE_DATA: 'false' }), {
+      database: db,
+      service: quiet,
+    });
   });
   afterAll(() => catalog.service.shutdown());
 
   const send = (method: 'POST' | 'PUT', url: string, payload: unknown, headers: Record<string, string> = apiKey) =>
-    catalog.service.app.inject({ method, url, payload: payload as object, headers });
+    catalog.service.app.inject({
+      method,
+      url,
+      payload: payload as object,
+      headers,
+    });
 
   it('starts empty when SEED_SAMPLE_DATA=false', async () => {
     expect((await catalog.service.app.inject('/products')).json()).toMatchObject({ items: [], total: 0 });
@@ -172,35 +223,70 @@ describe('product writes', () => {
 
   it('defaults a missing description to an empty string', async () => {
     // undefined properties are left out of the JSON payload
-    const res = await send('POST', '/products', { ...newProduct, sku: 'NO-DESC', description: undefined });
+    const res = await send('POST', '/products', {
+      ...newProduct,
+      sku: 'NO-DESC',
+      description: undefined,
+    });
     expect(res.statusCode).toBe(201);
     expect((res.json() as Product).description).toBe('');
   });
 
   it('answers 409 for a sku that exists in any letter case', async () => {
-    const res = await send('POST', '/products', { ...newProduct, sku: 'key-ring' });
+    const res = await send('POST', '/products', {
+      ...newProduct,
+      sku: 'key-ring',
+    });
     expect(res.statusCode).toBe(409);
     expect((res.json() as ErrorBody).message).toContain('a product with sku "key-ring" exists already');
   });
 
   it('answers 400 listing every invalid field', async () => {
-    const res = await send('POST', '/products', { sku: 'BAD SKU', name: '', priceCents: -5, currency: 'GBP' });
+    const res = await send('POST', '/products', {
+      sku: 'BAD SKU',
+      name: '',
+      priceCents: -5,
+      currency: 'GBP',
+    });
     expect(res.statusCode).toBe(400);
     const fields = (res.json() as ErrorBody).details?.map((d) => d.field) ?? [];
-    expect(fields).toEqual(expect.arrayContaining(['body.sku', 'body.name', 'body.priceCents', 'body.currency', 'body.stock']));
+    expect(fields).toEqual(
+      expect.arrayContaining(['body.sku', 'body.name', 'body.priceCents', 'body.currency', 'body.stock']),
+    );
   });
 
   it('accepts an HS256 bearer token signed with JWT_SECRET', async () => {
-    const res = await send('POST', '/products', { ...newProduct, sku: 'JWT-1' }, { authorization: `Bearer ${await jwt({ expiresIn: '5m' })}` });
+    const res = await send(
+      'POST',
+      '/products',
+      { ...newProduct, sku: 'JWT-1' },
+      { authorization: `Bearer ${await jwt({ expiresIn: '5m' })}` },
+    );
     expect(res.statusCode).toBe(201);
   });
 
   it.each([
     ['no credentials', async () => ({}), 'authentication required: send the x-api-key header'],
     ['a wrong API key', async () => ({ 'x-api-key': 'not-the-key-at-all' }), 'does not match the catalog API key'],
-    ['a token signed with another secret', async () => ({ authorization: `Bearer ${await jwt({ secret: 'x'.repeat(40) })}` }), 'not a valid HS256 JWT'],
-    ['an expired token', async () => ({ authorization: `Bearer ${await jwt({ expiresIn: '-1m' })}` }), 'has expired'],
-    ['an HS512 token', async () => ({ authorization: `Bearer ${await jwt({ alg: 'HS512' })}` }), 'must be signed with HS256'],
+    [
+      'a token signed with another secret',
+      async () => ({
+        authorization: `Bearer ${await jwt({ secret: 'x'.repeat(40) })}`,
+      }),
+      'not a valid HS256 JWT',
+    ],
+    [
+      'an expired token',
+      async () => ({
+        authorization: `Bearer ${await jwt({ expiresIn: '-1m' })}`,
+      }),
+      'has expired',
+    ],
+    [
+      'an HS512 token',
+      async () => ({ authorization: `Bearer ${await jwt({ alg: 'HS512' })}` }),
+      'must be signed with HS256',
+    ],
     ['a malformed token', async () => ({ authorization: 'Bearer abc.def' }), 'not a valid HS256 JWT'],
     ['basic auth', async () => ({ authorization: 'Basic dXNlcjpwdw==' }), 'authentication required'],
   ])('refuses %s with 401 before validating the body', async (_label, headers, message) => {
@@ -213,11 +299,22 @@ describe('product writes', () => {
   it('replaces a product with PUT and bumps updatedAt', async () => {
     const created = (await send('POST', '/products', { ...newProduct, sku: 'PUT-ME' })).json() as Product;
     await new Promise((r) => setTimeout(r, 5));
-    const res = await send('PUT', `/products/${created.id}`, { ...newProduct, sku: 'PUT-ME', name: 'Renamed', stock: 0 });
+    const res = await send('PUT', `/products/${created.id}`, {
+      ...newProduct,
+      sku: 'PUT-ME',
+      name: 'Renamed',
+      stock: 0,
+    });
     expect(res.statusCode).toBe(200);
     const updated = res.json() as Product;
     expectContract(Product, updated);
-    expect(updated).toMatchObject({ id: created.id, name: 'Renamed', stock: 0, description: 'Brass', createdAt: created.createdAt });
+    expect(updated).toMatchObject({
+      id: created.id,
+      name: 'Renamed',
+      stock: 0,
+      description: 'Brass',
+      createdAt: created.createdAt,
+    });
     expect(Date.parse(updated.updatedAt)).toBeGreaterThan(Date.parse(created.updatedAt));
   });
 
@@ -225,7 +322,14 @@ describe('product writes', () => {
     const unknown = await send('PUT', '/products/00000000-0000-4000-8000-000000000001', newProduct);
     expect(unknown.statusCode).toBe(404);
     const other = (await send('POST', '/products', { ...newProduct, sku: 'OTHER' })).json() as Product;
-    expect((await send('PUT', `/products/${other.id}`, { ...newProduct, sku: 'KEY-RING' })).statusCode).toBe(409);
+    expect(
+      (
+        await send('PUT', `/products/${other.id}`, {
+          ...newProduct,
+          sku: 'KEY-RING',
+        })
+      ).statusCode,
+    ).toBe(409);
     expect((await send('PUT', `/products/${other.id}`, newProduct, {})).statusCode).toBe(401);
   });
 });
@@ -234,9 +338,17 @@ describe('write authentication configuration', () => {
   afterEach(() => resetDatabase());
 
   it('disables writes when neither API_KEY nor JWT_SECRET is configured', async () => {
-    const catalog = await buildApp(testConfig({ API_KEY: '', JWT_SECRET: '', SEED_SAMPLE_DATA: 'false' }), { database: db, service: quiet });
+    const catalog = await buildApp(testConfig({ API_KEY: '', JWT_SECRET: '', SEED_SAMPLE_DATA: 'false' }), {
+      database: db,
+      service: quiet,
+    });
     try {
-      const res = await catalog.service.app.inject({ method: 'POST', url: '/products', payload: newProduct, headers: apiKey });
+      const res = await catalog.service.app.inject({
+        method: 'POST',
+        url: '/products',
+        payload: newProduct,
+        headers: apiKey,
+      });
       expect(res.statusCode).toBe(401);
       expect((res.json() as ErrorBody).message).toBe(
         'product writes are disabled: the catalog has neither API_KEY nor JWT_SECRET configured',
@@ -247,7 +359,10 @@ describe('write authentication configuration', () => {
   });
 
   it('says so when a bearer token arrives but only an API key is configured', async () => {
-    const catalog = await buildApp(testConfig({ JWT_SECRET: '', SEED_SAMPLE_DATA: 'false' }), { database: db, service: quiet });
+    const catalog = await buildApp(testConfig({ JWT_SECRET: '', SEED_SAMPLE_DATA: 'false' }), {
+      database: db,
+      service: quiet,
+    });
     try {
       const res = await catalog.service.app.inject({
         method: 'POST',
@@ -281,7 +396,9 @@ describe('startup', () => {
   it('opens its own embedded database when none is given, and closes it on shutdown', async () => {
     const catalog = await buildApp(testConfig(), { service: quiet });
     expect(catalog.database.kind).toBe('pglite');
-    expect(((await catalog.service.app.inject('/products')).json() as ProductListResponse).total).toBe(SAMPLE_PRODUCTS.length);
+    expect(((await catalog.service.app.inject('/products')).json() as ProductListResponse).total).toBe(
+      SAMPLE_PRODUCTS.length,
+    );
     await catalog.service.shutdown();
     await expect(catalog.database.ping()).rejects.toThrow(/closed/);
   });

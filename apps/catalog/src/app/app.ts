@@ -1,16 +1,13 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { createService, serviceOptionsFromConfig, type Service, type ServiceOptions } from '@slipway/service-kit';
 import {
-  createService,
   describeDatabase,
   loadMigrations,
   openDatabase,
   runMigrations,
-  serviceOptionsFromConfig,
   type Database,
-  type Service,
-  type ServiceOptions,
-} from '@slipway/service-kit';
+} from '@slipway/service-kit/database';
 import { createWriteAuth } from './auth.js';
 import type { CatalogConfig } from './config.js';
 import { ProductsRepository } from './products-repository.js';
@@ -55,7 +52,10 @@ export interface CatalogApp {
  * Does not listen: main.ts calls service.listen(), tests use service.app.inject or listen on port 0.
  */
 export async function buildApp(config: CatalogConfig, deps: CatalogDeps = {}): Promise<CatalogApp> {
-  const service = await createService({ ...serviceOptionsFromConfig(SERVICE_NAME, config), ...deps.service });
+  const service = await createService({
+    ...serviceOptionsFromConfig(SERVICE_NAME, config),
+    ...deps.service,
+  });
   const log = service.app.log;
   const ownsDatabase = !deps.database;
   let database: Database | undefined = deps.database;
@@ -67,11 +67,25 @@ export async function buildApp(config: CatalogConfig, deps: CatalogDeps = {}): P
       applicationName: SERVICE_NAME,
       onIdleError: (error) => log.warn({ dbError: error.message }, 'idle database connection lost'),
     });
-    log.info({ database: describeDatabase(database, config.DATABASE_URL, config.PGLITE_DATA_DIR) }, 'database selected');
+    log.info(
+      {
+        database: describeDatabase(database, config.DATABASE_URL, config.PGLITE_DATA_DIR),
+      },
+      'database selected',
+    );
 
     const migrations = await loadMigrations(deps.migrationsDir ?? defaultMigrationsDir());
-    const report = await runMigrations(database, migrations, { table: MIGRATIONS_TABLE, logger: log });
-    log.info({ applied: report.applied.length, alreadyApplied: report.alreadyApplied.length }, 'migrations done');
+    const report = await runMigrations(database, migrations, {
+      table: MIGRATIONS_TABLE,
+      logger: log,
+    });
+    log.info(
+      {
+        applied: report.applied.length,
+        alreadyApplied: report.alreadyApplied.length,
+      },
+      'migrations done',
+    );
 
     const products = new ProductsRepository(database);
     if (config.SEED_SAMPLE_DATA) {
@@ -84,7 +98,10 @@ export async function buildApp(config: CatalogConfig, deps: CatalogDeps = {}): P
 
     registerProductsRoutes(service.app, {
       products,
-      requireWriteAuth: createWriteAuth({ apiKey: config.API_KEY, jwtSecret: config.JWT_SECRET }),
+      requireWriteAuth: createWriteAuth({
+        apiKey: config.API_KEY,
+        jwtSecret: config.JWT_SECRET,
+      }),
     });
     const db = database;
     service.addReadinessCheck('db', () => db.ping());

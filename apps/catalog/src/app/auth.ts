@@ -45,7 +45,10 @@ export function createWriteAuth(options: WriteAuthOptions) {
 
   return async function requireWriteAuth(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     if (!options.apiKey && !jwtKey) {
-      throw unauthorized(reply, 'product writes are disabled: the catalog has neither API_KEY nor JWT_SECRET configured');
+      throw unauthorized(
+        reply,
+        'product writes are disabled: the catalog has neither API_KEY nor JWT_SECRET configured',
+      );
     }
     const apiKeyHeader = request.headers['x-api-key'];
     if (apiKeyHeader !== undefined) {
@@ -60,14 +63,23 @@ export function createWriteAuth(options: WriteAuthOptions) {
     const bearer = authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
     if (bearer && jwtKey) {
       try {
-        const { payload } = await jwtVerify(bearer, jwtKey, { algorithms: ['HS256'] });
+        const { payload } = await jwtVerify(bearer, jwtKey, {
+          algorithms: ['HS256'],
+        });
         request.principal = { method: 'jwt', subject: payload.sub };
         return;
       } catch (error) {
         throw unauthorized(reply, jwtFailure(error));
       }
     }
-    if (bearer) throw unauthorized(reply, 'bearer tokens are not accepted: the catalog has no JWT_SECRET configured; use x-api-key');
-    throw unauthorized(reply, 'authentication required: send the x-api-key header or Authorization: Bearer <HS256 JWT>');
+    if (bearer)
+      throw unauthorized(
+        reply,
+        'bearer tokens are not accepted: the catalog has no JWT_SECRET configured; use x-api-key',
+      );
+    throw unauthorized(
+      reply,
+      'authentication required: send the x-api-key header or Authorization: Bearer <HS256 JWT>',
+    );
   };
 }

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Redis } from 'ioredis';
 import { contractViolations, ErrorBody, Product, ProductListResponse } from '@slipway/contracts';
-import { appliedMigrations, checksumOf, createPostgresDatabase, type Database } from '@slipway/service-kit';
+import { appliedMigrations, checksumOf, createPostgresDatabase, type Database } from '@slipway/service-kit/database';
 import { TEST_API_KEY, testConfig } from '../test-support/catalog-env.js';
 import { startPrivatePostgres, type PrivatePostgres } from '../test-support/private-postgres.js';
 import { createTestDatabase, SHARED_REDIS_URL, type TestDatabase } from '../test-support/test-database.js';
@@ -28,7 +28,9 @@ afterAll(async () => {
 
 describe('migrations on PostgreSQL', () => {
   it('apply on a fresh database, are recorded with checksums, and re-apply as a no-op', async () => {
-    const first = await buildApp(testConfig({ DATABASE_URL: testDb.url }), { service: quiet });
+    const first = await buildApp(testConfig({ DATABASE_URL: testDb.url }), {
+      service: quiet,
+    });
     let recordedAt: Date[];
     try {
       const recorded = await appliedMigrations(first.database, MIGRATIONS_TABLE);
@@ -45,7 +47,9 @@ describe('migrations on PostgreSQL', () => {
       await first.service.shutdown();
     }
 
-    const restarted = await buildApp(testConfig({ DATABASE_URL: testDb.url }), { service: quiet });
+    const restarted = await buildApp(testConfig({ DATABASE_URL: testDb.url }), {
+      service: quiet,
+    });
     try {
       const recorded = await appliedMigrations(restarted.database, MIGRATIONS_TABLE);
       expect(recorded.map((m) => m.appliedAt)).toEqual(recordedAt);
@@ -60,7 +64,9 @@ describe('migrations on PostgreSQL', () => {
 describe('products on PostgreSQL', () => {
   let catalog: CatalogApp;
   beforeAll(async () => {
-    catalog = await buildApp(testConfig({ DATABASE_URL: testDb.url }), { service: quiet });
+    catalog = await buildApp(testConfig({ DATABASE_URL: testDb.url }), {
+      service: quiet,
+    });
   });
   afterAll(() => catalog.service.shutdown());
 
@@ -69,7 +75,13 @@ describe('products on PostgreSQL', () => {
       method: 'POST',
       url: '/products',
       headers: { 'x-api-key': TEST_API_KEY },
-      payload: { sku: 'PG-LAMP', name: 'Lamp 100% brass', priceCents: 12_000, currency: 'USD', stock: 2 },
+      payload: {
+        sku: 'PG-LAMP',
+        name: 'Lamp 100% brass',
+        priceCents: 12_000,
+        currency: 'USD',
+        stock: 2,
+      },
     });
     expect(created.statusCode).toBe(201);
     expect(contractViolations(Product, created.json())).toEqual([]);
@@ -77,14 +89,24 @@ describe('products on PostgreSQL', () => {
     const found = (await catalog.service.app.inject('/products?q=100%25')).json() as ProductListResponse;
     expect(found.items.map((p) => p.sku)).toEqual(['PG-LAMP']);
     const page = (await catalog.service.app.inject('/products?limit=3&offset=3')).json() as ProductListResponse;
-    expect(page).toMatchObject({ total: SAMPLE_PRODUCTS.length + 1, limit: 3, offset: 3 });
+    expect(page).toMatchObject({
+      total: SAMPLE_PRODUCTS.length + 1,
+      limit: 3,
+      offset: 3,
+    });
     expect(page.items).toHaveLength(3);
 
     const duplicate = await catalog.service.app.inject({
       method: 'POST',
       url: '/products',
       headers: { 'x-api-key': TEST_API_KEY },
-      payload: { sku: 'pg-lamp', name: 'Other', priceCents: 1, currency: 'USD', stock: 1 },
+      payload: {
+        sku: 'pg-lamp',
+        name: 'Other',
+        priceCents: 1,
+        currency: 'USD',
+        stock: 1,
+      },
     });
     expect(duplicate.statusCode).toBe(409);
   });
@@ -92,7 +114,10 @@ describe('products on PostgreSQL', () => {
 
 describe('rate limiting with the shared Redis store', () => {
   const keyPrefix = `slipway:it:catalog:${randomBytes(4).toString('hex')}:`;
-  const redis = new Redis(SHARED_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const redis = new Redis(SHARED_REDIS_URL, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+  });
   afterAll(async () => {
     const keys = await redis.keys(`${keyPrefix}*`);
     if (keys.length > 0) await redis.del(...keys);
@@ -100,9 +125,24 @@ describe('rate limiting with the shared Redis store', () => {
   });
 
   it('answers 429 once the replicas together exceed RATE_LIMIT_MAX', async () => {
-    const config = testConfig({ DATABASE_URL: testDb.url, REDIS_URL: SHARED_REDIS_URL, RATE_LIMIT_MAX: '5', RATE_LIMIT_WINDOW_MS: '60s' });
-    const replicaA = await buildApp(config, { service: { ...quiet, rateLimit: { max: 5, timeWindowMs: 60_000, keyPrefix } } });
-    const replicaB = await buildApp(config, { service: { ...quiet, rateLimit: { max: 5, timeWindowMs: 60_000, keyPrefix } } });
+    const config = testConfig({
+      DATABASE_URL: testDb.url,
+      REDIS_URL: SHARED_REDIS_URL,
+      RATE_LIMIT_MAX: '5',
+      RATE_LIMIT_WINDOW_MS: '60s',
+    });
+    const replicaA = await buildApp(config, {
+      service: {
+        ...quiet,
+        rateLimit: { max: 5, timeWindowMs: 60_000, keyPrefix },
+      },
+    });
+    const replicaB = await buildApp(config, {
+      service: {
+        ...quiet,
+        rateLimit: { max: 5, timeWindowMs: 60_000, keyPrefix },
+      },
+    });
     try {
       const statuses: number[] = [];
       for (const replica of [replicaA, replicaA, replicaA, replicaB, replicaB, replicaB, replicaA]) {
@@ -138,7 +178,10 @@ describe('readiness follows the database', () => {
 
   async function readiness() {
     const res = await catalog.service.app.inject('/health/readiness');
-    return { status: res.statusCode, body: res.json() as { status: string; failing?: string[] } };
+    return {
+      status: res.statusCode,
+      body: res.json() as { status: string; failing?: string[] },
+    };
   }
 
   async function waitForReadiness(status: number, timeoutMs: number) {
@@ -175,11 +218,20 @@ describe('SIGTERM on the built service', () => {
   it('finishes in-flight requests, then exits 0 within the bound', async () => {
     expect(existsSync(main)).toBe(true); // catalog:integration depends on catalog:build
     const child = spawn(process.execPath, [main], {
-      env: { PATH: process.env['PATH'] ?? '', PORT: '0', HOST: '127.0.0.1', DATABASE_URL: testDb.url, SHUTDOWN_TIMEOUT_MS: '20s', RATE_LIMIT_MAX: '1000' },
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        PORT: '0',
+        HOST: '127.0.0.1',
+        DATABASE_URL: testDb.url,
+        SHUTDOWN_TIMEOUT_MS: '20s',
+        RATE_LIMIT_MAX: '1000',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     spawned.push(child);
-    const exited = new Promise<{ code: number | null; at: number }>((r) => child.once('exit', (code) => r({ code, at: Date.now() })));
+    const exited = new Promise<{ code: number | null; at: number }>((r) =>
+      child.once('exit', (code) => r({ code, at: Date.now() })),
+    );
     const killer = setTimeout(() => child.kill('SIGKILL'), 90_000);
     let blocker: Database | undefined;
     try {
@@ -206,10 +258,12 @@ describe('SIGTERM on the built service', () => {
       await lockHeld;
       const inFlight = Array.from({ length: 8 }, (_, i) => fetch(`${url}/products?limit=2&offset=${i}`));
       const waiting = async () =>
-        (await blocker?.query<{ n: number }>(
-          "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'",
-          [testDb.name],
-        ))?.rows[0].n ?? 0;
+        (
+          await blocker?.query<{ n: number }>(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'",
+            [testDb.name],
+          )
+        )?.rows[0].n ?? 0;
       // All eight handlers are blocked in the database: in flight for the server, not merely sent.
       for (let i = 0; i < 400 && (await waiting()) < 8; i++) await new Promise((r) => setTimeout(r, 50));
       expect(await waiting()).toBe(8);

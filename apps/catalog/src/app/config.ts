@@ -1,4 +1,11 @@
-import { ConfigError, baseConfig, defineConfig, loadConfig, type ConfigOf, type ConfigProblem } from '@slipway/service-kit';
+import {
+  ConfigError,
+  baseConfig,
+  defineConfig,
+  loadConfig,
+  type ConfigOf,
+  type ConfigProblem,
+} from '@slipway/service-kit';
 
 export const CATALOG_DEFAULT_PORT = 3101;
 
@@ -14,7 +21,11 @@ export const catalogConfigSpec = defineConfig({
     type: 'string',
     description: 'directory the embedded PGlite persists to; unset = in memory (only without DATABASE_URL)',
   },
-  DATABASE_POOL_MAX: { type: 'int', default: 10, description: 'PostgreSQL connections per process' },
+  DATABASE_POOL_MAX: {
+    type: 'int',
+    default: 10,
+    description: 'PostgreSQL connections per process',
+  },
   API_KEY: {
     type: 'string',
     secret: true,
@@ -45,7 +56,8 @@ function catalogProblems(env: NodeJS.ProcessEnv): ConfigProblem[] {
   if (databaseUrl && !/^postgres(ql)?:\/\//i.test(databaseUrl)) {
     problems.push({
       variable: 'DATABASE_URL',
-      message: 'is not a postgres:// URL; set it to e.g. postgres://user:password@127.0.0.1:5432/catalog, or unset it to use the embedded PGlite',
+      message:
+        'is not a postgres:// URL; set it to e.g. postgres://user:password@127.0.0.1:5432/catalog, or unset it to use the embedded PGlite',
     });
   }
   if (databaseUrl && set('PGLITE_DATA_DIR')) {
@@ -56,7 +68,10 @@ function catalogProblems(env: NodeJS.ProcessEnv): ConfigProblem[] {
   }
   const poolMax = set('DATABASE_POOL_MAX');
   if (poolMax && /^-?\d+$/.test(poolMax) && Number(poolMax) < 1) {
-    problems.push({ variable: 'DATABASE_POOL_MAX', message: `${poolMax} is below 1; set it to 1 or more (default 10)` });
+    problems.push({
+      variable: 'DATABASE_POOL_MAX',
+      message: `${poolMax} is below 1; set it to 1 or more (default 10)`,
+    });
   }
   const apiKey = set('API_KEY');
   if (apiKey && apiKey.length < MIN_API_KEY_LENGTH) {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Product, ProductCreateBody, ProductUpdateBody } from '@slipway/contracts';
-import { isDatabaseError, UNIQUE_VIOLATION, type Queryable } from '@slipway/service-kit';
+import { isDatabaseError, UNIQUE_VIOLATION, type Queryable } from '@slipway/service-kit/database';
 
 interface ProductRow {
   id: string;
@@ -33,7 +33,9 @@ function toProduct(row: ProductRow): Product {
 /** A write hit the case-insensitive unique index on sku. */
 export class DuplicateSkuError extends Error {
   constructor(readonly sku: string) {
-    super(`a product with sku ${JSON.stringify(sku)} exists already (sku is unique, ignoring case); choose another sku or update that product`);
+    super(
+      `a product with sku ${JSON.stringify(sku)} exists already (sku is unique, ignoring case); choose another sku or update that product`,
+    );
     this.name = 'DuplicateSkuError';
   }
 }

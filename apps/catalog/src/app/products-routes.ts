@@ -27,10 +27,18 @@ function conflictOn(error: unknown): never {
   throw error;
 }
 
-export function registerProductsRoutes(app: FastifyInstance, { products, requireWriteAuth }: ProductsRoutesOptions): void {
+export function registerProductsRoutes(
+  app: FastifyInstance,
+  { products, requireWriteAuth }: ProductsRoutesOptions,
+): void {
   app.get<{ Querystring: ProductListQuery }>(
     '/products',
-    { schema: { querystring: ProductListQuery, response: { 200: ProductListResponse, 400: ErrorBody } } },
+    {
+      schema: {
+        querystring: ProductListQuery,
+        response: { 200: ProductListResponse, 400: ErrorBody },
+      },
+    },
     async (request) => {
       const limit = request.query.limit ?? DEFAULT_PAGE_LIMIT;
       const offset = request.query.offset ?? 0;
@@ -41,7 +49,12 @@ export function registerProductsRoutes(app: FastifyInstance, { products, require
 
   app.get<{ Params: IdParams }>(
     '/products/:id',
-    { schema: { params: IdParams, response: { 200: Product, 400: ErrorBody, 404: ErrorBody } } },
+    {
+      schema: {
+        params: IdParams,
+        response: { 200: Product, 400: ErrorBody, 404: ErrorBody },
+      },
+    },
     async (request) => {
       const product = await products.get(request.params.id);
       if (!product) throw notFound(request.params.id);
@@ -54,11 +67,26 @@ export function registerProductsRoutes(app: FastifyInstance, { products, require
     {
       // onRequest: reject unauthenticated writes before the body is even parsed or validated.
       onRequest: requireWriteAuth,
-      schema: { body: ProductCreateBody, response: { 201: Product, 400: ErrorBody, 401: ErrorBody, 409: ErrorBody } },
+      schema: {
+        body: ProductCreateBody,
+        response: {
+          201: Product,
+          400: ErrorBody,
+          401: ErrorBody,
+          409: ErrorBody,
+        },
+      },
     },
     async (request, reply) => {
       const product = await products.create(request.body).catch(conflictOn);
-      request.log.info({ productId: product.id, sku: product.sku, principal: request.principal }, 'product created');
+      request.log.info(
+        {
+          productId: product.id,
+          sku: product.sku,
+          principal: request.principal,
+        },
+        'product created',
+      );
       return reply.code(201).header('location', `/products/${product.id}`).send(product);
     },
   );
@@ -71,7 +99,13 @@ export function registerProductsRoutes(app: FastifyInstance, { products, require
       schema: {
         params: IdParams,
         body: ProductUpdateBody,
-        response: { 200: Product, 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+        response: {
+          200: Product,
+          400: ErrorBody,
+          401: ErrorBody,
+          404: ErrorBody,
+          409: ErrorBody,
+        },
       },
     },
     async (request) => {

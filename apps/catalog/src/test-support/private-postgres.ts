@@ -22,9 +22,15 @@ function binDir(): string {
   const configured = process.env['PG_BIN_DIR'];
   if (configured) return configured;
   const root = '/usr/lib/postgresql';
-  const versions = existsSync(root) ? readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
+  const versions = existsSync(root)
+    ? readdirSync(root)
+        .filter((v) => /^\d+$/.test(v))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
   if (versions.length === 0) {
-    throw new Error('no PostgreSQL server binaries found in /usr/lib/postgresql/<version>/bin; install postgresql or set PG_BIN_DIR');
+    throw new Error(
+      'no PostgreSQL server binaries found in /usr/lib/postgresql/<version>/bin; install postgresql or set PG_BIN_DIR',
+    );
   }
   return join(root, versions[0], 'bin');
 }
@@ -47,13 +53,20 @@ export async function startPrivatePostgres(portRange: [number, number]): Promise
   const bin = binDir();
   const asRoot = userInfo().uid === 0;
   const run = (command: string, args: string[]) =>
-    execFileSync(asRoot ? 'runuser' : join(bin, command), asRoot ? ['-u', 'postgres', '--', join(bin, command), ...args] : args, {
-      stdio: 'pipe',
-      timeout: 120_000,
-    });
+    execFileSync(
+      asRoot ? 'runuser' : join(bin, command),
+      asRoot ? ['-u', 'postgres', '--', join(bin, command), ...args] : args,
+      {
+        stdio: 'pipe',
+        timeout: 120_000,
+      },
+    );
   const dir = mkdtempSync(join(tmpdir(), 'slipway-private-pg-'));
   if (asRoot) {
-    const { uid, gid } = { uid: Number(execFileSync('id', ['-u', 'postgres']).toString()), gid: Number(execFileSync('id', ['-g', 'postgres']).toString()) };
+    const { uid, gid } = {
+      uid: Number(execFileSync('id', ['-u', 'postgres']).toString()),
+      gid: Number(execFileSync('id', ['-g', 'postgres']).toString()),
+    };
     chownSync(dir, uid, gid);
   }
   const data = join(dir, 'data');
@@ -69,7 +82,18 @@ export async function startPrivatePostgres(portRange: [number, number]): Promise
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
     start() {
-      run('pg_ctl', ['-D', data, '-o', `-p ${port} -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off`, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
+      run('pg_ctl', [
+        '-D',
+        data,
+        '-o',
+        `-p ${port} -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off`,
+        '-l',
+        join(dir, 'server.log'),
+        '-w',
+        '-t',
+        '60',
+        'start',
+      ]);
       running = true;
     },
     stop() {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { createPostgresDatabase } from '@slipway/service-kit';
+import { createPostgresDatabase } from '@slipway/service-kit/database';
 
-export const SHARED_DATABASE_URL = process.env['DATABASE_URL'] || 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
+export const SHARED_DATABASE_URL =
+  process.env['DATABASE_URL'] || 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
 export const SHARED_REDIS_URL = process.env['REDIS_URL'] || 'redis://127.0.0.1:6379';
 
 export interface TestDatabase {

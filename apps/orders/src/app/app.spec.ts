@@ -1,15 +1,37 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { contractViolations, ErrorBody, Order, OrderListResponse, type OrderCreateBody } from '@slipway/contracts';
-import { appliedMigrations, createPgliteDatabase, type Database } from '@slipway/service-kit';
+import { appliedMigrations, createPgliteDatabase, type Database } from '@slipway/service-kit/database';
 import { product, startFakeCatalog, type FakeCatalog } from '../test-support/fake-catalog.js';
 import { testConfig } from '../test-support/orders-env.js';
 import { buildApp, defaultMigrationsDir, MIGRATIONS_TABLE, type OrdersApp } from './app.js';
-import { IdempotencyStoreUnavailableError, PostgresIdempotencyStore, requestFingerprint, type IdempotencyStore } from './idempotency.js';
+import {
+  IdempotencyStoreUnavailableError,
+  PostgresIdempotencyStore,
+  requestFingerprint,
+  type IdempotencyStore,
+} from './idempotency.js';
 
 const quiet = { logger: false } as const;
-const mug = product({ id: '11111111-1111-4111-8111-111111111111', sku: 'MUG-001', name: 'Mug', priceCents: 1290, stock: 5 });
-const tee = product({ id: '22222222-2222-4222-8222-222222222222', sku: 'TEE-M', name: 'T-shirt', priceCents: 2500, stock: 40 });
-const poster = product({ id: '33333333-3333-4333-8333-333333333333', sku: 'POSTER', priceCents: 3500, currency: 'USD' });
+const mug = product({
+  id: '11111111-1111-4111-8111-111111111111',
+  sku: 'MUG-001',
+  name: 'Mug',
+  priceCents: 1290,
+  stock: 5,
+});
+const tee = product({
+  id: '22222222-2222-4222-8222-222222222222',
+  sku: 'TEE-M',
+  name: 'T-shirt',
+  priceCents: 2500,
+  stock: 40,
+});
+const poster = product({
+  id: '33333333-3333-4333-8333-333333333333',
+  sku: 'POSTER',
+  priceCents: 3500,
+  currency: 'USD',
+});
 const unknownId = '99999999-9999-4999-8999-999999999999';
 
 let db: Database;
@@ -19,7 +41,10 @@ let orders: OrdersApp;
 beforeAll(async () => {
   db = await createPgliteDatabase();
   catalog = await startFakeCatalog([mug, tee, poster]);
-  orders = await buildApp(testConfig({ CATALOG_URL: catalog.url }), { database: db, service: quiet });
+  orders = await buildApp(testConfig({ CATALOG_URL: catalog.url }), {
+    database: db,
+    service: quiet,
+  });
 });
 afterAll(async () => {
   await orders.service.shutdown();
@@ -32,9 +57,17 @@ beforeEach(async () => {
   await db.exec('TRUNCATE orders, order_items, idempotency_keys');
 });
 
-const body = (items: OrderCreateBody['items'], customerEmail = 'ada@example.com'): OrderCreateBody => ({ customerEmail, items });
+const body = (items: OrderCreateBody['items'], customerEmail = 'ada@example.com'): OrderCreateBody => ({
+  customerEmail,
+  items,
+});
 const post = (payload: unknown, headers: Record<string, string> = {}) =>
-  orders.service.app.inject({ method: 'POST', url: '/orders', payload: payload as object, headers });
+  orders.service.app.inject({
+    method: 'POST',
+    url: '/orders',
+    payload: payload as object,
+    headers,
+  });
 const orderCount = async () => (await db.query<{ n: number }>('SELECT count(*) AS n FROM orders')).rows[0].n;
 
 function expectContract(schema: Parameters<typeof contractViolations>[0], value: unknown) {
@@ -43,7 +76,12 @@ function expectContract(schema: Parameters<typeof contractViolations>[0], value:
 
 describe('POST /orders', () => {
   it('prices the items with the catalog and stores the order', async () => {
-    const res = await post(body([{ productId: mug.id, quantity: 2 }, { productId: tee.id, quantity: 1 }]));
+    const res = await post(
+      body([
+        { productId: mug.id, quantity: 2 },
+        { productId: tee.id, quantity: 1 },
+      ]),
+    );
     expect(res.statusCode).toBe(201);
     const order = res.json() as Order;
     expectContract(Order, order);
@@ -53,8 +91,22 @@ describe('POST /orders', () => {
       currency: 'EUR',
       totalCents: 2 * 1290 + 2500,
       items: [
-        { productId: mug.id, sku: 'MUG-001', name: 'Mug', quantity: 2, unitPriceCents: 1290, lineTotalCents: 2580 },
-        { productId: tee.id, sku: 'TEE-M', name: 'T-shirt', quantity: 1, unitPriceCents: 2500, lineTotalCents: 2500 },
+        {
+          productId: mug.id,
+          sku: 'MUG-001',
+          name: 'Mug',
+          quantity: 2,
+          unitPriceCents: 1290,
+          lineTotalCents: 2580,
+        },
+        {
+          productId: tee.id,
+          sku: 'TEE-M',
+          name: 'T-shirt',
+          quantity: 1,
+          unitPriceCents: 2500,
+          lineTotalCents: 2500,
+        },
       ],
     });
     expect(res.headers['location']).toBe(`/orders/${order.id}`);
@@ -63,7 +115,10 @@ describe('POST /orders', () => {
   });
 
   it('answers 400 with every invalid field named', async () => {
-    const res = await post({ customerEmail: 'not-an-email', items: [{ productId: 'x', quantity: 0 }] });
+    const res = await post({
+      customerEmail: 'not-an-email',
+      items: [{ productId: 'x', quantity: 0 }],
+    });
     expect(res.statusCode).toBe(400);
     const error = res.json() as ErrorBody;
     expectContract(ErrorBody, error);
@@ -78,20 +133,37 @@ describe('POST /orders', () => {
   });
 
   it('refuses the same product on two lines, naming the repeated line', async () => {
-    const res = await post(body([{ productId: mug.id, quantity: 1 }, { productId: tee.id, quantity: 1 }, { productId: mug.id, quantity: 2 }]));
+    const res = await post(
+      body([
+        { productId: mug.id, quantity: 1 },
+        { productId: tee.id, quantity: 1 },
+        { productId: mug.id, quantity: 2 },
+      ]),
+    );
     expect(res.statusCode).toBe(400);
     expect((res.json() as ErrorBody).details).toEqual([
-      { field: 'body.items.2.productId', message: 'repeats items.0; put the whole quantity on one item' },
+      {
+        field: 'body.items.2.productId',
+        message: 'repeats items.0; put the whole quantity on one item',
+      },
     ]);
     expect(catalog.requests).toEqual([]);
   });
 
   it('answers 422 naming every unknown product', async () => {
     const other = '88888888-8888-4888-8888-888888888888';
-    const res = await post(body([{ productId: unknownId, quantity: 1 }, { productId: mug.id, quantity: 1 }, { productId: other, quantity: 1 }]));
+    const res = await post(
+      body([
+        { productId: unknownId, quantity: 1 },
+        { productId: mug.id, quantity: 1 },
+        { productId: other, quantity: 1 },
+      ]),
+    );
     expect(res.statusCode).toBe(422);
     const error = res.json() as ErrorBody;
-    expect(error.message).toBe(`unknown products ${unknownId}, ${other}; order only ids listed by the catalog (GET /products)`);
+    expect(error.message).toBe(
+      `unknown products ${unknownId}, ${other}; order only ids listed by the catalog (GET /products)`,
+    );
     expect(error.details?.map((d) => d.field)).toEqual(['body.items.0.productId', 'body.items.2.productId']);
     expect(await orderCount()).toBe(0);
   });
@@ -99,12 +171,19 @@ describe('POST /orders', () => {
   it('answers 422 when the quantity exceeds the stock', async () => {
     const res = await post(body([{ productId: mug.id, quantity: 6 }]));
     expect(res.statusCode).toBe(422);
-    expect((res.json() as ErrorBody).message).toBe(`out of stock: MUG-001 (${mug.id}) has 5, 6 requested; lower the quantity`);
+    expect((res.json() as ErrorBody).message).toBe(
+      `out of stock: MUG-001 (${mug.id}) has 5, 6 requested; lower the quantity`,
+    );
     expect((await post(body([{ productId: mug.id, quantity: 5 }]))).statusCode).toBe(201);
   });
 
   it('answers 422 for items priced in different currencies', async () => {
-    const res = await post(body([{ productId: mug.id, quantity: 1 }, { productId: poster.id, quantity: 1 }]));
+    const res = await post(
+      body([
+        { productId: mug.id, quantity: 1 },
+        { productId: poster.id, quantity: 1 },
+      ]),
+    );
     expect(res.statusCode).toBe(422);
     expect((res.json() as ErrorBody).message).toBe('the items are priced in EUR and USD; place one order per currency');
   });
@@ -136,7 +215,11 @@ describe('POST /orders', () => {
     catalog.mode = { kind: 'status', status: 500 };
     const failed = await post(body([{ productId: mug.id, quantity: 1 }]));
     expect(failed.statusCode).toBe(502);
-    expect(failed.json()).toEqual({ statusCode: 502, error: 'Bad Gateway', message: 'Bad Gateway' });
+    expect(failed.json()).toEqual({
+      statusCode: 502,
+      error: 'Bad Gateway',
+      message: 'Bad Gateway',
+    });
     catalog.mode = { kind: 'body', body: { ...mug, priceCents: 'cheap' } };
     expect((await post(body([{ productId: mug.id, quantity: 1 }]))).statusCode).toBe(502);
   });
@@ -153,7 +236,10 @@ describe('POST /orders with an Idempotency-Key (PostgreSQL store on PGlite)', ()
     expect(first.statusCode).toBe(201);
     expect(first.headers['idempotent-replayed']).toBeUndefined();
     // the same body with keys in another order is the same request
-    const again = await post({ items: payload.items, customerEmail: payload.customerEmail }, { 'idempotency-key': 'checkout-1' });
+    const again = await post(
+      { items: payload.items, customerEmail: payload.customerEmail },
+      { 'idempotency-key': 'checkout-1' },
+    );
     expect(again.statusCode).toBe(201);
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.json()).toEqual(first.json());
@@ -174,8 +260,12 @@ describe('POST /orders with an Idempotency-Key (PostgreSQL store on PGlite)', ()
   });
 
   it('refuses the same key with a different body', async () => {
-    await post(body([{ productId: tee.id, quantity: 1 }]), { 'idempotency-key': 'reused' });
-    const res = await post(body([{ productId: tee.id, quantity: 2 }]), { 'idempotency-key': 'reused' });
+    await post(body([{ productId: tee.id, quantity: 1 }]), {
+      'idempotency-key': 'reused',
+    });
+    const res = await post(body([{ productId: tee.id, quantity: 2 }]), {
+      'idempotency-key': 'reused',
+    });
     expect(res.statusCode).toBe(422);
     expect((res.json() as ErrorBody).message).toBe(
       'Idempotency-Key "reused" was already used with a different request body; use a new key for a different order',
@@ -200,7 +290,10 @@ describe('POST /orders with an Idempotency-Key (PostgreSQL store on PGlite)', ()
     });
     try {
       const payload = body([{ productId: tee.id, quantity: 1 }]);
-      const store = new PostgresIdempotencyStore(db, { lockMs: 60_000, ttlMs: 60_000 });
+      const store = new PostgresIdempotencyStore(db, {
+        lockMs: 60_000,
+        ttlMs: 60_000,
+      });
       expect((await store.claim('held', requestFingerprint(payload))).kind).toBe('claimed');
       const res = await waitsBriefly.service.app.inject({
         method: 'POST',
@@ -226,15 +319,32 @@ describe('POST /orders with an Idempotency-Key (PostgreSQL store on PGlite)', ()
       complete: async () => undefined,
       release: async () => undefined,
     };
-    const withDownStore = await buildApp(testConfig({ CATALOG_URL: catalog.url }), { database: db, service: quiet, idempotency: down });
+    const withDownStore = await buildApp(testConfig({ CATALOG_URL: catalog.url }), {
+      database: db,
+      service: quiet,
+      idempotency: down,
+    });
     try {
       const payload = body([{ productId: tee.id, quantity: 1 }]);
-      const res = await withDownStore.service.app.inject({ method: 'POST', url: '/orders', payload, headers: { 'idempotency-key': 'k' } });
+      const res = await withDownStore.service.app.inject({
+        method: 'POST',
+        url: '/orders',
+        payload,
+        headers: { 'idempotency-key': 'k' },
+      });
       expect(res.statusCode).toBe(503);
       expect((res.json() as ErrorBody).message).toBe(
         'the idempotency store is unavailable; retry later with the same Idempotency-Key',
       );
-      expect((await withDownStore.service.app.inject({ method: 'POST', url: '/orders', payload })).statusCode).toBe(201);
+      expect(
+        (
+          await withDownStore.service.app.inject({
+            method: 'POST',
+            url: '/orders',
+            payload,
+          })
+        ).statusCode,
+      ).toBe(201);
     } finally {
       await withDownStore.service.shutdown();
     }
@@ -260,7 +370,9 @@ describe('POST /orders with an Idempotency-Key (PostgreSQL store on PGlite)', ()
   });
 
   it('rejects a malformed key', async () => {
-    const res = await post(body([{ productId: tee.id, quantity: 1 }]), { 'idempotency-key': 'has spaces in it' });
+    const res = await post(body([{ productId: tee.id, quantity: 1 }]), {
+      'idempotency-key': 'has spaces in it',
+    });
     expect(res.statusCode).toBe(400);
     expect((res.json() as ErrorBody).details?.[0].field).toBe('headers.idempotency-key');
   });
@@ -280,11 +392,20 @@ describe('GET /orders', () => {
     expect(page.items[0].items).toHaveLength(1);
     const rest = (await orders.service.app.inject('/orders?limit=2&offset=2')).json() as OrderListResponse;
     expect(rest.items.map((o) => o.id)).toEqual([created[0].id]);
-    expect((await orders.service.app.inject('/orders')).json()).toMatchObject({ limit: 20, offset: 0, total: 3 });
+    expect((await orders.service.app.inject('/orders')).json()).toMatchObject({
+      limit: 20,
+      offset: 0,
+      total: 3,
+    });
   });
 
   it('lists nothing on an empty database and rejects a bad limit', async () => {
-    expect((await orders.service.app.inject('/orders')).json()).toEqual({ items: [], total: 0, limit: 20, offset: 0 });
+    expect((await orders.service.app.inject('/orders')).json()).toEqual({
+      items: [],
+      total: 0,
+      limit: 20,
+      offset: 0,
+    });
     expect((await orders.service.app.inject('/orders?limit=0')).statusCode).toBe(400);
   });
 
@@ -304,7 +425,10 @@ describe('startup and health', () => {
     ]);
     const ready = await orders.service.app.inject('/health/readiness');
     expect(ready.statusCode).toBe(200);
-    expect(ready.json()).toMatchObject({ status: 'ready', checks: { db: { status: 'up' } } });
+    expect(ready.json()).toMatchObject({
+      status: 'ready',
+      checks: { db: { status: 'up' } },
+    });
   });
 
   it('finds the migrations shipped with the sources', () => {
@@ -313,12 +437,17 @@ describe('startup and health', () => {
 
   it('fails to build when the migrations directory is missing', async () => {
     await expect(
-      buildApp(testConfig(), { migrationsDir: '/nonexistent/migrations', service: quiet }),
+      buildApp(testConfig(), {
+        migrationsDir: '/nonexistent/migrations',
+        service: quiet,
+      }),
     ).rejects.toThrow('cannot read the migrations directory /nonexistent/migrations');
   });
 
   it('opens its own embedded database when none is given, and closes it on shutdown', async () => {
-    const own = await buildApp(testConfig({ CATALOG_URL: catalog.url }), { service: quiet });
+    const own = await buildApp(testConfig({ CATALOG_URL: catalog.url }), {
+      service: quiet,
+    });
     expect(own.database.kind).toBe('pglite');
     expect((await own.service.app.inject('/orders')).statusCode).toBe(200);
     await own.service.shutdown();
@@ -330,9 +459,16 @@ describe('startup and health', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as AddressInfo).port;
     await new Promise((resolve) => server.close(resolve));
-    const offline = await buildApp(testConfig({ CATALOG_URL: `http://127.0.0.1:${port}` }), { database: db, service: quiet });
+    const offline = await buildApp(testConfig({ CATALOG_URL: `http://127.0.0.1:${port}` }), {
+      database: db,
+      service: quiet,
+    });
     try {
-      const res = await offline.service.app.inject({ method: 'POST', url: '/orders', payload: body([{ productId: mug.id, quantity: 1 }]) });
+      const res = await offline.service.app.inject({
+        method: 'POST',
+        url: '/orders',
+        payload: body([{ productId: mug.id, quantity: 1 }]),
+      });
       expect(res.statusCode).toBe(503);
       expect((res.json() as ErrorBody).message).toContain('the catalog is unavailable');
     } finally {
@@ -340,4 +476,3 @@ describe('startup and health', () => {
     }
   });
 });
-

@@ -3,16 +3,18 @@ import { resolve } from 'node:path';
 import {
   createHttpClient,
   createService,
-  describeDatabase,
-  loadMigrations,
-  openDatabase,
-  runMigrations,
   serviceOptionsFromConfig,
-  type Database,
   type HttpClient,
   type Service,
   type ServiceOptions,
 } from '@slipway/service-kit';
+import {
+  describeDatabase,
+  loadMigrations,
+  openDatabase,
+  runMigrations,
+  type Database,
+} from '@slipway/service-kit/database';
 import { createCatalogClient, type CatalogClient } from './catalog-client.js';
 import type { OrdersConfig } from './config.js';
 import { PostgresIdempotencyStore, type IdempotencyStore } from './idempotency.js';
@@ -68,7 +70,10 @@ export interface OrdersApp {
  * REDIS_URL is set, else the orders database), routes and readiness check. Does not listen.
  */
 export async function buildApp(config: OrdersConfig, deps: OrdersDeps = {}): Promise<OrdersApp> {
-  const service = await createService({ ...serviceOptionsFromConfig(SERVICE_NAME, config), ...deps.service });
+  const service = await createService({
+    ...serviceOptionsFromConfig(SERVICE_NAME, config),
+    ...deps.service,
+  });
   const log = service.app.log;
   const ownsDatabase = !deps.database;
   let database: Database | undefined = deps.database;
@@ -80,17 +85,37 @@ export async function buildApp(config: OrdersConfig, deps: OrdersDeps = {}): Pro
       applicationName: SERVICE_NAME,
       onIdleError: (error) => log.warn({ dbError: error.message }, 'idle database connection lost'),
     });
-    log.info({ database: describeDatabase(database, config.DATABASE_URL, config.PGLITE_DATA_DIR) }, 'database selected');
+    log.info(
+      {
+        database: describeDatabase(database, config.DATABASE_URL, config.PGLITE_DATA_DIR),
+      },
+      'database selected',
+    );
     const migrations = await loadMigrations(deps.migrationsDir ?? defaultMigrationsDir());
-    const report = await runMigrations(database, migrations, { table: MIGRATIONS_TABLE, logger: log });
-    log.info({ applied: report.applied.length, alreadyApplied: report.alreadyApplied.length }, 'migrations done');
+    const report = await runMigrations(database, migrations, {
+      table: MIGRATIONS_TABLE,
+      logger: log,
+    });
+    log.info(
+      {
+        applied: report.applied.length,
+        alreadyApplied: report.alreadyApplied.length,
+      },
+      'migrations done',
+    );
 
     const catalog = createCatalogClient(
       deps.catalogHttp ??
-        createHttpClient(config.CATALOG_URL, { timeoutMs: config.CATALOG_TIMEOUT_MS, retries: config.CATALOG_RETRIES }),
+        createHttpClient(config.CATALOG_URL, {
+          timeoutMs: config.CATALOG_TIMEOUT_MS,
+          retries: config.CATALOG_RETRIES,
+        }),
     );
 
-    const timings = { lockMs: config.IDEMPOTENCY_LOCK_MS, ttlMs: config.IDEMPOTENCY_TTL_MS };
+    const timings = {
+      lockMs: config.IDEMPOTENCY_LOCK_MS,
+      ttlMs: config.IDEMPOTENCY_TTL_MS,
+    };
     let idempotency: IdempotencyStore;
     if (deps.idempotency) {
       idempotency = deps.idempotency;

@@ -37,13 +37,17 @@ export function createCatalogClient(http: HttpClient): CatalogClient {
         if (error instanceof DownstreamError && error.status === 404) return undefined;
         if (error instanceof DownstreamUnavailableError) throw new CatalogUnavailableError(error);
         if (error instanceof DownstreamError) {
-          throw new CatalogContractError(`catalog GET /products/${id} answered ${error.status}, expected 200 or 404`, error);
+          throw new CatalogContractError(
+            `catalog GET /products/${id} answered ${error.status}, expected 200 or 404`,
+            error,
+          );
         }
         throw error;
       }
       try {
         const product = parseContract(Product, body, `catalog GET /products/${id} response`);
-        if (product.id !== id) throw new CatalogContractError(`catalog GET /products/${id} returned product ${product.id}`);
+        if (product.id !== id)
+          throw new CatalogContractError(`catalog GET /products/${id} returned product ${product.id}`);
         return product;
       } catch (error) {
         if (error instanceof ContractViolationError) throw new CatalogContractError(error.message, error);

@@ -6,7 +6,8 @@ import {
   type Order,
   type ProductCreateBody,
 } from '@slipway/contracts';
-import { createHttpClient, createPgliteDatabase, type Database } from '@slipway/service-kit';
+import { createHttpClient } from '@slipway/service-kit';
+import { createPgliteDatabase, type Database } from '@slipway/service-kit/database';
 import { startCatalogProcess, type CatalogProcess } from '../test-support/catalog-process.js';
 import { testConfig } from '../test-support/orders-env.js';
 import { buildApp, type OrdersApp } from './app.js';
@@ -87,7 +88,10 @@ describe('orders priced by the real catalog', () => {
   let orders: OrdersApp;
   beforeAll(async () => {
     db = await createPgliteDatabase();
-    orders = await buildApp(testConfig({ CATALOG_URL: catalogProcess.url }), { database: db, service: { logger: false } });
+    orders = await buildApp(testConfig({ CATALOG_URL: catalogProcess.url }), {
+      database: db,
+      service: { logger: false },
+    });
   }, 60_000);
   afterAll(async () => {
     await orders?.service.shutdown();
@@ -95,23 +99,43 @@ describe('orders priced by the real catalog', () => {
   });
 
   it('creates an order with the catalog prices and refuses what the catalog cannot supply', async () => {
-    const lamp = await createProduct({ sku: `LAMP-${Date.now()}`, name: 'Desk lamp', priceCents: 4_990, currency: 'EUR', stock: 3 });
+    const lamp = await createProduct({
+      sku: `LAMP-${Date.now()}`,
+      name: 'Desk lamp',
+      priceCents: 4_990,
+      currency: 'EUR',
+      stock: 3,
+    });
     const ok = await orders.service.app.inject({
       method: 'POST',
       url: '/orders',
-      payload: { customerEmail: 'grace@example.com', items: [{ productId: lamp.id, quantity: 2 }] },
+      payload: {
+        customerEmail: 'grace@example.com',
+        items: [{ productId: lamp.id, quantity: 2 }],
+      },
     });
     expect(ok.statusCode).toBe(201);
     expect(ok.json<Order>()).toMatchObject({
       totalCents: 9_980,
       currency: 'EUR',
-      items: [{ productId: lamp.id, sku: lamp.sku, name: 'Desk lamp', quantity: 2, unitPriceCents: 4_990 }],
+      items: [
+        {
+          productId: lamp.id,
+          sku: lamp.sku,
+          name: 'Desk lamp',
+          quantity: 2,
+          unitPriceCents: 4_990,
+        },
+      ],
     });
 
     const tooMany = await orders.service.app.inject({
       method: 'POST',
       url: '/orders',
-      payload: { customerEmail: 'grace@example.com', items: [{ productId: lamp.id, quantity: 4 }] },
+      payload: {
+        customerEmail: 'grace@example.com',
+        items: [{ productId: lamp.id, quantity: 4 }],
+      },
     });
     expect(tooMany.statusCode).toBe(422);
     expect(tooMany.json<ErrorBody>().message).toContain(`${lamp.sku} (${lamp.id}) has 3, 4 requested`);

@@ -36,7 +36,13 @@ describe('loadOrdersConfig', () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     const { problems, message } = error as ConfigError;
-    expect(problems.map((p) => p.variable).sort()).toEqual(['CATALOG_URL', 'DATABASE_URL', 'PGLITE_DATA_DIR', 'PORT', 'REDIS_URL']);
+    expect(problems.map((p) => p.variable).sort()).toEqual([
+      'CATALOG_URL',
+      'DATABASE_URL',
+      'PGLITE_DATA_DIR',
+      'PORT',
+      'REDIS_URL',
+    ]);
     expect(message).not.toMatch(/hunter2|secretpw/);
     expect(message).toContain('set it to e.g. http://127.0.0.1:3101');
   });

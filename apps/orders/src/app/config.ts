@@ -1,4 +1,11 @@
-import { ConfigError, baseConfig, defineConfig, loadConfig, type ConfigOf, type ConfigProblem } from '@slipway/service-kit';
+import {
+  ConfigError,
+  baseConfig,
+  defineConfig,
+  loadConfig,
+  type ConfigOf,
+  type ConfigProblem,
+} from '@slipway/service-kit';
 
 export const ORDERS_DEFAULT_PORT = 3102;
 
@@ -14,9 +21,21 @@ export const ordersConfigSpec = defineConfig({
     type: 'string',
     description: 'directory the embedded PGlite persists to; unset = in memory (only without DATABASE_URL)',
   },
-  DATABASE_POOL_MAX: { type: 'int', default: 10, description: 'PostgreSQL connections per process' },
-  CATALOG_URL: { type: 'url', default: 'http://127.0.0.1:3101', description: 'base URL of the catalog service' },
-  CATALOG_TIMEOUT_MS: { type: 'duration-ms', default: 2_000, description: 'per attempt, for each catalog call' },
+  DATABASE_POOL_MAX: {
+    type: 'int',
+    default: 10,
+    description: 'PostgreSQL connections per process',
+  },
+  CATALOG_URL: {
+    type: 'url',
+    default: 'http://127.0.0.1:3101',
+    description: 'base URL of the catalog service',
+  },
+  CATALOG_TIMEOUT_MS: {
+    type: 'duration-ms',
+    default: 2_000,
+    description: 'per attempt, for each catalog call',
+  },
   CATALOG_RETRIES: {
     type: 'int',
     default: 2,
@@ -49,7 +68,8 @@ function ordersProblems(env: NodeJS.ProcessEnv, config: OrdersConfig | undefined
   if (databaseUrl && !/^postgres(ql)?:\/\//i.test(databaseUrl)) {
     problems.push({
       variable: 'DATABASE_URL',
-      message: 'is not a postgres:// URL; set it to e.g. postgres://user:password@127.0.0.1:5432/orders, or unset it to use the embedded PGlite',
+      message:
+        'is not a postgres:// URL; set it to e.g. postgres://user:password@127.0.0.1:5432/orders, or unset it to use the embedded PGlite',
     });
   }
   if (databaseUrl && set('PGLITE_DATA_DIR')) {
@@ -60,17 +80,29 @@ function ordersProblems(env: NodeJS.ProcessEnv, config: OrdersConfig | undefined
   }
   const catalogUrl = set('CATALOG_URL');
   if (catalogUrl && !/^https?:\/\//i.test(catalogUrl)) {
-    problems.push({ variable: 'CATALOG_URL', message: `${JSON.stringify(catalogUrl)} is not an http(s) URL; set it to e.g. http://127.0.0.1:3101` });
+    problems.push({
+      variable: 'CATALOG_URL',
+      message: `${JSON.stringify(catalogUrl)} is not an http(s) URL; set it to e.g. http://127.0.0.1:3101`,
+    });
   }
   if (!config) return problems;
   if (config.DATABASE_POOL_MAX < 1) {
-    problems.push({ variable: 'DATABASE_POOL_MAX', message: `${config.DATABASE_POOL_MAX} is below 1; set it to 1 or more (default 10)` });
+    problems.push({
+      variable: 'DATABASE_POOL_MAX',
+      message: `${config.DATABASE_POOL_MAX} is below 1; set it to 1 or more (default 10)`,
+    });
   }
   if (config.CATALOG_RETRIES < 0 || config.CATALOG_RETRIES > 5) {
-    problems.push({ variable: 'CATALOG_RETRIES', message: `${config.CATALOG_RETRIES} is outside 0-5; set it to e.g. 2` });
+    problems.push({
+      variable: 'CATALOG_RETRIES',
+      message: `${config.CATALOG_RETRIES} is outside 0-5; set it to e.g. 2`,
+    });
   }
   if (config.CATALOG_TIMEOUT_MS < 1) {
-    problems.push({ variable: 'CATALOG_TIMEOUT_MS', message: 'must be at least 1 ms; set it to e.g. 2s' });
+    problems.push({
+      variable: 'CATALOG_TIMEOUT_MS',
+      message: 'must be at least 1 ms; set it to e.g. 2s',
+    });
   }
   if (config.IDEMPOTENCY_WAIT_MS > config.IDEMPOTENCY_LOCK_MS) {
     problems.push({
@@ -79,7 +111,10 @@ function ordersProblems(env: NodeJS.ProcessEnv, config: OrdersConfig | undefined
     });
   }
   if (config.IDEMPOTENCY_LOCK_MS < 1_000) {
-    problems.push({ variable: 'IDEMPOTENCY_LOCK_MS', message: `${config.IDEMPOTENCY_LOCK_MS} ms is below 1s; a slow order would lose its key, set it to e.g. 30s` });
+    problems.push({
+      variable: 'IDEMPOTENCY_LOCK_MS',
+      message: `${config.IDEMPOTENCY_LOCK_MS} ms is below 1s; a slow order would lose its key, set it to e.g. 30s`,
+    });
   }
   return problems;
 }

@@ -1,4 +1,4 @@
-import { createPgliteDatabase, loadMigrations, runMigrations, type Database } from '@slipway/service-kit';
+import { createPgliteDatabase, loadMigrations, runMigrations, type Database } from '@slipway/service-kit/database';
 import { defaultMigrationsDir } from './app.js';
 import {
   acquireIdempotencyKey,
@@ -11,9 +11,23 @@ import {
 
 describe('requestFingerprint', () => {
   it('ignores key order and undefined properties, not values', () => {
-    const a = requestFingerprint({ customerEmail: 'a@b.co', items: [{ productId: 'p', quantity: 1 }] });
-    expect(requestFingerprint({ items: [{ quantity: 1, productId: 'p' }], customerEmail: 'a@b.co', note: undefined })).toBe(a);
-    expect(requestFingerprint({ customerEmail: 'a@b.co', items: [{ productId: 'p', quantity: 2 }] })).not.toBe(a);
+    const a = requestFingerprint({
+      customerEmail: 'a@b.co',
+      items: [{ productId: 'p', quantity: 1 }],
+    });
+    expect(
+      requestFingerprint({
+        items: [{ quantity: 1, productId: 'p' }],
+        customerEmail: 'a@b.co',
+        note: undefined,
+      }),
+    ).toBe(a);
+    expect(
+      requestFingerprint({
+        customerEmail: 'a@b.co',
+        items: [{ productId: 'p', quantity: 2 }],
+      }),
+    ).not.toBe(a);
     expect(requestFingerprint([1, 'x', null, true])).not.toBe(requestFingerprint([1, 'x', null, false]));
   });
 });
@@ -38,15 +52,25 @@ describe('acquireIdempotencyKey', () => {
   const response = { statusCode: 201, body: { id: 'o1' } };
 
   it('returns the claim when the key is free', async () => {
-    expect(await acquireIdempotencyKey(scriptedStore([{ kind: 'claimed', token: 't' }]), 'k', 'fp', { waitMs: 100 })).toEqual({
+    expect(
+      await acquireIdempotencyKey(scriptedStore([{ kind: 'claimed', token: 't' }]), 'k', 'fp', { waitMs: 100 }),
+    ).toEqual({
       kind: 'claimed',
       token: 't',
     });
   });
 
   it('refuses a key used with another body, also while it is in progress', async () => {
-    expect(await acquireIdempotencyKey(scriptedStore([{ kind: 'completed', fingerprint: 'other', response }]), 'k', 'fp', { waitMs: 100 })).toEqual({ kind: 'mismatch' });
-    expect(await acquireIdempotencyKey(scriptedStore([{ kind: 'in-progress', fingerprint: 'other' }]), 'k', 'fp', { waitMs: 100 })).toEqual({ kind: 'mismatch' });
+    expect(
+      await acquireIdempotencyKey(scriptedStore([{ kind: 'completed', fingerprint: 'other', response }]), 'k', 'fp', {
+        waitMs: 100,
+      }),
+    ).toEqual({ kind: 'mismatch' });
+    expect(
+      await acquireIdempotencyKey(scriptedStore([{ kind: 'in-progress', fingerprint: 'other' }]), 'k', 'fp', {
+        waitMs: 100,
+      }),
+    ).toEqual({ kind: 'mismatch' });
   });
 
   it('waits for the holder and replays its response', async () => {
@@ -55,18 +79,35 @@ describe('acquireIdempotencyKey', () => {
       { kind: 'in-progress', fingerprint: 'fp' },
       { kind: 'completed', fingerprint: 'fp', response },
     ]);
-    expect(await acquireIdempotencyKey(store, 'k', 'fp', { waitMs: 5_000, pollMs: 5 })).toEqual({ kind: 'replay', response });
+    expect(
+      await acquireIdempotencyKey(store, 'k', 'fp', {
+        waitMs: 5_000,
+        pollMs: 5,
+      }),
+    ).toEqual({ kind: 'replay', response });
     expect(store.claims).toBe(3);
   });
 
   it('takes the key over when the holder gives it up', async () => {
-    const store = scriptedStore([{ kind: 'in-progress', fingerprint: 'fp' }, { kind: 'claimed', token: 'mine' }]);
-    expect(await acquireIdempotencyKey(store, 'k', 'fp', { waitMs: 5_000, pollMs: 5 })).toEqual({ kind: 'claimed', token: 'mine' });
+    const store = scriptedStore([
+      { kind: 'in-progress', fingerprint: 'fp' },
+      { kind: 'claimed', token: 'mine' },
+    ]);
+    expect(
+      await acquireIdempotencyKey(store, 'k', 'fp', {
+        waitMs: 5_000,
+        pollMs: 5,
+      }),
+    ).toEqual({ kind: 'claimed', token: 'mine' });
   });
 
   it('looks at a held key less and less often', async () => {
     const store = scriptedStore([{ kind: 'in-progress', fingerprint: 'fp' }]);
-    await acquireIdempotencyKey(store, 'k', 'fp', { waitMs: 400, pollMs: 10, maxPollMs: 80 });
+    await acquireIdempotencyKey(store, 'k', 'fp', {
+      waitMs: 400,
+      pollMs: 10,
+      maxPollMs: 80,
+    });
     // fixed 10 ms pauses would mean about 50 looks in 400 ms (more with jitter); growing ones about 10
     expect(store.claims).toBeGreaterThan(2);
     expect(store.claims).toBeLessThan(20);
@@ -97,15 +138,24 @@ describe('PostgresIdempotencyStore (PGlite)', () => {
     const store = new PostgresIdempotencyStore(db, timings);
     const first = await store.claim('k1', 'fp');
     expect(first.kind).toBe('claimed');
-    expect(await store.claim('k1', 'fp')).toEqual({ kind: 'in-progress', fingerprint: 'fp' });
+    expect(await store.claim('k1', 'fp')).toEqual({
+      kind: 'in-progress',
+      fingerprint: 'fp',
+    });
     await store.complete('k1', (first as { token: string }).token, response);
-    expect(await store.claim('k1', 'fp')).toEqual({ kind: 'completed', fingerprint: 'fp', response });
+    expect(await store.claim('k1', 'fp')).toEqual({
+      kind: 'completed',
+      fingerprint: 'fp',
+      response,
+    });
   });
 
   it('lets only the holder complete or release', async () => {
     const store = new PostgresIdempotencyStore(db, timings);
     const claim = (await store.claim('k2', 'fp')) as { token: string };
-    await expect(store.complete('k2', '00000000-0000-4000-8000-000000000000', response)).rejects.toBeInstanceOf(IdempotencyClaimLostError);
+    await expect(store.complete('k2', '00000000-0000-4000-8000-000000000000', response)).rejects.toBeInstanceOf(
+      IdempotencyClaimLostError,
+    );
     await store.release('k2', '00000000-0000-4000-8000-000000000000');
     expect((await store.claim('k2', 'fp')).kind).toBe('in-progress');
     await store.release('k2', claim.token);
@@ -113,17 +163,25 @@ describe('PostgresIdempotencyStore (PGlite)', () => {
   });
 
   it('hands an expired lease (crashed holder) to the next request', async () => {
-    const shortLease = new PostgresIdempotencyStore(db, { lockMs: 1, ttlMs: 60_000 });
+    const shortLease = new PostgresIdempotencyStore(db, {
+      lockMs: 1,
+      ttlMs: 60_000,
+    });
     const crashed = (await shortLease.claim('k3', 'fp')) as { token: string };
     await new Promise((r) => setTimeout(r, 20));
     const next = await shortLease.claim('k3', 'fp');
     expect(next.kind).toBe('claimed');
     // the crashed holder can no longer store a response
-    await expect(shortLease.complete('k3', crashed.token, response)).rejects.toThrow(/lease on Idempotency-Key "k3" expired/);
+    await expect(shortLease.complete('k3', crashed.token, response)).rejects.toThrow(
+      /lease on Idempotency-Key "k3" expired/,
+    );
   });
 
   it('forgets completed keys after the retention and sweeps them', async () => {
-    const shortRetention = new PostgresIdempotencyStore(db, { lockMs: 60_000, ttlMs: 1 });
+    const shortRetention = new PostgresIdempotencyStore(db, {
+      lockMs: 60_000,
+      ttlMs: 1,
+    });
     const claim = (await shortRetention.claim('k4', 'fp')) as { token: string };
     await shortRetention.complete('k4', claim.token, response);
     await new Promise((r) => setTimeout(r, 20));
@@ -140,6 +198,9 @@ describe('PostgresIdempotencyStore (PGlite)', () => {
         throw new Error('order insert failed');
       }),
     ).rejects.toThrow('order insert failed');
-    expect(await store.claim('k5', 'fp')).toEqual({ kind: 'in-progress', fingerprint: 'fp' });
+    expect(await store.claim('k5', 'fp')).toEqual({
+      kind: 'in-progress',
+      fingerprint: 'fp',
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Queryable } from '@slipway/service-kit';
+import type { Queryable } from '@slipway/service-kit/database';
 
 /**
  * Idempotency-Key handling. The first request with a key CLAIMS it atomically (Redis SET NX, or
@@ -42,7 +42,9 @@ export class IdempotencyStoreUnavailableError extends Error {
 
 export class IdempotencyClaimLostError extends Error {
   constructor(key: string) {
-    super(`the lease on Idempotency-Key ${JSON.stringify(key)} expired before the order was stored; retry with the same key`);
+    super(
+      `the lease on Idempotency-Key ${JSON.stringify(key)} expired before the order was stored; retry with the same key`,
+    );
     this.name = 'IdempotencyClaimLostError';
   }
 }
@@ -154,7 +156,10 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
         return {
           kind: 'completed',
           fingerprint: row.fingerprint,
-          response: { statusCode: row.response_status ?? 200, body: row.response_body },
+          response: {
+            statusCode: row.response_status ?? 200,
+            body: row.response_body,
+          },
         };
       }
       return { kind: 'in-progress', fingerprint: row.fingerprint };
@@ -174,7 +179,10 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
   }
 
   async release(key: string, token: string): Promise<void> {
-    await this.db.query("DELETE FROM idempotency_keys WHERE key = $1 AND token = $2 AND state = 'in-progress'", [key, token]);
+    await this.db.query("DELETE FROM idempotency_keys WHERE key = $1 AND token = $2 AND state = 'in-progress'", [
+      key,
+      token,
+    ]);
   }
 
   /** Deletes expired keys; returns how many. */

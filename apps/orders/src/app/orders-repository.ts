@@ -1,5 +1,5 @@
 import type { Order, OrderItem } from '@slipway/contracts';
-import type { Queryable } from '@slipway/service-kit';
+import type { Queryable } from '@slipway/service-kit/database';
 
 interface OrderRow {
   id: string;
@@ -62,7 +62,16 @@ export class OrdersRepository {
       await this.db.query(
         `INSERT INTO order_items (order_id, line_no, product_id, sku, name, quantity, unit_price_cents, line_total_cents)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [order.id, index + 1, item.productId, item.sku, item.name, item.quantity, item.unitPriceCents, item.lineTotalCents],
+        [
+          order.id,
+          index + 1,
+          item.productId,
+          item.sku,
+          item.name,
+          item.quantity,
+          item.unitPriceCents,
+          item.lineTotalCents,
+        ],
       );
     }
     return toOrder(rows[0], order.items);
@@ -83,7 +92,10 @@ export class OrdersRepository {
       [limit, offset],
     );
     const items = await this.itemsOf(rows.map((r) => r.id));
-    return { items: rows.map((r) => toOrder(r, items.get(r.id) ?? [])), total: total.rows[0].total };
+    return {
+      items: rows.map((r) => toOrder(r, items.get(r.id) ?? [])),
+      total: total.rows[0].total,
+    };
   }
 
   private async itemsOf(orderIds: string[]): Promise<Map<string, OrderItem[]>> {

@@ -10,7 +10,8 @@ import {
   OrderListQuery,
   OrderListResponse,
 } from '@slipway/contracts';
-import { HttpError, type Database } from '@slipway/service-kit';
+import { HttpError } from '@slipway/service-kit';
+import { type Database } from '@slipway/service-kit/database';
 import type { CatalogClient } from './catalog-client.js';
 import {
   acquireIdempotencyKey,
@@ -37,7 +38,10 @@ export function registerOrdersRoutes(app: FastifyInstance, options: OrdersRoutes
   const orders = new OrdersRepository(database);
 
   async function createOrder(
-    request: FastifyRequest<{ Body: OrderCreateBody; Headers: OrderCreateHeaders }>,
+    request: FastifyRequest<{
+      Body: OrderCreateBody;
+      Headers: OrderCreateHeaders;
+    }>,
     reply: FastifyReply,
   ) {
     const body = request.body;
@@ -52,7 +56,9 @@ export function registerOrdersRoutes(app: FastifyInstance, options: OrdersRoutes
     }
 
     const fingerprint = requestFingerprint(body);
-    const outcome = await acquireIdempotencyKey(idempotency, key, fingerprint, { waitMs: idempotencyWaitMs });
+    const outcome = await acquireIdempotencyKey(idempotency, key, fingerprint, {
+      waitMs: idempotencyWaitMs,
+    });
     if (outcome.kind === 'mismatch') {
       throw new HttpError(
         422,
@@ -61,11 +67,17 @@ export function registerOrdersRoutes(app: FastifyInstance, options: OrdersRoutes
     }
     if (outcome.kind === 'busy') {
       reply.header('retry-after', '1');
-      throw new HttpError(409, `a request with Idempotency-Key ${JSON.stringify(key)} is still being processed; retry shortly`);
+      throw new HttpError(
+        409,
+        `a request with Idempotency-Key ${JSON.stringify(key)} is still being processed; retry shortly`,
+      );
     }
     if (outcome.kind === 'replay') {
       request.log.info({ idempotencyKeyReplayed: true }, 'idempotent replay');
-      return reply.code(outcome.response.statusCode).header(IDEMPOTENT_REPLAYED_HEADER, 'true').send(outcome.response.body);
+      return reply
+        .code(outcome.response.statusCode)
+        .header(IDEMPOTENT_REPLAYED_HEADER, 'true')
+        .send(outcome.response.body);
     }
 
     const { token } = outcome;
@@ -76,14 +88,20 @@ export function registerOrdersRoutes(app: FastifyInstance, options: OrdersRoutes
           ? (tx, created) => idempotency.complete(key, token, { statusCode: 201, body: created }, tx)
           : undefined,
       });
-      if (!idempotency.completesInTransaction) await idempotency.complete(key, token, { statusCode: 201, body: order });
+      if (!idempotency.completesInTransaction)
+        await idempotency.complete(key, token, {
+          statusCode: 201,
+          body: order,
+        });
       request.log.info({ orderId: order.id, totalCents: order.totalCents }, 'order created');
       return reply.code(201).header('location', `/orders/${order.id}`).send(order);
     } catch (error) {
       // Nothing to replay: free the key so the client's retry is processed, not refused.
-      await idempotency.release(key, token).catch((releaseError: unknown) =>
-        request.log.warn({ err: releaseError }, 'could not release the idempotency key; it expires with its lease'),
-      );
+      await idempotency
+        .release(key, token)
+        .catch((releaseError: unknown) =>
+          request.log.warn({ err: releaseError }, 'could not release the idempotency key; it expires with its lease'),
+        );
       throw error;
     }
   }
@@ -94,7 +112,14 @@ export function registerOrdersRoutes(app: FastifyInstance, options: OrdersRoutes
       schema: {
         body: OrderCreateBody,
         headers: OrderCreateHeaders,
-        response: { 201: Order, 400: ErrorBody, 409: ErrorBody, 422: ErrorBody, 502: ErrorBody, 503: ErrorBody },
+        response: {
+          201: Order,
+          400: ErrorBody,
+          409: ErrorBody,
+          422: ErrorBody,
+          502: ErrorBody,
+          503: ErrorBody,
+        },
       },
     },
     async (request, reply) => {
@@ -107,7 +132,10 @@ export function registerOrdersRoutes(app: FastifyInstance, options: OrdersRoutes
         }
         if (error instanceof IdempotencyStoreUnavailableError) {
           request.log.error({ err: error }, 'idempotency store unavailable');
-          return sendServiceUnavailable(reply, 'the idempotency store is unavailable; retry later with the same Idempotency-Key');
+          return sendServiceUnavailable(
+            reply,
+            'the idempotency store is unavailable; retry later with the same Idempotency-Key',
+          );
         }
         throw error;
       }
@@ -116,7 +144,12 @@ export function registerOrdersRoutes(app: FastifyInstance, options: OrdersRoutes
 
   app.get<{ Querystring: OrderListQuery }>(
     '/orders',
-    { schema: { querystring: OrderListQuery, response: { 200: OrderListResponse, 400: ErrorBody } } },
+    {
+      schema: {
+        querystring: OrderListQuery,
+        response: { 200: OrderListResponse, 400: ErrorBody },
+      },
+    },
     async (request) => {
       const limit = request.query.limit ?? DEFAULT_PAGE_LIMIT;
       const offset = request.query.offset ?? 0;
@@ -126,7 +159,12 @@ export function registerOrdersRoutes(app: FastifyInstance, options: OrdersRoutes
 
   app.get<{ Params: IdParams }>(
     '/orders/:id',
-    { schema: { params: IdParams, response: { 200: Order, 400: ErrorBody, 404: ErrorBody } } },
+    {
+      schema: {
+        params: IdParams,
+        response: { 200: Order, 400: ErrorBody, 404: ErrorBody },
+      },
+    },
     async (request) => {
       const order = await orders.get(request.params.id);
       if (!order) throw new HttpError(404, `order ${request.params.id} not found`);

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Redis } from 'ioredis';
 import { contractViolations, ErrorBody, Order, type OrderCreateBody } from '@slipway/contracts';
-import { appliedMigrations, createPostgresDatabase, type Database } from '@slipway/service-kit';
+import { appliedMigrations, createPostgresDatabase, type Database } from '@slipway/service-kit/database';
 import { product, startFakeCatalog, type FakeCatalog } from '../test-support/fake-catalog.js';
 import { testConfig } from '../test-support/orders-env.js';
 import { startPrivatePostgres, type PrivatePostgres } from '../test-support/private-postgres.js';
@@ -21,7 +21,12 @@ import { RedisIdempotencyStore } from './redis-idempotency-store.js';
 const quiet = { logger: false } as const;
 const runId = randomBytes(4).toString('hex');
 const redisPrefix = `slipway:it:orders:${runId}:`;
-const mug = product({ id: '11111111-1111-4111-8111-111111111111', sku: 'MUG-001', priceCents: 1290, stock: 1000 });
+const mug = product({
+  id: '11111111-1111-4111-8111-111111111111',
+  sku: 'MUG-001',
+  priceCents: 1290,
+  stock: 1000,
+});
 
 let testDb: TestDatabase;
 let catalog: FakeCatalog;
@@ -42,16 +47,23 @@ afterAll(async () => {
   redis.disconnect();
 });
 
-const orderBody: OrderCreateBody = { customerEmail: 'ada@example.com', items: [{ productId: mug.id, quantity: 2 }] };
+const orderBody: OrderCreateBody = {
+  customerEmail: 'ada@example.com',
+  items: [{ productId: mug.id, quantity: 2 }],
+};
 const orderCount = async () => (await db.query<{ n: number }>('SELECT count(*) AS n FROM orders')).rows[0].n;
 
 describe('migrations on PostgreSQL', () => {
   it('apply on a fresh database, are recorded, and re-apply as a no-op', async () => {
-    const first = await buildApp(testConfig({ DATABASE_URL: testDb.url, CATALOG_URL: catalog.url }), { service: quiet });
+    const first = await buildApp(testConfig({ DATABASE_URL: testDb.url, CATALOG_URL: catalog.url }), {
+      service: quiet,
+    });
     const recorded = await appliedMigrations(first.database, MIGRATIONS_TABLE);
     await first.service.shutdown();
     expect(recorded.map((m) => `${m.version}_${m.name}`)).toEqual(['1_create_orders', '2_create_idempotency_keys']);
-    const second = await buildApp(testConfig({ DATABASE_URL: testDb.url, CATALOG_URL: catalog.url }), { service: quiet });
+    const second = await buildApp(testConfig({ DATABASE_URL: testDb.url, CATALOG_URL: catalog.url }), {
+      service: quiet,
+    });
     try {
       expect(await appliedMigrations(second.database, MIGRATIONS_TABLE)).toEqual(recorded);
     } finally {
@@ -67,13 +79,20 @@ describe('20 concurrent identical requests with one Idempotency-Key create exact
       Array.from({ length: 20 }, () =>
         fetch(`${url}/orders`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'idempotency-key': key },
+          headers: {
+            'content-type': 'application/json',
+            'idempotency-key': key,
+          },
           body: JSON.stringify(orderBody),
         }),
       ),
     );
     return Promise.all(
-      responses.map(async (r) => ({ status: r.status, replayed: r.headers.get('idempotent-replayed'), body: (await r.json()) as Order })),
+      responses.map(async (r) => ({
+        status: r.status,
+        replayed: r.headers.get('idempotent-replayed'),
+        body: (await r.json()) as Order,
+      })),
     );
   }
 
@@ -91,7 +110,11 @@ describe('20 concurrent identical requests with one Idempotency-Key create exact
 
   it('with the Redis store (REDIS_URL set)', async () => {
     const app = await buildApp(
-      testConfig({ DATABASE_URL: testDb.url, CATALOG_URL: catalog.url, REDIS_URL: SHARED_REDIS_URL }),
+      testConfig({
+        DATABASE_URL: testDb.url,
+        CATALOG_URL: catalog.url,
+        REDIS_URL: SHARED_REDIS_URL,
+      }),
       { service: quiet, idempotencyKeyPrefix: `${redisPrefix}idem:` },
     );
     try {
@@ -112,7 +135,9 @@ describe('20 concurrent identical requests with one Idempotency-Key create exact
       const before = await orderCount();
       expectOneOrder(await fireTwenty(app, `pg-${runId}`));
       expect(await orderCount()).toBe(before + 1);
-      const { rows } = await db.query<{ state: string }>('SELECT state FROM idempotency_keys WHERE key = $1', [`pg-${runId}`]);
+      const { rows } = await db.query<{ state: string }>('SELECT state FROM idempotency_keys WHERE key = $1', [
+        `pg-${runId}`,
+      ]);
       expect(rows).toEqual([{ state: 'completed' }]);
     } finally {
       await app.service.shutdown();
@@ -123,14 +148,24 @@ describe('20 concurrent identical requests with one Idempotency-Key create exact
 describe('Redis Idempotency-Key store', () => {
   const timings = { lockMs: 60_000, ttlMs: 60_000 };
   const store = new RedisIdempotencyStore(redis, timings, `${redisPrefix}store:`);
-  const response = { statusCode: 201, body: { id: 'o1', totalCents: 500_000_000_000 } };
+  const response = {
+    statusCode: 201,
+    body: { id: 'o1', totalCents: 500_000_000_000 },
+  };
 
   it('claims once, shows the claim in progress, then replays the completed response', async () => {
     const claim = await store.claim('a', 'fp');
     expect(claim.kind).toBe('claimed');
-    expect(await store.claim('a', 'fp')).toEqual({ kind: 'in-progress', fingerprint: 'fp' });
+    expect(await store.claim('a', 'fp')).toEqual({
+      kind: 'in-progress',
+      fingerprint: 'fp',
+    });
     await store.complete('a', (claim as { token: string }).token, response);
-    expect(await store.claim('a', 'fp')).toEqual({ kind: 'completed', fingerprint: 'fp', response });
+    expect(await store.claim('a', 'fp')).toEqual({
+      kind: 'completed',
+      fingerprint: 'fp',
+      response,
+    });
     const ttl = await redis.pttl(`${redisPrefix}store:${createHash('sha256').update('a').digest('hex')}`);
     expect(ttl).toBeGreaterThan(50_000);
   });
@@ -153,7 +188,12 @@ describe('Redis Idempotency-Key store', () => {
   });
 
   it('reports an unreachable Redis as IdempotencyStoreUnavailableError', async () => {
-    const offline = new Redis('redis://127.0.0.1:1', { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+    const offline = new Redis('redis://127.0.0.1:1', {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      retryStrategy: () => null,
+    });
     offline.on('error', () => undefined);
     const down = new RedisIdempotencyStore(offline, timings);
     try {
@@ -168,14 +208,26 @@ describe('Redis Idempotency-Key store', () => {
   it('refuses a reused key with another body over HTTP (422)', async () => {
     catalog.mode = { kind: 'ok' };
     const app = await buildApp(
-      testConfig({ DATABASE_URL: testDb.url, CATALOG_URL: catalog.url, REDIS_URL: SHARED_REDIS_URL }),
+      testConfig({
+        DATABASE_URL: testDb.url,
+        CATALOG_URL: catalog.url,
+        REDIS_URL: SHARED_REDIS_URL,
+      }),
       { service: quiet, idempotencyKeyPrefix: `${redisPrefix}idem:` },
     );
     try {
       const send = (payload: OrderCreateBody) =>
-        app.service.app.inject({ method: 'POST', url: '/orders', payload, headers: { 'idempotency-key': `reuse-${runId}` } });
+        app.service.app.inject({
+          method: 'POST',
+          url: '/orders',
+          payload,
+          headers: { 'idempotency-key': `reuse-${runId}` },
+        });
       expect((await send(orderBody)).statusCode).toBe(201);
-      const other = await send({ ...orderBody, customerEmail: 'grace@example.com' });
+      const other = await send({
+        ...orderBody,
+        customerEmail: 'grace@example.com',
+      });
       expect(other.statusCode).toBe(422);
       expect(contractViolations(ErrorBody, other.json())).toEqual([]);
     } finally {
@@ -187,8 +239,21 @@ describe('Redis Idempotency-Key store', () => {
 describe('rate limiting with the shared Redis store', () => {
   it('answers 429 once RATE_LIMIT_MAX is used up, but never on probes', async () => {
     const app = await buildApp(
-      testConfig({ DATABASE_URL: testDb.url, CATALOG_URL: catalog.url, REDIS_URL: SHARED_REDIS_URL }),
-      { service: { ...quiet, rateLimit: { max: 3, timeWindowMs: 60_000, keyPrefix: `${redisPrefix}rl:` } } },
+      testConfig({
+        DATABASE_URL: testDb.url,
+        CATALOG_URL: catalog.url,
+        REDIS_URL: SHARED_REDIS_URL,
+      }),
+      {
+        service: {
+          ...quiet,
+          rateLimit: {
+            max: 3,
+            timeWindowMs: 60_000,
+            keyPrefix: `${redisPrefix}rl:`,
+          },
+        },
+      },
     );
     try {
       const statuses: number[] = [];
@@ -233,7 +298,15 @@ describe('readiness follows the database', () => {
     privatePg.start();
     expect((await waitForReadiness(200, 30_000)).statusCode).toBe(200);
     catalog.mode = { kind: 'ok' };
-    expect((await app.service.app.inject({ method: 'POST', url: '/orders', payload: orderBody })).statusCode).toBe(201);
+    expect(
+      (
+        await app.service.app.inject({
+          method: 'POST',
+          url: '/orders',
+          payload: orderBody,
+        })
+      ).statusCode,
+    ).toBe(201);
   });
 });
 
@@ -263,7 +336,9 @@ describe('SIGTERM on the built service', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     spawned.push(child);
-    const exited = new Promise<{ code: number | null; at: number }>((r) => child.once('exit', (code) => r({ code, at: Date.now() })));
+    const exited = new Promise<{ code: number | null; at: number }>((r) =>
+      child.once('exit', (code) => r({ code, at: Date.now() })),
+    );
     const killer = setTimeout(() => child.kill('SIGKILL'), 90_000);
     try {
       const url = await new Promise<string>((resolveUrl, reject) => {
@@ -275,7 +350,11 @@ describe('SIGTERM on the built service', () => {
       });
       const before = await orderCount();
       const inFlight = Array.from({ length: 10 }, () =>
-        fetch(`${url}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(orderBody) }),
+        fetch(`${url}/orders`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(orderBody),
+        }),
       );
       // every order is waiting on the (slow) catalog when the signal arrives
       for (let i = 0; i < 200 && catalog.requests.length < 10; i++) await new Promise((r) => setTimeout(r, 25));

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { HttpError, type Database, type FieldError, type Queryable } from '@slipway/service-kit';
+import { HttpError, type FieldError } from '@slipway/service-kit';
+import { type Database, type Queryable } from '@slipway/service-kit/database';
 import type { Order, OrderCreateBody, OrderItem, Product } from '@slipway/contracts';
 import { CatalogContractError, CatalogUnavailableError, type CatalogClient } from './catalog-client.js';
 import { OrdersRepository } from './orders-repository.js';
@@ -55,7 +56,10 @@ async function lookUpProducts(catalog: CatalogClient, body: OrderCreateBody): Pr
         422,
         `unknown product${unknown.length > 1 ? 's' : ''} ${unknown.map(({ item }) => item.productId).join(', ')}; ` +
           'order only ids listed by the catalog (GET /products)',
-        unknown.map(({ index }) => ({ field: `body.items.${index}.productId`, message: 'no product with this id in the catalog' })),
+        unknown.map(({ index }) => ({
+          field: `body.items.${index}.productId`,
+          message: 'no product with this id in the catalog',
+        })),
       );
     }
     return products as Product[];
@@ -81,7 +85,10 @@ function priceLines(body: OrderCreateBody, products: Product[]): { items: OrderI
       `out of stock: ${short
         .map(({ item, product }) => `${product.sku} (${product.id}) has ${product.stock}, ${item.quantity} requested`)
         .join('; ')}; lower the quantity`,
-      short.map(({ index, product }) => ({ field: `body.items.${index}.quantity`, message: `exceeds the ${product.stock} in stock` })),
+      short.map(({ index, product }) => ({
+        field: `body.items.${index}.quantity`,
+        message: `exceeds the ${product.stock} in stock`,
+      })),
     );
   }
   const currencies = [...new Set(products.map((p) => p.currency))];

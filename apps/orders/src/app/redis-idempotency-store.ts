@@ -76,7 +76,11 @@ export class RedisIdempotencyStore implements IdempotencyStore {
       if (current === null) continue; // expired or released in between: try again
       const existing = JSON.parse(current) as RedisRecord;
       if (existing.state === 'completed' && existing.response) {
-        return { kind: 'completed', fingerprint: existing.fingerprint, response: existing.response };
+        return {
+          kind: 'completed',
+          fingerprint: existing.fingerprint,
+          response: existing.response,
+        };
       }
       return { kind: 'in-progress', fingerprint: existing.fingerprint };
     }
@@ -90,8 +94,20 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   private async completeOnce(key: string, token: string, response: StoredResponse): Promise<void> {
     const record = await this.redis.get(this.redisKey(key));
     const fingerprint = record ? (JSON.parse(record) as RedisRecord).fingerprint : '';
-    const completed: RedisRecord = { state: 'completed', fingerprint, token, response };
-    const done = await this.redis.eval(COMPLETE_IF_HOLDER, 1, this.redisKey(key), token, JSON.stringify(completed), this.timings.ttlMs);
+    const completed: RedisRecord = {
+      state: 'completed',
+      fingerprint,
+      token,
+      response,
+    };
+    const done = await this.redis.eval(
+      COMPLETE_IF_HOLDER,
+      1,
+      this.redisKey(key),
+      token,
+      JSON.stringify(completed),
+      this.timings.ttlMs,
+    );
     if (done !== 1) throw new IdempotencyClaimLostError(key);
   }
 

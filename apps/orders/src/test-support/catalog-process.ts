@@ -18,12 +18,21 @@ export interface CatalogProcess {
  * PGlite, and resolves once it logs its URL. The environment is built from scratch so a
  * DATABASE_URL or REDIS_URL of the test run never leaks into it.
  */
-export async function startCatalogProcess(env: Record<string, string> = {}, startTimeoutMs = 90_000): Promise<CatalogProcess> {
+export async function startCatalogProcess(
+  env: Record<string, string> = {},
+  startTimeoutMs = 90_000,
+): Promise<CatalogProcess> {
   if (!existsSync(CATALOG_MAIN)) {
     throw new Error(`${CATALOG_MAIN} is missing; run \`npx nx build catalog\` (orders:test depends on it)`);
   }
   const child: ChildProcess = spawn(process.execPath, [CATALOG_MAIN], {
-    env: { PATH: process.env['PATH'] ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
@@ -31,9 +40,14 @@ export async function startCatalogProcess(env: Record<string, string> = {}, star
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
 
   const url = await new Promise<string>((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`catalog did not start within ${startTimeoutMs} ms; stderr: ${stderr}`)), startTimeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`catalog did not start within ${startTimeoutMs} ms; stderr: ${stderr}`)),
+      startTimeoutMs,
+    );
     // Keeps reading after the URL, too: an unread pipe would fill up and block the child's logging.
-    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    const lines = createInterface({
+      input: child.stdout as NodeJS.ReadableStream,
+    });
     lines.on('line', (line) => {
       try {
         const entry = JSON.parse(line) as { url?: string; msg?: string };

@@ -54,12 +54,23 @@ export async function startFakeCatalog(products: Product[] = []): Promise<FakeCa
       hanging.add(res);
       return;
     }
-    if (mode.kind === 'status') return send(res, mode.status, { statusCode: mode.status, error: 'Error', message: 'fake failure' });
+    if (mode.kind === 'status')
+      return send(res, mode.status, {
+        statusCode: mode.status,
+        error: 'Error',
+        message: 'fake failure',
+      });
     if (mode.kind === 'body') return send(res, 200, mode.body);
     const id = /^\/products\/([^/?]+)$/.exec(req.url ?? '')?.[1];
     const found = id ? fake.products.get(decodeURIComponent(id)) : undefined;
     const answer = () =>
-      found ? send(res, 200, found) : send(res, 404, { statusCode: 404, error: 'Not Found', message: `product ${id} not found` });
+      found
+        ? send(res, 200, found)
+        : send(res, 404, {
+            statusCode: 404,
+            error: 'Not Found',
+            message: `product ${id} not found`,
+          });
     if (mode.delayMs) setTimeout(answer, mode.delayMs);
     else answer();
   };

@@ -18,12 +18,7 @@ export {
   type ErrorBody,
   type FieldError,
 } from './lib/errors.js';
-export {
-  DEFAULT_CHECK_TIMEOUT_MS,
-  type CheckResult,
-  type ReadinessCheck,
-  type ReadinessReport,
-} from './lib/health.js';
+export { DEFAULT_CHECK_TIMEOUT_MS, type CheckResult, type ReadinessCheck, type ReadinessReport } from './lib/health.js';
 export {
   createHttpClient,
   type HttpClient,
@@ -48,30 +43,3 @@ export {
   type ServiceOptions,
 } from './lib/service.js';
 export { ShutdownTimeoutError } from './lib/shutdown.js';
-export {
-  createPgliteDatabase,
-  createPostgresDatabase,
-  describeDatabase,
-  isDatabaseError,
-  openDatabase,
-  UNIQUE_VIOLATION,
-  type Database,
-  type OpenDatabaseOptions,
-  type PgliteOptions,
-  type PostgresOptions,
-  type Queryable,
-  type QueryResult,
-} from './lib/database/database.js';
-export {
-  appliedMigrations,
-  checksumOf,
-  loadMigrations,
-  MigrationError,
-  migrationsFrom,
-  runMigrations,
-  type AppliedMigration,
-  type Migration,
-  type MigrationLogger,
-  type MigrationReport,
-  type RunMigrationsOptions,
-} from './lib/database/migrations.js';

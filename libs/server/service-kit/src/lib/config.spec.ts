@@ -150,7 +150,9 @@ describe('loadConfig', () => {
 
   it('reports a default that does not parse as a spec problem', () => {
     const problems = problemsOf(() => loadConfig({ N: { type: 'int', default: 'many' } }, {}));
-    expect(problems).toEqual([{ variable: 'N', message: expect.stringMatching(/^default value is not an integer; fix the config spec/) }]);
+    expect(problems).toEqual([
+      { variable: 'N', message: expect.stringMatching(/^default value is not an integer; fix the config spec/) },
+    ]);
   });
 
   it('rejects integers beyond the safe range', () => {
@@ -167,9 +169,7 @@ describe('loadConfig', () => {
   });
 
   it('reports an unknown type in the spec instead of crashing', () => {
-    const problems = problemsOf(() =>
-      loadConfig({ ODD: { type: 'float' as never, required: true } }, { ODD: '1.5' }),
-    );
+    const problems = problemsOf(() => loadConfig({ ODD: { type: 'float' as never, required: true } }, { ODD: '1.5' }));
     expect(problems[0].message).toContain('has an unknown type in the spec (float)');
   });
 
@@ -199,7 +199,11 @@ describe('baseConfig', () => {
   });
 
   it('can be extended and overridden by a service', () => {
-    const spec = defineConfig({ ...baseConfig, PORT: { type: 'port', default: 3101 }, API_KEY: { type: 'string', required: true, secret: true } });
+    const spec = defineConfig({
+      ...baseConfig,
+      PORT: { type: 'port', default: 3101 },
+      API_KEY: { type: 'string', required: true, secret: true },
+    });
     const config = loadConfig(spec, { API_KEY: 'k', REDIS_URL: 'redis://:pw@127.0.0.1:6379', LOG_LEVEL: 'debug' });
     expect(config.PORT).toBe(3101);
     expect(config.REDIS_URL).toBe('redis://:pw@127.0.0.1:6379');

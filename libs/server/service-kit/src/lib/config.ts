@@ -20,11 +20,7 @@ export type EnvVarSpec = {
   oneOf?: readonly string[];
 };
 
-type ValueOfType<T> = T extends 'int' | 'port' | 'duration-ms'
-  ? number
-  : T extends 'boolean'
-    ? boolean
-    : string;
+type ValueOfType<T> = T extends 'int' | 'port' | 'duration-ms' ? number : T extends 'boolean' ? boolean : string;
 
 type HasValue<V> = V extends { required: true }
   ? true

@@ -7,7 +7,12 @@ describe('error responses', () => {
   const logs = logCapture();
 
   beforeAll(async () => {
-    service = await createService({ name: 'errors-test', logger: { level: 'info' }, logStream: logs.stream, rateLimit: false });
+    service = await createService({
+      name: 'errors-test',
+      logger: { level: 'info' },
+      logStream: logs.stream,
+      rateLimit: false,
+    });
     const { app } = service;
     app.get('/crash', async () => {
       throw new Error('connection to postgres://app:pw@db failed at /srv/app/db.ts:12');
@@ -16,7 +21,9 @@ describe('error responses', () => {
       throw new HttpError(404, 'product 42 not found');
     });
     app.get('/unprocessable', async () => {
-      throw new HttpError(422, 'unknown product', [{ field: 'items.0.productId', message: 'product p-9 does not exist' }]);
+      throw new HttpError(422, 'unknown product', [
+        { field: 'items.0.productId', message: 'product p-9 does not exist' },
+      ]);
     });
     app.get('/downstream-down', async () => {
       throw new DownstreamUnavailableError('GET', 'http://catalog/products', 3, 'ECONNREFUSED');
@@ -38,14 +45,21 @@ describe('error responses', () => {
             properties: {
               sku: { type: 'string', minLength: 1 },
               priceCents: { type: 'integer', minimum: 0 },
-              items: { type: 'array', items: { type: 'object', properties: { quantity: { type: 'integer', maximum: 100 } } } },
+              items: {
+                type: 'array',
+                items: { type: 'object', properties: { quantity: { type: 'integer', maximum: 100 } } },
+              },
             },
           },
         },
       },
       async () => ({ ok: true }),
     );
-    app.get('/products', { schema: { querystring: { type: 'object', properties: { limit: { type: 'integer', maximum: 100 } } } } }, async () => ({ ok: true }));
+    app.get(
+      '/products',
+      { schema: { querystring: { type: 'object', properties: { limit: { type: 'integer', maximum: 100 } } } } },
+      async () => ({ ok: true }),
+    );
     await service.app.ready();
   });
 
@@ -87,13 +101,22 @@ describe('error responses', () => {
   });
 
   it('answers 400 without a stack for malformed JSON', async () => {
-    const res = await service.app.inject({ method: 'POST', url: '/products', payload: '{"sku":', headers: { 'content-type': 'application/json' } });
+    const res = await service.app.inject({
+      method: 'POST',
+      url: '/products',
+      payload: '{"sku":',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json()).toEqual({ statusCode: 400, error: 'Bad Request', message: expect.stringMatching(/JSON/) });
   });
 
   it('keeps the message of deliberate 4xx errors and their details', async () => {
-    expect((await service.app.inject('/not-found')).json()).toEqual({ statusCode: 404, error: 'Not Found', message: 'product 42 not found' });
+    expect((await service.app.inject('/not-found')).json()).toEqual({
+      statusCode: 404,
+      error: 'Not Found',
+      message: 'product 42 not found',
+    });
     expect((await service.app.inject('/unprocessable')).json()).toEqual({
       statusCode: 422,
       error: 'Unprocessable Entity',
@@ -127,12 +150,24 @@ describe('toErrorBody', () => {
   it('treats out-of-range or missing status codes as 500', () => {
     expect(toErrorBody(Object.assign(new Error('x'), { statusCode: 302 })).statusCode).toBe(500);
     expect(toErrorBody(Object.assign(new Error('x'), { statusCode: 'nope' })).statusCode).toBe(500);
-    expect(toErrorBody(undefined)).toEqual({ statusCode: 500, error: 'Internal Server Error', message: 'Internal Server Error' });
+    expect(toErrorBody(undefined)).toEqual({
+      statusCode: 500,
+      error: 'Internal Server Error',
+      message: 'Internal Server Error',
+    });
   });
 
   it('falls back to the status text when a 4xx has no message', () => {
-    expect(toErrorBody({ statusCode: 429 })).toEqual({ statusCode: 429, error: 'Too Many Requests', message: 'Too Many Requests' });
-    expect(toErrorBody({ statusCode: 499, message: '' })).toEqual({ statusCode: 499, error: 'Error', message: 'Error' });
+    expect(toErrorBody({ statusCode: 429 })).toEqual({
+      statusCode: 429,
+      error: 'Too Many Requests',
+      message: 'Too Many Requests',
+    });
+    expect(toErrorBody({ statusCode: 499, message: '' })).toEqual({
+      statusCode: 499,
+      error: 'Error',
+      message: 'Error',
+    });
   });
 
   it('builds field paths from ajv errors, with escaped pointers and a root fallback', () => {
@@ -154,14 +189,32 @@ describe('toErrorBody', () => {
 
   it('exposes the downstream status, body and attempts on the typed errors', () => {
     const e = new DownstreamError('POST', 'http://x/y', 418, { a: 1 });
-    expect([e.name, e.status, e.body, e.message]).toEqual(['DownstreamError', 418, { a: 1 }, "POST http://x/y answered 418 I'm a Teapot"]);
+    expect([e.name, e.status, e.body, e.message]).toEqual([
+      'DownstreamError',
+      418,
+      { a: 1 },
+      "POST http://x/y answered 418 I'm a Teapot",
+    ]);
     const cause = new Error('ECONNRESET');
     const u = new DownstreamUnavailableError('GET', 'http://x/y', 1, 'socket hang up', { cause });
-    expect([u.name, u.attempts, u.cause, u.message]).toEqual(['DownstreamUnavailableError', 1, cause, 'GET http://x/y unavailable after 1 attempt: socket hang up']);
+    expect([u.name, u.attempts, u.cause, u.message]).toEqual([
+      'DownstreamUnavailableError',
+      1,
+      cause,
+      'GET http://x/y unavailable after 1 attempt: socket hang up',
+    ]);
     expect(new DownstreamError('GET', 'http://x', 599, null).message).toBe('GET http://x answered 599');
     const withCredentials = new DownstreamError('GET', 'http://svc:pw123@catalog/p', 500, null);
-    expect([withCredentials.url, withCredentials.message]).toEqual(['http://svc:***@catalog/p', 'GET http://svc:***@catalog/p answered 500 Internal Server Error']);
-    const unavailable = new DownstreamUnavailableError('GET', 'http://svc:pw123@catalog/p', 2, 'connect to http://svc:pw123@catalog failed');
+    expect([withCredentials.url, withCredentials.message]).toEqual([
+      'http://svc:***@catalog/p',
+      'GET http://svc:***@catalog/p answered 500 Internal Server Error',
+    ]);
+    const unavailable = new DownstreamUnavailableError(
+      'GET',
+      'http://svc:pw123@catalog/p',
+      2,
+      'connect to http://svc:pw123@catalog failed',
+    );
     expect(unavailable.message).not.toContain('pw123');
   });
 });

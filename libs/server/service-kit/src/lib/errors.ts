@@ -57,11 +57,20 @@ export class DownstreamUnavailableError extends Error {
   readonly attempts: number;
   readonly status?: number;
 
-  constructor(method: string, url: string, attempts: number, reason: string, options?: { cause?: unknown; status?: number }) {
+  constructor(
+    method: string,
+    url: string,
+    attempts: number,
+    reason: string,
+    options?: { cause?: unknown; status?: number },
+  ) {
     const safeUrl = redactCredentials(url);
-    super(`${method} ${safeUrl} unavailable after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${redactCredentials(reason)}`, {
-      cause: options?.cause,
-    });
+    super(
+      `${method} ${safeUrl} unavailable after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${redactCredentials(reason)}`,
+      {
+        cause: options?.cause,
+      },
+    );
     this.name = 'DownstreamUnavailableError';
     this.method = method;
     this.url = safeUrl;

@@ -57,9 +57,13 @@ describe('HealthRegistry', () => {
   it('rejects bad registrations with the fix', () => {
     const health = new HealthRegistry();
     health.add('db', async () => undefined);
-    expect(() => health.add('db', async () => undefined)).toThrow('readiness check "db" is already registered; pick a distinct name');
+    expect(() => health.add('db', async () => undefined)).toThrow(
+      'readiness check "db" is already registered; pick a distinct name',
+    );
     expect(() => health.add('', async () => undefined)).toThrow('readiness check name must be a non-empty string');
-    expect(() => health.add('x', async () => undefined, { timeoutMs: 0 })).toThrow('timeoutMs must be a positive number, got 0');
+    expect(() => health.add('x', async () => undefined, { timeoutMs: 0 })).toThrow(
+      'timeoutMs must be a positive number, got 0',
+    );
   });
 });
 
@@ -71,7 +75,11 @@ describe('health endpoints', () => {
     process.env['APP_VERSION'] = '1.2.3';
     process.env['APP_REVISION'] = 'abc1234';
     try {
-      service = await createService({ name: 'health-test', logger: false, rateLimit: { max: 1, timeWindowMs: 60_000 } });
+      service = await createService({
+        name: 'health-test',
+        logger: false,
+        rateLimit: { max: 1, timeWindowMs: 60_000 },
+      });
     } finally {
       delete process.env['APP_VERSION'];
       delete process.env['APP_REVISION'];
@@ -97,7 +105,10 @@ describe('health endpoints', () => {
     expect(ok.statusCode).toBe(200);
     expect(ok.json()).toEqual({
       status: 'ready',
-      checks: { db: { status: 'up', durationMs: expect.any(Number) }, catalog: { status: 'up', durationMs: expect.any(Number) } },
+      checks: {
+        db: { status: 'up', durationMs: expect.any(Number) },
+        catalog: { status: 'up', durationMs: expect.any(Number) },
+      },
     });
 
     dbUp = false;
@@ -140,7 +151,11 @@ describe('health endpoints', () => {
   it('defaults version and revision when the environment has none', async () => {
     const plain = await createService({ name: 'plain', logger: false });
     try {
-      expect((await plain.app.inject('/health')).json()).toMatchObject({ version: '0.0.0-dev', revision: 'unknown', checks: {} });
+      expect((await plain.app.inject('/health')).json()).toMatchObject({
+        version: '0.0.0-dev',
+        revision: 'unknown',
+        checks: {},
+      });
     } finally {
       await plain.shutdown();
     }

@@ -124,7 +124,8 @@ export function createHttpClient(baseUrl: string, opts: HttpClientOptions = {}):
     const url = buildUrl(base, path, ro.query);
     const attemptTimeout = ro.timeoutMs ?? timeoutMs;
     const retryAllowed = IDEMPOTENT_METHODS.has(verb) || (ro.retryNonIdempotent ?? opts.retryNonIdempotent ?? false);
-    const callRetries = ro.retries === undefined ? retries : Math.min(validateInt('retries', ro.retries, 0, 0), MAX_RETRIES);
+    const callRetries =
+      ro.retries === undefined ? retries : Math.min(validateInt('retries', ro.retries, 0, 0), MAX_RETRIES);
     const maxAttempts = 1 + (retryAllowed ? callRetries : 0);
 
     const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
@@ -183,9 +184,12 @@ export function createHttpClient(baseUrl: string, opts: HttpClientOptions = {}):
     baseUrl: base,
     request,
     get: async <T>(path: string, o?: RequestOptions) => (await request<T>('GET', path, o)).body,
-    post: async <T>(path: string, body?: unknown, o?: RequestOptions) => (await request<T>('POST', path, { ...o, body })).body,
-    put: async <T>(path: string, body?: unknown, o?: RequestOptions) => (await request<T>('PUT', path, { ...o, body })).body,
-    patch: async <T>(path: string, body?: unknown, o?: RequestOptions) => (await request<T>('PATCH', path, { ...o, body })).body,
+    post: async <T>(path: string, body?: unknown, o?: RequestOptions) =>
+      (await request<T>('POST', path, { ...o, body })).body,
+    put: async <T>(path: string, body?: unknown, o?: RequestOptions) =>
+      (await request<T>('PUT', path, { ...o, body })).body,
+    patch: async <T>(path: string, body?: unknown, o?: RequestOptions) =>
+      (await request<T>('PATCH', path, { ...o, body })).body,
     delete: async <T>(path: string, o?: RequestOptions) => (await request<T>('DELETE', path, o)).body,
   };
 }

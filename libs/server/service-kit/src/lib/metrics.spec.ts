@@ -48,7 +48,9 @@ describe('/metrics', () => {
     expect(seriesCount(body, 'service="metrics-one",method="POST",route="unmatched",status_code="404"')).toBe(1);
     // Raw URLs never become label values.
     expect(body).not.toMatch(/route="\/products\/1"|no\/such\/path/);
-    expect(body).toMatch(/http_request_duration_seconds_bucket\{le="0\.005",service="metrics-one",method="GET",route="\/products\/:id",status_code="200"\} \d/);
+    expect(body).toMatch(
+      /http_request_duration_seconds_bucket\{le="0\.005",service="metrics-one",method="GET",route="\/products\/:id",status_code="200"\} \d/,
+    );
   });
 
   it('keeps each service to its own series', async () => {

@@ -70,13 +70,18 @@ describe('rate limiting against the real Redis', () => {
     const replicaB = await start({ prefix, max: 3, timeWindowMs: 60_000, redis: true });
 
     const statuses = [];
-    for (const url of [replicaA, replicaB, replicaA, replicaB, replicaA]) statuses.push((await fetch(`${url}/things`)).status);
+    for (const url of [replicaA, replicaB, replicaA, replicaB, replicaA])
+      statuses.push((await fetch(`${url}/things`)).status);
     // One client, two replicas, one budget: the store is shared, not per process.
     expect(statuses).toEqual([200, 200, 200, 429, 429]);
 
     const limited = await fetch(`${replicaB}/things`);
     expect(limited.status).toBe(429);
-    expect(await limited.json()).toEqual({ statusCode: 429, error: 'Too Many Requests', message: expect.stringMatching(/^Rate limit exceeded/) });
+    expect(await limited.json()).toEqual({
+      statusCode: 429,
+      error: 'Too Many Requests',
+      message: expect.stringMatching(/^Rate limit exceeded/),
+    });
     expect(limited.headers.get('x-ratelimit-limit')).toBe('3');
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
 

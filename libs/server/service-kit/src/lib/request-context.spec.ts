@@ -23,18 +23,30 @@ describe('request id through a service', () => {
   const logs = logCapture();
 
   beforeAll(async () => {
-    downstream = await startTestServer((req, res) => sendJson(res, 200, { sawRequestId: req.headers['x-request-id'] ?? null }));
-    service = await createService({ name: 'ctx-test', port: 0, logger: { level: 'info' }, logStream: logs.stream, rateLimit: false });
+    downstream = await startTestServer((req, res) =>
+      sendJson(res, 200, { sawRequestId: req.headers['x-request-id'] ?? null }),
+    );
+    service = await createService({
+      name: 'ctx-test',
+      port: 0,
+      logger: { level: 'info' },
+      logStream: logs.stream,
+      rateLimit: false,
+    });
     const client = createHttpClient(downstream.url);
     service.app.get('/context', async (request) => {
       request.log.info('handler ran');
       return { inHandler: currentRequestId(), store: getRequestContext() };
     });
-    service.app.post('/relay', { schema: { body: { type: 'object', properties: { n: { type: 'integer' } } } } }, async () => {
-      // After body parsing: the context must survive the socket's 'end' event.
-      await new Promise((r) => setTimeout(r, 5));
-      return { inHandler: currentRequestId(), downstream: await client.get('/echo') };
-    });
+    service.app.post(
+      '/relay',
+      { schema: { body: { type: 'object', properties: { n: { type: 'integer' } } } } },
+      async () => {
+        // After body parsing: the context must survive the socket's 'end' event.
+        await new Promise((r) => setTimeout(r, 5));
+        return { inHandler: currentRequestId(), downstream: await client.get('/echo') };
+      },
+    );
     baseUrl = await service.listen();
   });
 
@@ -65,7 +77,11 @@ describe('request id through a service', () => {
     expect(await res.json()).toEqual({ inHandler: 'chain-7', downstream: { sawRequestId: 'chain-7' } });
     expect(downstream.requests.at(-1)?.headers['x-request-id']).toBe('chain-7');
 
-    const generated = await fetch(`${baseUrl}/relay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const generated = await fetch(`${baseUrl}/relay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     const id = generated.headers.get('x-request-id');
     expect(((await generated.json()) as { downstream: unknown }).downstream).toEqual({ sawRequestId: id });
   });
@@ -74,7 +90,11 @@ describe('request id through a service', () => {
     const ids = Array.from({ length: 8 }, (_, i) => `parallel-${i}`);
     const bodies = await Promise.all(
       ids.map(async (id) => {
-        const res = await fetch(`${baseUrl}/relay`, { method: 'POST', headers: { 'x-request-id': id, 'content-type': 'application/json' }, body: '{}' });
+        const res = await fetch(`${baseUrl}/relay`, {
+          method: 'POST',
+          headers: { 'x-request-id': id, 'content-type': 'application/json' },
+          body: '{}',
+        });
         return (await res.json()) as { inHandler: string; downstream: { sawRequestId: string } };
       }),
     );

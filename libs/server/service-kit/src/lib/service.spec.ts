@@ -68,7 +68,11 @@ describe('createService', () => {
     for (let i = 0; i < 3; i++) statuses.push((await service.app.inject('/things')).statusCode);
     expect(statuses).toEqual([404, 200, 200, 429]);
     const limited = await service.app.inject('/things');
-    expect(limited.json()).toEqual({ statusCode: 429, error: 'Too Many Requests', message: expect.stringMatching(/^Rate limit exceeded, retry in/) });
+    expect(limited.json()).toEqual({
+      statusCode: 429,
+      error: 'Too Many Requests',
+      message: expect.stringMatching(/^Rate limit exceeded, retry in/),
+    });
     expect(limited.headers['retry-after']).toBeDefined();
     expect(limited.headers['x-request-id']).toBeDefined();
     // Unknown URLs count against the same budget: probing for routes is not free.
@@ -104,7 +108,12 @@ describe('createService', () => {
     expect(readiness.statusCode).toBe(503);
     expect(readiness.json()).toMatchObject({
       failing: ['redis'],
-      checks: { redis: { status: 'down', error: expect.stringMatching(/^redis is (connecting|reconnecting|close|end): connect ECONNREFUSED/) } },
+      checks: {
+        redis: {
+          status: 'down',
+          error: expect.stringMatching(/^redis is (connecting|reconnecting|close|end): connect ECONNREFUSED/),
+        },
+      },
     });
     // The rate-limit store fails open: a Redis outage must not take the API down with it.
     expect((await service.app.inject('/things')).statusCode).toBe(200);
@@ -133,7 +142,11 @@ describe('createService', () => {
     expect(line.headers['x-api-key']).toBe('[redacted]');
     expect(line.headers['host']).toBe('localhost:80');
     expect(JSON.stringify(logs.lines())).not.toMatch(/abc\.def|key-123|s3ss10n/);
-    expect(logs.lines()[0]).toMatchObject({ service: 'log-test', version: '0.0.0-dev', time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+    expect(logs.lines()[0]).toMatchObject({
+      service: 'log-test',
+      version: '0.0.0-dev',
+      time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
   });
 
   it('builds service options from baseConfig values', async () => {
@@ -160,6 +173,10 @@ describe('createService', () => {
       shutdownTimeoutMs: 3_000,
     });
     const service = await make({ ...options, logger: false });
-    expect((await service.app.inject('/health')).json()).toMatchObject({ service: 'config-test', version: '2.0.0', revision: 'deadbeef' });
+    expect((await service.app.inject('/health')).json()).toMatchObject({
+      service: 'config-test',
+      version: '2.0.0',
+      revision: 'deadbeef',
+    });
   });
 });

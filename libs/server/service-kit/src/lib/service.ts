@@ -88,7 +88,10 @@ function validateOptions(opts: ServiceOptions): void {
   if (opts?.port !== undefined && (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535)) {
     problems.push(`port must be an integer from 0 to 65535, got ${String(opts.port)}`);
   }
-  if (opts?.shutdownTimeoutMs !== undefined && !(Number.isFinite(opts.shutdownTimeoutMs) && opts.shutdownTimeoutMs > 0)) {
+  if (
+    opts?.shutdownTimeoutMs !== undefined &&
+    !(Number.isFinite(opts.shutdownTimeoutMs) && opts.shutdownTimeoutMs > 0)
+  ) {
     problems.push(`shutdownTimeoutMs must be a positive number, got ${String(opts.shutdownTimeoutMs)}`);
   }
   if (opts?.rateLimit) {
@@ -98,7 +101,10 @@ function validateOptions(opts: ServiceOptions): void {
       problems.push(`rateLimit.timeWindowMs must be an integer >= 1, got ${String(timeWindowMs)}`);
     }
   }
-  if (opts?.redisUrl !== undefined && !(URL.canParse(opts.redisUrl) && /^rediss?:$/.test(new URL(opts.redisUrl).protocol))) {
+  if (
+    opts?.redisUrl !== undefined &&
+    !(URL.canParse(opts.redisUrl) && /^rediss?:$/.test(new URL(opts.redisUrl).protocol))
+  ) {
     problems.push('redisUrl must be a redis:// or rediss:// URL (value hidden: may hold a password)');
   }
   if (problems.length > 0) throw new TypeError(`createService: ${problems.join('; ')}`);

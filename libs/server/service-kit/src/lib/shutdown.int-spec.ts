@@ -110,14 +110,20 @@ describe('SIGTERM draining in a real process', () => {
       const seen = events.find(predicate);
       if (seen) return Promise.resolve(seen);
       return new Promise<FixtureEvent>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`fixture event not seen within ${timeoutMs} ms; stderr: ${stderr}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`fixture event not seen within ${timeoutMs} ms; stderr: ${stderr}`)),
+          timeoutMs,
+        );
         waiters.push({ predicate, resolve: (e) => (clearTimeout(timer), resolve(e)) });
       });
     };
     const waitForLog = (msg: string, timeoutMs = 15_000) => {
       if (logs.some((l) => l['msg'] === msg)) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`log line "${msg}" not seen within ${timeoutMs} ms; stderr: ${stderr}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`log line "${msg}" not seen within ${timeoutMs} ms; stderr: ${stderr}`)),
+          timeoutMs,
+        );
         logWaiters.push({ msg, resolve: () => (clearTimeout(timer), resolve()) });
       });
     };
@@ -139,7 +145,11 @@ describe('SIGTERM draining in a real process', () => {
 
   it('answers readiness 503 at once, completes every in-flight request, closes pools, exits 0 in time', async () => {
     const shutdownTimeoutMs = 8_000;
-    const fixture = await startFixture({ SLOW_MS: '2500', DRAIN_DELAY_MS: '1500', SHUTDOWN_TIMEOUT_MS: String(shutdownTimeoutMs) });
+    const fixture = await startFixture({
+      SLOW_MS: '2500',
+      DRAIN_DELAY_MS: '1500',
+      SHUTDOWN_TIMEOUT_MS: String(shutdownTimeoutMs),
+    });
     const inFlight = fireSlowRequests(fixture.url, 5);
     await fixture.waitFor((e) => e.fixtureEvent === 'request-started' && e['started'] === 5);
 
@@ -207,7 +217,13 @@ describe('SIGTERM draining in a real process', () => {
 
   it('refuses to start with one ConfigError naming every bad variable', async () => {
     const child = spawn(process.execPath, [fixtureJs], {
-      env: { PATH: process.env['PATH'], NODE_PATH: WORKSPACE_NODE_MODULES, PORT: 'eighty', SHUTDOWN_TIMEOUT_MS: 'soon', REDIS_URL: 'nope:pw' },
+      env: {
+        PATH: process.env['PATH'],
+        NODE_PATH: WORKSPACE_NODE_MODULES,
+        PORT: 'eighty',
+        SHUTDOWN_TIMEOUT_MS: 'soon',
+        REDIS_URL: 'nope:pw',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.push(child);

@@ -59,7 +59,11 @@ describe('ShutdownCoordinator', () => {
     let forced = false;
     const logger = recordingLogger();
     const coordinator = new ShutdownCoordinator(
-      { stopReadiness: () => undefined, drain: () => new Promise(() => undefined), forceClose: () => void (forced = true) },
+      {
+        stopReadiness: () => undefined,
+        drain: () => new Promise(() => undefined),
+        forceClose: () => void (forced = true),
+      },
       { timeoutMs: 100, logger },
     );
     const started = Date.now();
@@ -146,7 +150,13 @@ describe('service.shutdown with real connections', () => {
 
   it('turns readiness 503 at once, lets in-flight requests finish, then closes pools', async () => {
     const events: string[] = [];
-    const service = await createService({ name: 'drain-test', port: 0, logger: false, rateLimit: false, drainDelayMs: 1_000 });
+    const service = await createService({
+      name: 'drain-test',
+      port: 0,
+      logger: false,
+      rateLimit: false,
+      drainDelayMs: 1_000,
+    });
     const slow = gate(3);
     service.app.get('/slow', async () => {
       const body = await slow.handler();
@@ -177,7 +187,13 @@ describe('service.shutdown with real connections', () => {
   });
 
   it('force-closes a request that outlives shutdownTimeoutMs', async () => {
-    const service = await createService({ name: 'stuck-test', port: 0, logger: false, rateLimit: false, shutdownTimeoutMs: 200 });
+    const service = await createService({
+      name: 'stuck-test',
+      port: 0,
+      logger: false,
+      rateLimit: false,
+      shutdownTimeoutMs: 200,
+    });
     const stuckRoute = gate(1);
     service.app.get('/stuck', stuckRoute.handler);
     const url = await service.listen();

@@ -36,7 +36,10 @@ export interface Database extends Queryable {
 export const UNIQUE_VIOLATION = '23505';
 
 /** True when `error` is a database error with the given SQLSTATE (both drivers set `.code`). */
-export function isDatabaseError(error: unknown, sqlState: string): error is Error & { code: string; constraint?: string } {
+export function isDatabaseError(
+  error: unknown,
+  sqlState: string,
+): error is Error & { code: string; constraint?: string } {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === sqlState;
 }
 
@@ -206,7 +209,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
 
 /** `postgres://user:pw@host:5432/db` → `postgres host:5432/db` for logs, never the password. */
 export function describeDatabase(db: Database, url?: string, pgliteDataDir?: string): string {
-  if (db.kind === 'pglite') return pgliteDataDir ? `PGlite (embedded) in ${pgliteDataDir}` : 'PGlite (embedded, in memory)';
+  if (db.kind === 'pglite')
+    return pgliteDataDir ? `PGlite (embedded) in ${pgliteDataDir}` : 'PGlite (embedded, in memory)';
   if (!url) return 'PostgreSQL';
   const parsed = new URL(url);
   return `PostgreSQL ${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;

@@ -12,9 +12,18 @@ import {
   type MigrationLogger,
 } from './migrations.js';
 
-const v1 = { fileName: '0001_create_widgets.sql', sql: 'CREATE TABLE widgets (id integer PRIMARY KEY, name text NOT NULL);' };
-const v2 = { fileName: '0002_add_colour.sql', sql: "ALTER TABLE widgets ADD COLUMN colour text NOT NULL DEFAULT 'red';" };
-const v10 = { fileName: '0010_seed.sql', sql: "INSERT INTO widgets (id, name) VALUES (1, 'first'); INSERT INTO widgets (id, name) VALUES (2, 'second');" };
+const v1 = {
+  fileName: '0001_create_widgets.sql',
+  sql: 'CREATE TABLE widgets (id integer PRIMARY KEY, name text NOT NULL);',
+};
+const v2 = {
+  fileName: '0002_add_colour.sql',
+  sql: "ALTER TABLE widgets ADD COLUMN colour text NOT NULL DEFAULT 'red';",
+};
+const v10 = {
+  fileName: '0010_seed.sql',
+  sql: "INSERT INTO widgets (id, name) VALUES (1, 'first'); INSERT INTO widgets (id, name) VALUES (2, 'second');",
+};
 
 function recordingLogger() {
   const lines: { level: string; obj: object; msg: string }[] = [];

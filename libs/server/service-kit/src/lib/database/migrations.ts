@@ -92,7 +92,9 @@ export async function loadMigrations(dir: string): Promise<Migration[]> {
   try {
     entries = await readdir(dir);
   } catch (error) {
-    throw new MigrationError(`cannot read the migrations directory ${dir}: ${(error as Error).message}`, { cause: error });
+    throw new MigrationError(`cannot read the migrations directory ${dir}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const files = await Promise.all(
     entries
@@ -160,7 +162,10 @@ export async function runMigrations(
     if (unknown.length > 0) {
       // Not fatal: a rollback to an older release must still start against the newer schema.
       // Field names avoid pino's base fields (a service logs its own `version`).
-      options.logger?.warn({ unknownMigrationVersions: unknown }, 'database has migrations this release does not know (newer release?)');
+      options.logger?.warn(
+        { unknownMigrationVersions: unknown },
+        'database has migrations this release does not know (newer release?)',
+      );
     }
 
     const pending = sorted.filter((m) => !recorded.has(m.version));
