@@ -2,10 +2,7 @@ import type { ApplyBumpResult } from '../gitops/apply-bump';
 import type { ImageRecord } from '../gitops/bump-request';
 import { holdFilePath, parseHoldFile, type Hold } from '../gitops/holds';
 import { DeliveryInputError } from '../manifests/errors';
-import {
-  formatImageReference,
-  parseImageReference,
-} from '../manifests/image-reference';
+import { formatImageReference, parseImageReference } from '../manifests/image-reference';
 import { readImageTarget } from '../manifests/image-targets';
 import type { ExpectedVersion } from '../smoke/types';
 import type { ClusterAdapter } from '../cluster/types';
@@ -22,15 +19,10 @@ import {
   type SmokeResult,
 } from './history';
 import type { ReleaseLock } from './lock';
-import {
-  isPlaceholder,
-  parseRollbackTarget,
-  planRelease,
-  resolveRollbackReferences,
-} from './plan';
+import { isPlaceholder, parseRollbackTarget, planRelease, resolveRollbackReferences } from './plan';
 import type { RegistryAccess } from './registry-access';
 import type { SmokeOutcome, SmokeStep } from './smoke-step';
-import { StageTimer } from './timings';
+import { StageTimer, formatDuration } from './timings';
 
 /**
  * The release and the rollback, as orchestration over narrow adapters (GitOps repository, images,
@@ -81,14 +73,10 @@ function overlayFile(config: EnvironmentConfig): string {
 
 function overlayDir(deps: ReleaseDeps): string | undefined {
   const root = deps.repo.checkout();
-  return root
-    ? `${root}/${deps.config.overlaysDir}/${deps.config.environment}`
-    : undefined;
+  return root ? `${root}/${deps.config.overlaysDir}/${deps.config.environment}` : undefined;
 }
 
-async function currentReferences(
-  deps: ReleaseDeps,
-): Promise<Record<string, string>> {
+async function currentReferences(deps: ReleaseDeps): Promise<Record<string, string>> {
   const file = overlayFile(deps.config);
   const text = await deps.repo.read(file);
   if (text === undefined) {
@@ -106,9 +94,7 @@ async function currentReferences(
 async function currentHolds(deps: ReleaseDeps): Promise<Hold[]> {
   const file = holdFilePath(deps.config.holdsDir, deps.config.environment);
   const text = await deps.repo.read(file);
-  return text === undefined
-    ? []
-    : parseHoldFile(text, file, deps.config.environment).holds;
+  return text === undefined ? [] : parseHoldFile(text, file, deps.config.environment).holds;
 }
 
 async function readHistory(deps: ReleaseDeps): Promise<ReleaseRecord[]> {
@@ -117,10 +103,7 @@ async function readHistory(deps: ReleaseDeps): Promise<ReleaseRecord[]> {
   return text === undefined ? [] : parseHistory(text, file);
 }
 
-function ordered(
-  config: EnvironmentConfig,
-  projects: Iterable<string>,
-): string[] {
+function ordered(config: EnvironmentConfig, projects: Iterable<string>): string[] {
   const set = new Set(projects);
   return config.projects.filter((p) => set.has(p));
 }
@@ -133,9 +116,7 @@ function smokeResult(outcome: SmokeOutcome | undefined): SmokeResult {
 async function smokeAll(
   deps: ReleaseDeps,
   projects: string[],
-  expectation: (
-    project: string,
-  ) => Promise<{ expect: ExpectedVersion | null; source: string }>,
+  expectation: (project: string) => Promise<{ expect: ExpectedVersion | null; source: string }>,
 ): Promise<Map<string, SmokeOutcome>> {
   const outcomes = new Map<string, SmokeOutcome>();
   for (const project of projects) {
@@ -145,28 +126,19 @@ async function smokeAll(
   return outcomes;
 }
 
-async function appendToHistory(
-  deps: ReleaseDeps,
-  records: ReleaseRecord[],
-): Promise<void> {
+async function appendToHistory(deps: ReleaseDeps, records: ReleaseRecord[]): Promise<void> {
   if (records.length === 0) return;
   const file = historyFilePath(deps.config.historyDir, deps.config.environment);
   const ids = records.map((r) => r.id).join(', ');
   try {
     const result = await deps.repo.commit(
       `chore(deploy): record ${deps.config.environment} ${records.map((r) => `${r.kind} ${r.result}`).join(', ')}\n\nRecords: ${ids}\n`,
-      async (read) => [
-        { path: file, content: appendRecords(await read(file), records) },
-      ],
+      async (read) => [{ path: file, content: appendRecords(await read(file), records) }],
     );
-    deps.log(
-      `history: ${file} += ${ids}${result.commit ? ` (commit ${result.commit.slice(0, 12)})` : ''}`,
-    );
+    deps.log(`history: ${file} += ${ids}${result.commit ? ` (commit ${result.commit.slice(0, 12)})` : ''}`);
   } catch (error) {
     // The release itself is done; a lost record is reported loudly but does not undo it.
-    deps.log(
-      `warning: could not append ${ids} to ${file}: ${(error as Error).message}`,
-    );
+    deps.log(`warning: could not append ${ids} to ${file}: ${(error as Error).message}`);
   }
 }
 
@@ -238,9 +210,7 @@ async function restore(
       );
       const result = await args.timer.time(`${args.prefix}smoke`, () =>
         smokeAll(deps, moved, async (project) => ({
-          expect: await deps.registry.expectation(
-            args.targets[project] as string,
-          ),
+          expect: await deps.registry.expectation(args.targets[project] as string),
           source: `labels of ${args.targets[project]}`,
         })),
       );
@@ -285,18 +255,13 @@ async function restore(
     }),
     stages: {},
     ...(args.rollbackOf ? { rollbackOf: args.rollbackOf } : {}),
-    ...(args.holds.length > 0
-      ? { holds: args.holds.map((h) => h.project) }
-      : {}),
+    ...(args.holds.length > 0 ? { holds: args.holds.map((h) => h.project) } : {}),
     ...(failures.length > 0 ? { failures } : {}),
   };
   return { record, ok };
 }
 
-export async function runRelease(
-  deps: ReleaseDeps,
-  options: ReleaseOptions,
-): Promise<ReleaseOutcome> {
+export async function runRelease(deps: ReleaseDeps, options: ReleaseOptions): Promise<ReleaseOutcome> {
   const { config, log } = deps;
   const timer = new StageTimer(deps.monotonic);
   const startedAt = deps.now();
@@ -315,17 +280,13 @@ export async function runRelease(
       );
     }
     deps.smoke.preflight(config.projects);
-    const imageRecords = await timer.time('images', () =>
-      deps.images(config.projects),
-    );
+    const imageRecords = await timer.time('images', () => deps.images(config.projects));
     const plan = planRelease({
       projects: config.projects,
       projectsExplicit: config.projectsExplicit,
       releaseHold: options.releaseHold,
       records: imageRecords,
-      current: Object.fromEntries(
-        Object.entries(current).map(([p, r]) => [p, parseImageReference(r)]),
-      ),
+      current: Object.fromEntries(Object.entries(current).map(([p, r]) => [p, parseImageReference(r)])),
       holds: existingHolds,
     });
     for (const held of plan.heldBack) {
@@ -333,9 +294,7 @@ export async function runRelease(
         `${held.project} is held at ${held.hold.reference} since ${held.hold.since} (${held.hold.reason}); not moved to ${held.wanted}. Name it (--projects=${held.project}) or pass --release-hold to deploy it.`,
       );
     }
-    const built = imageRecords
-      .filter((r) => plan.built[r.project])
-      .map((r) => r.project);
+    const built = imageRecords.filter((r) => plan.built[r.project]).map((r) => r.project);
     log(
       `images: built ${built.join(', ') || 'none'}; reused ${
         imageRecords
@@ -362,15 +321,13 @@ export async function runRelease(
           `bump: ${bump.commit.slice(0, 12)} ${bump.message?.split('\n')[0] ?? ''}${bump.pushed ? ` (pushed, ${bump.pushAttempts} attempt${bump.pushAttempts === 1 ? '' : 's'})` : ''}`,
         );
     }
-    const moved = ordered(
-      config,
-      bump?.images.filter((i) => i.changed).map((i) => i.project) ?? [],
-    );
-    const drifted = await deps.cluster.drift(overlayDir(deps), config.projects);
+    const moved = ordered(config, bump?.images.filter((i) => i.changed).map((i) => i.project) ?? []);
+    const drifted = await timer.time('drift', () => deps.cluster.drift(overlayDir(deps), config.projects));
     const deploySet = ordered(config, [...moved, ...drifted]);
     if (deploySet.length === 0) {
       const message = `nothing to deploy: ${config.projects.map((p) => `${p} ${current[p]?.split('@')[0]?.split(':').pop() ?? '?'}`).join(', ')} already ${config.mode === 'gitops' ? 'pinned' : 'running'} in ${config.environment}`;
-      log(message);
+      const stages = Object.entries(timer.stages).map(([name, ms]) => `${name} ${formatDuration(ms)}`);
+      log(`${message} (${stages.join(', ')})`);
       return { exitCode: 0, records: [], message };
     }
     if (drifted.length > 0)
@@ -411,9 +368,7 @@ export async function runRelease(
     }
 
     const projectRecord = (project: string): ProjectRecord => {
-      const image = bump?.images.find(
-        (i) => i.project === project && i.changed,
-      );
+      const image = bump?.images.find((i) => i.project === project && i.changed);
       const outcome = outcomes.get(project);
       const record = imageRecords.find((r) => r.project === project);
       return {
@@ -423,18 +378,11 @@ export async function runRelease(
         built: image ? plan.built[project] : false,
         smoke: smokeResult(outcome),
         ...(outcome ? { smokeSummary: outcome.summary } : {}),
-        ...(record && image
-          ? { version: record.version, revision: record.revision }
-          : {}),
-        ...(outcome?.baseUrl || deps.urls[project]
-          ? { url: outcome?.baseUrl ?? deps.urls[project] }
-          : {}),
+        ...(record && image ? { version: record.version, revision: record.revision } : {}),
+        ...(outcome?.baseUrl || deps.urls[project] ? { url: outcome?.baseUrl ?? deps.urls[project] } : {}),
       };
     };
-    const finishRelease = (
-      result: RecordResult,
-      extra: Partial<ReleaseRecord> = {},
-    ): ReleaseRecord => {
+    const finishRelease = (result: RecordResult, extra: Partial<ReleaseRecord> = {}): ReleaseRecord => {
       const finished = deps.now();
       return {
         schemaVersion: 1,
@@ -469,10 +417,7 @@ export async function runRelease(
     log(`release ${id} failed:\n  ${failures.join('\n  ')}`);
     const restorable = Object.fromEntries(
       moved
-        .map((p) => [
-          p,
-          bump?.images.find((i) => i.project === p)?.previous ?? '',
-        ])
+        .map((p) => [p, bump?.images.find((i) => i.project === p)?.previous ?? ''])
         .filter(([, ref]) => ref && !isPlaceholder(ref)),
     ) as Record<string, string>;
     if (!config.autoRollback || Object.keys(restorable).length === 0) {
@@ -489,9 +434,7 @@ export async function runRelease(
         message: `${config.environment}: release ${id} failed; ${why}`,
       };
     }
-    const failed = [...outcomes.values()]
-      .filter((o) => o.outcome !== 'pass')
-      .map((o) => o.project);
+    const failed = [...outcomes.values()].filter((o) => o.outcome !== 'pass').map((o) => o.project);
     const failedProjects = failed.length > 0 ? failed : moved;
     const since = deps.now().toISOString();
     const holds: Hold[] = failedProjects
@@ -566,10 +509,7 @@ export interface RollbackOptions {
   reason?: string;
 }
 
-export async function runRollback(
-  deps: ReleaseDeps,
-  options: RollbackOptions,
-): Promise<ReleaseOutcome> {
+export async function runRollback(deps: ReleaseDeps, options: RollbackOptions): Promise<ReleaseOutcome> {
   const { config, log } = deps;
   const target = parseRollbackTarget(options.to);
   const timer = new StageTimer(deps.monotonic);
@@ -581,10 +521,7 @@ export async function runRollback(
     await timer.time('prepare', () => deps.prepare());
     const current = await currentReferences(deps);
     const history = await readHistory(deps);
-    const projects =
-      options.projects && options.projects.length > 0
-        ? options.projects
-        : config.projects;
+    const projects = options.projects && options.projects.length > 0 ? options.projects : config.projects;
     let atCommit: Record<string, string> | undefined;
     if (target.kind === 'commit') {
       const text = await deps.repo.readAt(target.commit, overlayFile(config));
@@ -594,10 +531,10 @@ export async function runRollback(
           'pass a commit of the GitOps branch (git log -- <overlay>)',
         );
       atCommit = Object.fromEntries(
-        readImageTarget(
-          { kind: 'kustomize', file: overlayFile(config) },
-          text,
-        ).map((e) => [e.project, formatImageReference(e.reference)]),
+        readImageTarget({ kind: 'kustomize', file: overlayFile(config) }, text).map((e) => [
+          e.project,
+          formatImageReference(e.reference),
+        ]),
       );
     }
     const refs = resolveRollbackReferences({
@@ -609,13 +546,9 @@ export async function runRollback(
       atCommit,
       historyFile: historyFilePath(config.historyDir, config.environment),
     });
-    const targets = Object.fromEntries(
-      Object.entries(refs).filter(([p, ref]) => current[p] !== ref),
-    );
+    const targets = Object.fromEntries(Object.entries(refs).filter(([p, ref]) => current[p] !== ref));
     if (Object.keys(targets).length === 0) {
-      const message = `${config.environment} already runs the rollback target (${Object.entries(
-        refs,
-      )
+      const message = `${config.environment} already runs the rollback target (${Object.entries(refs)
         .map(([p, r]) => `${p} ${r.split('@')[0]?.split(':').pop()}`)
         .join(', ')}): nothing to roll back`;
       log(message);
@@ -623,8 +556,7 @@ export async function runRollback(
     }
     await timer.time('verify', async () => {
       const missing: string[] = [];
-      for (const ref of Object.values(targets))
-        if (!(await deps.registry.exists(ref))) missing.push(ref);
+      for (const ref of Object.values(targets)) if (!(await deps.registry.exists(ref))) missing.push(ref);
       if (missing.length > 0) {
         throw new DeliveryInputError(
           `the registry no longer has ${missing.join(', ')}: rolling back to it would leave the environment unable to pull`,
@@ -634,10 +566,7 @@ export async function runRollback(
     });
     log(
       `rolling back ${Object.entries(targets)
-        .map(
-          ([p, r]) =>
-            `${p} ${current[p]?.split('@')[0]?.split(':').pop()} → ${r.split('@')[0]?.split(':').pop()}`,
-        )
+        .map(([p, r]) => `${p} ${current[p]?.split('@')[0]?.split(':').pop()} → ${r.split('@')[0]?.split(':').pop()}`)
         .join(', ')}`,
     );
     const reason = options.reason?.trim() || `rollback --to=${options.to}`;
