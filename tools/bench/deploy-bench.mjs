@@ -32,29 +32,18 @@ const arg = (name, fallback) =>
     .slice(1)
     .join('=') ?? fallback;
 const registry = `127.0.0.1:${arg('registry-port', '3692')}`;
-const [catalogPort, ordersPort, webPort] = arg('ports', '3621,3622,3623')
-  .split(',')
-  .map(Number);
+const [catalogPort, ordersPort, webPort] = arg('ports', '3621,3622,3623').split(',').map(Number);
 const projects = arg('projects', 'catalog,orders,web');
 const keep = process.argv.includes('--keep');
-if (
-  ![catalogPort, ordersPort, webPort].every(
-    (p) => Number.isInteger(p) && p > 0 && p < 65536,
-  )
-) {
-  console.error(
-    '--ports must be three ports: catalog,orders,web (e.g. 3621,3622,3623)',
-  );
+if (![catalogPort, ordersPort, webPort].every((p) => Number.isInteger(p) && p > 0 && p < 65536)) {
+  console.error('--ports must be three ports: catalog,orders,web (e.g. 3621,3622,3623)');
   process.exit(2);
 }
 const instance = `slipway-bench-${process.pid.toString(16)}`;
 const tmp = mkdtempSync(join(tmpdir(), 'slipway-deploy-bench-'));
 const repo = join(tmp, 'repo');
 const env = Object.fromEntries(
-  Object.entries(process.env).filter(
-    ([k]) =>
-      !/^NX_(TASK_|TERMINAL_|STREAM_OUTPUT|PREFIX_OUTPUT|FORKED_)/.test(k),
-  ),
+  Object.entries(process.env).filter(([k]) => !/^NX_(TASK_|TERMINAL_|STREAM_OUTPUT|PREFIX_OUTPUT|FORKED_)/.test(k)),
 );
 Object.assign(env, {
   NX_DAEMON: 'false',
@@ -68,6 +57,8 @@ Object.assign(env, {
   FORCE_COLOR: '0',
 });
 delete env.SLIPWAY_WEBHOOK_URL;
+// Each deploy:local here is a top-level invocation, as from a terminal.
+delete env.NX_INVOCATION_ROOT_PID;
 delete env.GITHUB_STEP_SUMMARY;
 const overrides = [
   `--registry=${registry}`,
@@ -80,8 +71,7 @@ const overrides = [
 
 const git = (...args) => {
   const r = spawnSync('git', args, { cwd: repo, env, encoding: 'utf8' });
-  if (r.status !== 0)
-    throw new Error(`git ${args.join(' ')} failed: ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`git ${args.join(' ')} failed: ${r.stderr}`);
   return r.stdout.trim();
 };
 
@@ -113,9 +103,7 @@ function deploy(onLine = () => undefined, readinessMs = 180_000) {
     };
     child.stdout.setEncoding('utf8').on('data', feed);
     child.stderr.setEncoding('utf8').on('data', feed);
-    child.on('close', (code) =>
-      done({ code: code ?? 1, output, ms: performance.now() - started }),
-    );
+    child.on('close', (code) => done({ code: code ?? 1, output, ms: performance.now() - started }));
   });
 }
 
@@ -132,17 +120,13 @@ async function healthVersion(port) {
 
 const builtOf = (output) => {
   const m = /images: built ([^;]+); reused/.exec(output);
-  return !m || m[1].trim() === 'none'
-    ? []
-    : m[1].split(',').map((s) => s.trim());
+  return !m || m[1].trim() === 'none' ? [] : m[1].split(',').map((s) => s.trim());
 };
 const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
 const figures = [];
 const failIf = (run, what) => {
   if (run.code !== 0) {
-    console.error(
-      `${what} failed (exit ${run.code}):\n${run.output.slice(-4000)}`,
-    );
+    console.error(`${what} failed (exit ${run.code}):\n${run.output.slice(-4000)}`);
     throw new Error(`${what} failed`);
   }
 };
@@ -151,13 +135,8 @@ try {
   console.log(
     `cloning ${root} into ${repo} (registry ${registry}, ports ${catalogPort}/${ordersPort}/${webPort}, pods ${instance}-*)`,
   );
-  const cloned = spawnSync(
-    'git',
-    ['clone', '--quiet', '--no-hardlinks', root, repo],
-    { encoding: 'utf8' },
-  );
-  if (cloned.status !== 0)
-    throw new Error(`git clone failed: ${cloned.stderr}`);
+  const cloned = spawnSync('git', ['clone', '--quiet', '--no-hardlinks', root, repo], { encoding: 'utf8' });
+  if (cloned.status !== 0) throw new Error(`git clone failed: ${cloned.stderr}`);
   // Every package linked from the workspace, except the workspace's own (@slipway/*): those link to the
   // clone's copies, so the clone builds its own libraries and never touches the developer's tree.
   mkdirSync(join(repo, 'node_modules'));
@@ -166,15 +145,8 @@ try {
     if (entry === '@slipway') {
       mkdirSync(join(repo, 'node_modules', entry));
       for (const pkg of readdirSync(join(root, 'node_modules', entry)))
-        symlinkSync(
-          readlinkSync(join(root, 'node_modules', entry, pkg)),
-          join(repo, 'node_modules', entry, pkg),
-        );
-    } else
-      symlinkSync(
-        join(root, 'node_modules', entry),
-        join(repo, 'node_modules', entry),
-      );
+        symlinkSync(readlinkSync(join(root, 'node_modules', entry, pkg)), join(repo, 'node_modules', entry, pkg));
+    } else symlinkSync(join(root, 'node_modules', entry), join(repo, 'node_modules', entry));
   }
 
   console.log('0/3 initial deploy (cold: builds every image)…');
@@ -200,13 +172,7 @@ try {
 
   console.log('2/3 one-service change (catalog)…');
   const pkg = join(repo, 'apps/catalog/package.json');
-  writeFileSync(
-    pkg,
-    readFileSync(pkg, 'utf8').replace(
-      /"version": "([^"]+)"/,
-      '"version": "9.9.1"',
-    ),
-  );
+  writeFileSync(pkg, readFileSync(pkg, 'utf8').replace(/"version": "([^"]+)"/, '"version": "9.9.1"'));
   git('commit', '-qam', 'chore(catalog): benchmark version 9.9.1');
   const change = await deploy();
   failIf(change, 'the one-service deploy');
@@ -220,50 +186,26 @@ try {
   });
 
   console.log('3/3 failed smoke → automatic rollback…');
-  appendFileSync(
-    join(repo, 'apps/catalog/Dockerfile'),
-    '\nENV REDIS_URL=redis://127.0.0.1:9\n',
-  );
-  writeFileSync(
-    pkg,
-    readFileSync(pkg, 'utf8').replace(
-      '"version": "9.9.1"',
-      '"version": "9.9.2"',
-    ),
-  );
+  appendFileSync(join(repo, 'apps/catalog/Dockerfile'), '\nENV REDIS_URL=redis://127.0.0.1:9\n');
+  writeFileSync(pkg, readFileSync(pkg, 'utf8').replace('"version": "9.9.1"', '"version": "9.9.2"'));
   git('commit', '-qam', 'chore(catalog): benchmark broken 9.9.2');
   let failedAt;
   let answeringAt;
   let polling = true;
   const poller = (async () => {
     while (polling) {
-      if (
-        failedAt !== undefined &&
-        answeringAt === undefined &&
-        (await healthVersion(catalogPort)) === '9.9.1'
-      )
+      if (failedAt !== undefined && answeringAt === undefined && (await healthVersion(catalogPort)) === '9.9.1')
         answeringAt = performance.now();
       await new Promise((r) => setTimeout(r, 200));
     }
   })();
   const broken = await deploy((line, at) => {
-    if (
-      failedAt === undefined &&
-      /^release local-\S+ failed:/.test(line.trim())
-    )
-      failedAt = at;
+    if (failedAt === undefined && /^release local-\S+ failed:/.test(line.trim())) failedAt = at;
   }, 90_000);
   polling = false;
   await poller;
-  if (
-    answeringAt === undefined &&
-    (await healthVersion(catalogPort)) === '9.9.1'
-  )
-    answeringAt = performance.now();
-  const recovered =
-    failedAt !== undefined && answeringAt !== undefined
-      ? answeringAt - failedAt
-      : undefined;
+  if (answeringAt === undefined && (await healthVersion(catalogPort)) === '9.9.1') answeringAt = performance.now();
+  const recovered = failedAt !== undefined && answeringAt !== undefined ? answeringAt - failedAt : undefined;
   figures.push({
     figure: 'failed smoke → previous version answering',
     value: recovered === undefined ? 'not observed' : seconds(recovered),
@@ -272,8 +214,7 @@ try {
     ok: broken.code !== 0 && recovered !== undefined && recovered <= 30_000,
   });
   figures.push({
-    figure:
-      '  (whole failing deploy:local incl. build, readiness timeout, rollback)',
+    figure: '  (whole failing deploy:local incl. build, readiness timeout, rollback)',
     value: seconds(broken.ms),
     builds: builtOf(broken.output).length,
     goal: '-',

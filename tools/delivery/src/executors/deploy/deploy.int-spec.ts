@@ -29,9 +29,7 @@ import { childEnvironment } from '../../lib/release/images';
  */
 const REGISTRY = '127.0.0.1:3690';
 const PORTS = { catalog: 3601, orders: 3602, web: 3603 };
-const PROJECTS = (
-  process.env['SLIPWAY_E2E_PROJECTS'] ?? 'catalog,orders,web'
-).split(',');
+const PROJECTS = (process.env['SLIPWAY_E2E_PROJECTS'] ?? 'catalog,orders,web').split(',');
 const INSTANCE = `slipway-e2e-${process.pid.toString(16)}`;
 const WORKSPACE = path.resolve(__dirname, '../../../../..');
 const MINUTES = 60_000;
@@ -56,10 +54,7 @@ function linkNodeModules(source: string, clone: string): void {
     if (entry === '@slipway') {
       mkdirSync(path.join(to, entry));
       for (const pkg of readdirSync(path.join(from, entry)))
-        symlinkSync(
-          readlinkSync(path.join(from, entry, pkg)),
-          path.join(to, entry, pkg),
-        );
+        symlinkSync(readlinkSync(path.join(from, entry, pkg)), path.join(to, entry, pkg));
       continue;
     }
     symlinkSync(path.join(from, entry), path.join(to, entry));
@@ -83,6 +78,9 @@ describe('deploy:local end to end (temporary clone, real registry, podman, smoke
   });
   delete env['NX_BASE'];
   delete env['NX_HEAD'];
+  // Each nx run here is a top-level invocation, as from a terminal: if they inherited the Nx that
+  // runs this suite as their root, Nx would take two concurrent deploy:local runs for a loop.
+  delete env['NX_INVOCATION_ROOT_PID'];
   delete env['SLIPWAY_WEBHOOK_URL'];
   const gitops = path.join(repo, '.local/deploy/local/repo');
   const overrides = [
@@ -112,11 +110,7 @@ describe('deploy:local end to end (temporary clone, real registry, podman, smoke
     '--outputStyle=static',
     ...extra,
   ];
-  const nx = (
-    target: string,
-    extra: string[] = overrides,
-    timeoutMs = 40 * MINUTES,
-  ): Promise<Run> =>
+  const nx = (target: string, extra: string[] = overrides, timeoutMs = 40 * MINUTES): Promise<Run> =>
     new Promise((resolve) => {
       const started = Date.now();
       const child = spawn(process.execPath, nxArgs(target, extra), {
@@ -134,9 +128,7 @@ describe('deploy:local end to end (temporary clone, real registry, podman, smoke
         resolve({ code: code ?? 1, output, ms: Date.now() - started });
       });
     });
-  const health = async (
-    project: keyof typeof PORTS,
-  ): Promise<{ version: string; revision: string } | undefined> => {
+  const health = async (project: keyof typeof PORTS): Promise<{ version: string; revision: string } | undefined> => {
     try {
       const r = await fetch(`http://127.0.0.1:${PORTS[project]}/health`, {
         signal: AbortSignal.timeout(3000),
@@ -147,26 +139,16 @@ describe('deploy:local end to end (temporary clone, real registry, podman, smoke
     }
   };
   const records = () =>
-    parseHistory(
-      readFileSync(path.join(gitops, 'deploy/history/local.jsonl'), 'utf8'),
-      'local.jsonl',
-    );
+    parseHistory(readFileSync(path.join(gitops, 'deploy/history/local.jsonl'), 'utf8'), 'local.jsonl');
   const imageRecord = (p: string) =>
-    JSON.parse(
-      readFileSync(path.join(repo, 'dist/images', `${p}.json`), 'utf8'),
-    ) as { reused: boolean; contentTag: string };
+    JSON.parse(readFileSync(path.join(repo, 'dist/images', `${p}.json`), 'utf8')) as {
+      reused: boolean;
+      contentTag: string;
+    };
   const containers = () => {
     const r = spawnSync(
       'podman',
-      [
-        '--storage-driver',
-        'vfs',
-        'ps',
-        '--filter',
-        `label=slipway.dev/instance=${INSTANCE}`,
-        '--format',
-        'json',
-      ],
+      ['--storage-driver', 'vfs', 'ps', '--filter', `label=slipway.dev/instance=${INSTANCE}`, '--format', 'json'],
       { encoding: 'utf8' },
     );
     return (
@@ -178,23 +160,16 @@ describe('deploy:local end to end (temporary clone, real registry, podman, smoke
       }[]
     ).filter((c) => c.Labels?.['slipway.dev/project']);
   };
-  const explain = (run: Run) =>
-    `exit ${run.code} after ${Math.round(run.ms / 1000)} s\n${run.output.slice(-6000)}`;
+  const explain = (run: Run) => `exit ${run.code} after ${Math.round(run.ms / 1000)} s\n${run.output.slice(-6000)}`;
 
   beforeAll(() => {
-    const cloned = spawnSync(
-      'git',
-      ['clone', '--quiet', '--no-hardlinks', WORKSPACE, repo],
-      { encoding: 'utf8' },
-    );
-    if (cloned.status !== 0)
-      throw new Error(`git clone failed: ${cloned.stderr}`);
+    const cloned = spawnSync('git', ['clone', '--quiet', '--no-hardlinks', WORKSPACE, repo], { encoding: 'utf8' });
+    if (cloned.status !== 0) throw new Error(`git clone failed: ${cloned.stderr}`);
     linkNodeModules(WORKSPACE, repo);
   });
 
   afterAll(() => {
-    for (const child of background)
-      if (child.exitCode === null) child.kill('SIGKILL');
+    for (const child of background) if (child.exitCode === null) child.kill('SIGKILL');
     const pods = spawnSync(
       'podman',
       [
@@ -231,11 +206,10 @@ describe('deploy:local end to end (temporary clone, real registry, podman, smoke
         { encoding: 'utf8' },
       );
     if (existsSync(path.join(repo, 'tools/scripts/local-prereqs.sh')))
-      spawnSync(
-        'bash',
-        [path.join(repo, 'tools/scripts/local-prereqs.sh'), '--stop'],
-        { cwd: repo, env: { ...env, SLIPWAY_REGISTRY_ADDR: REGISTRY } },
-      );
+      spawnSync('bash', [path.join(repo, 'tools/scripts/local-prereqs.sh'), '--stop'], {
+        cwd: repo,
+        env: { ...env, SLIPWAY_REGISTRY_ADDR: REGISTRY },
+      });
     // The registry may still be flushing files as it stops: retry the removal briefly.
     rmSync(tmp, {
       recursive: true,
@@ -265,13 +239,11 @@ describe('deploy:local end to end (temporary clone, real registry, podman, smoke
         environment: 'local',
         mode: 'podman',
       });
-      expect(
-        release?.projects.map((p) => [p.project, p.built, p.smoke]),
-      ).toEqual(PROJECTS.map((p) => [p, true, 'pass']));
-      expect(git('status', '--porcelain')).toBe('');
-      expect(readFileSync(path.join(tmp, 'step-summary.md'), 'utf8')).toContain(
-        'local release',
+      expect(release?.projects.map((p) => [p.project, p.built, p.smoke])).toEqual(
+        PROJECTS.map((p) => [p, true, 'pass']),
       );
+      expect(git('status', '--porcelain')).toBe('');
+      expect(readFileSync(path.join(tmp, 'step-summary.md'), 'utf8')).toContain('local release');
     },
     45 * MINUTES,
   );
@@ -279,17 +251,9 @@ describe('deploy:local end to end (temporary clone, real registry, podman, smoke
   it(
     'change catalog → only catalog is rebuilt, the new version answers, orders is untouched',
     async () => {
-      const ordersBefore = containers().find(
-        (c) => c.Labels['slipway.dev/project'] === 'orders',
-      );
+      const ordersBefore = containers().find((c) => c.Labels['slipway.dev/project'] === 'orders');
       const pkgFile = path.join(repo, 'apps/catalog/package.json');
-      writeFileSync(
-        pkgFile,
-        readFileSync(pkgFile, 'utf8').replace(
-          '"version": "0.0.1"',
-          '"version": "0.0.2"',
-        ),
-      );
+      writeFileSync(pkgFile, readFileSync(pkgFile, 'utf8').replace('"version": "0.0.1"', '"version": "0.0.2"'));
       git('commit', '-qam', 'feat(catalog): 0.0.2');
       const run = await nx('deploy:local');
       expect({
@@ -297,21 +261,16 @@ describe('deploy:local end to end (temporary clone, real registry, podman, smoke
         tail: run.code === 0 ? '' : explain(run),
       }).toEqual({ code: 0, tail: '' });
       expect(imageRecord('catalog').reused).toBe(false);
-      for (const p of PROJECTS.filter((x) => x !== 'catalog'))
-        expect(imageRecord(p).reused).toBe(true);
+      for (const p of PROJECTS.filter((x) => x !== 'catalog')) expect(imageRecord(p).reused).toBe(true);
       expect(await health('catalog')).toMatchObject({
         version: '0.0.2',
         revision: git('rev-parse', 'HEAD'),
       });
-      const ordersAfter = containers().find(
-        (c) => c.Labels['slipway.dev/project'] === 'orders',
-      );
+      const ordersAfter = containers().find((c) => c.Labels['slipway.dev/project'] === 'orders');
       expect(ordersAfter?.Id).toBe(ordersBefore?.Id);
       expect(ordersAfter?.StartedAt).toBe(ordersBefore?.StartedAt);
       const last = records().pop();
-      expect(last?.projects.map((p) => [p.project, p.built, p.smoke])).toEqual([
-        ['catalog', true, 'pass'],
-      ]);
+      expect(last?.projects.map((p) => [p.project, p.built, p.smoke])).toEqual([['catalog', true, 'pass']]);
       expect(git('status', '--porcelain')).toBe('');
     },
     30 * MINUTES,
@@ -338,18 +297,9 @@ describe('deploy:local end to end (temporary clone, real registry, podman, smoke
     async () => {
       const good = await health('catalog');
       // Readiness checks Redis when REDIS_URL is set; nothing listens on port 9, so /health/readiness stays 503.
-      appendFileSync(
-        path.join(repo, 'apps/catalog/Dockerfile'),
-        '\nENV REDIS_URL=redis://127.0.0.1:9\n',
-      );
+      appendFileSync(path.join(repo, 'apps/catalog/Dockerfile'), '\nENV REDIS_URL=redis://127.0.0.1:9\n');
       const pkgFile = path.join(repo, 'apps/catalog/package.json');
-      writeFileSync(
-        pkgFile,
-        readFileSync(pkgFile, 'utf8').replace(
-          '"version": "0.0.2"',
-          '"version": "0.0.3"',
-        ),
-      );
+      writeFileSync(pkgFile, readFileSync(pkgFile, 'utf8').replace('"version": "0.0.2"', '"version": "0.0.3"'));
       git('commit', '-qam', 'fix(catalog): 0.0.3 (never becomes ready)');
       const run = await nx('deploy:local', [
         ...overrides.filter((o) => !o.startsWith('--smokeReadinessTimeoutMs')),
@@ -360,9 +310,7 @@ describe('deploy:local end to end (temporary clone, real registry, podman, smoke
       expect(run.output).toMatch(
         /local: release local-\S+ failed \(catalog\); restored catalog → 127\.0\.0\.1:3690\/slipway\/catalog:h-[0-9a-f]{12}; hold written for catalog/,
       );
-      expect(run.output).toMatch(
-        /catalog smoke (fail|inconclusive): readiness/,
-      );
+      expect(run.output).toMatch(/catalog smoke (fail|inconclusive): readiness/);
       expect(await health('catalog')).toMatchObject({
         version: '0.0.2',
         revision: good?.revision,
@@ -403,10 +351,7 @@ describe('deploy:local end to end (temporary clone, real registry, podman, smoke
         '--env=local',
         '--to=previous',
         '--reason=e2e check',
-        ...overrides.filter(
-          (o) =>
-            !o.startsWith('--projects') && !o.startsWith('--imageParallel'),
-        ),
+        ...overrides.filter((o) => !o.startsWith('--projects') && !o.startsWith('--imageParallel')),
       ]);
       expect({
         code: run.code,
@@ -433,8 +378,7 @@ describe('deploy:local end to end (temporary clone, real registry, podman, smoke
       let firstDone = false;
       const first = nx('deploy:local').finally(() => (firstDone = true));
       const deadline = Date.now() + 10 * MINUTES;
-      while (!existsSync(lockFile) && !firstDone && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 200));
+      while (!existsSync(lockFile) && !firstDone && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
       expect(existsSync(lockFile)).toBe(true);
       const second = await nx('deploy:local');
       expect(second.code).not.toBe(0);
