@@ -20,18 +20,12 @@ class JestResultsReporter {
   onRunComplete(testContexts, results) {
     const contexts = [...(testContexts || [])];
     const displayName =
-      contexts.length === 1
-        ? contexts[0].config.displayName?.name
-        : contexts.length > 1
-          ? 'projects'
-          : undefined;
+      contexts.length === 1 ? contexts[0].config.displayName?.name : contexts.length > 1 ? 'projects' : undefined;
     const failedTests = [];
     for (const file of results.testResults) {
       for (const test of file.testResults) {
         if (test.status === 'failed' && failedTests.length < MAX_FAILED_NAMES) {
-          failedTests.push(
-            `${path.relative(this.globalConfig.rootDir, file.testFilePath)} › ${test.fullName}`,
-          );
+          failedTests.push(`${path.relative(this.globalConfig.rootDir, file.testFilePath)} › ${test.fullName}`);
         }
       }
     }
@@ -54,10 +48,7 @@ class JestResultsReporter {
     };
     const dir = path.join(this.globalConfig.rootDir, 'test-output', 'jest');
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(
-      path.join(dir, resultsFileName(displayName)),
-      JSON.stringify(summary, null, 2) + '\n',
-    );
+    fs.writeFileSync(path.join(dir, resultsFileName(displayName)), JSON.stringify(summary, null, 2) + '\n');
   }
 }
 

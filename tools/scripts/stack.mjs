@@ -9,23 +9,14 @@
 //
 // Ports: CATALOG_PORT (3101), ORDERS_PORT (3102), WEB_PORT (4300). Logs: .local/stack/<service>.log
 import { spawn, spawnSync } from 'node:child_process';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-} from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
-const root = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../..',
-);
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const HOST = '127.0.0.1';
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
@@ -41,10 +32,7 @@ function parseArgs(argv) {
   for (const arg of argv) {
     if (arg === '--check') options.check = true;
     else if (arg === '--no-build') options.build = false;
-    else
-      fail(
-        `unknown argument "${arg}". Usage: npm run stack [-- --check] [-- --no-build]`,
-      );
+    else fail(`unknown argument "${arg}". Usage: npm run stack [-- --check] [-- --no-build]`);
   }
   return options;
 }
@@ -72,11 +60,7 @@ async function entryPoints() {
         `project "${project}" has no "${target}" target with outputPath and main; the stack cannot find its bundle.`,
       );
     }
-    return path.join(
-      root,
-      options.outputPath,
-      `${path.basename(options.main, path.extname(options.main))}.js`,
-    );
+    return path.join(root, options.outputPath, `${path.basename(options.main, path.extname(options.main))}.js`);
   };
   return {
     catalog: entry('catalog', 'build'),
@@ -94,8 +78,7 @@ function gitRevision() {
 }
 
 function packageVersion(dir) {
-  return JSON.parse(readFileSync(path.join(root, dir, 'package.json'), 'utf8'))
-    .version;
+  return JSON.parse(readFileSync(path.join(root, dir, 'package.json'), 'utf8')).version;
 }
 
 function portIsFree(portNumber) {
@@ -118,11 +101,7 @@ async function getJson(url) {
 
 function lastLines(file, count = 15) {
   try {
-    return readFileSync(file, 'utf8')
-      .trimEnd()
-      .split('\n')
-      .slice(-count)
-      .join('\n');
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-count).join('\n');
   } catch {
     return '(no log)';
   }
@@ -135,14 +114,7 @@ function start(service, revision) {
   const fd = openSync(log, 'w');
   const env = { ...process.env };
   // Embedded defaults: no external database or Redis even if the shell has them set.
-  for (const variable of [
-    'DATABASE_URL',
-    'REDIS_URL',
-    'PGLITE_DATA_DIR',
-    'PORT',
-    'HOST',
-  ])
-    delete env[variable];
+  for (const variable of ['DATABASE_URL', 'REDIS_URL', 'PGLITE_DATA_DIR', 'PORT', 'HOST']) delete env[variable];
   Object.assign(env, {
     NODE_ENV: 'production',
     HOST,
@@ -200,8 +172,7 @@ async function stopAll() {
     }
   }
   const deadline = Date.now() + STOP_TIMEOUT_MS;
-  while (running.some((entry) => !entry.exited) && Date.now() < deadline)
-    await sleep(100);
+  while (running.some((entry) => !entry.exited) && Date.now() < deadline) await sleep(100);
   for (const entry of running.filter((e) => !e.exited)) {
     console.error(
       `stack: ${entry.name} (pid ${entry.child.pid}) did not stop within ${STOP_TIMEOUT_MS / 1000}s; killing it`,
@@ -220,9 +191,7 @@ async function main() {
   const ordersPort = port('ORDERS_PORT', 3102);
   const webPort = port('WEB_PORT', 4300);
   if (new Set([catalogPort, ordersPort, webPort]).size !== 3) {
-    fail(
-      `CATALOG_PORT, ORDERS_PORT and WEB_PORT must differ (got ${catalogPort}, ${ordersPort}, ${webPort}).`,
-    );
+    fail(`CATALOG_PORT, ORDERS_PORT and WEB_PORT must differ (got ${catalogPort}, ${ordersPort}, ${webPort}).`);
   }
   const catalogUrl = `http://${HOST}:${catalogPort}`;
   const ordersUrl = `http://${HOST}:${ordersPort}`;
@@ -231,17 +200,7 @@ async function main() {
     console.log('stack: building catalog, orders and web');
     const build = spawnSync(
       'npx',
-      [
-        'nx',
-        'run-many',
-        '-t',
-        'build',
-        '-p',
-        'catalog',
-        'orders',
-        'web',
-        '--outputStyle=static',
-      ],
+      ['nx', 'run-many', '-t', 'build', '-p', 'catalog', 'orders', 'web', '--outputStyle=static'],
       {
         cwd: root,
         stdio: 'inherit',
@@ -249,9 +208,7 @@ async function main() {
       },
     );
     if (build.status !== 0)
-      fail(
-        'the build failed (output above); fix it or run with --no-build to use the previous builds.',
-      );
+      fail('the build failed (output above); fix it or run with --no-build to use the previous builds.');
   }
 
   const entries = await entryPoints();
@@ -281,9 +238,7 @@ async function main() {
 
   for (const service of services) {
     if (!existsSync(service.entry)) {
-      fail(
-        `${path.relative(root, service.entry)} does not exist; build first (npm run stack without --no-build).`,
-      );
+      fail(`${path.relative(root, service.entry)} does not exist; build first (npm run stack without --no-build).`);
     }
     if (!(await portIsFree(service.port))) {
       const variable = `${service.name.toUpperCase()}_PORT`;
@@ -309,9 +264,7 @@ async function main() {
     // Catalog first: orders prices items against it and web proxies to both.
     for (const service of services) {
       const entry = start(service, revision);
-      console.log(
-        `stack: started ${service.name} (pid ${entry.child.pid}), waiting for readiness`,
-      );
+      console.log(`stack: started ${service.name} (pid ${entry.child.pid}), waiting for readiness`);
       await waitReady(entry);
     }
   } catch (error) {
@@ -352,14 +305,10 @@ async function main() {
       body: null,
     }));
     if (status !== 200 || !Array.isArray(body?.items)) {
-      problems.push(
-        `web does not reach ${service}: GET ${url} answered ${status} ${JSON.stringify(body)}`,
-      );
+      problems.push(`web does not reach ${service}: GET ${url} answered ${status} ${JSON.stringify(body)}`);
     }
   }
-  console.log(
-    `\n  Open http://${HOST}:${webPort}/ (products), /order, /status.`,
-  );
+  console.log(`\n  Open http://${HOST}:${webPort}/ (products), /order, /status.`);
   if (problems.length > 0) {
     for (const problem of problems) console.error(`stack: error: ${problem}`);
     await shutdown(1);

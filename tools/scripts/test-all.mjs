@@ -16,17 +16,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
-const {
-  countJest,
-  countPlaywright,
-  sumCounts,
-  summaryLine,
-} = require('./lib/test-results.cjs');
+const { countJest, countPlaywright, sumCounts, summaryLine } = require('./lib/test-results.cjs');
 
-const root = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../..',
-);
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const PLAYWRIGHT_RESULTS = 'test-output/playwright/results.json';
 const JEST_RESULTS_DIR = 'test-output/jest';
 
@@ -68,9 +60,7 @@ function run(label, command, args, extraEnv = {}) {
       process.off('SIGTERM', forward);
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       const ok = code === 0;
-      console.log(
-        `=== test-all: ${label}: ${ok ? 'ok' : `FAILED (${signal ?? `exit ${code}`})`} in ${seconds}s`,
-      );
+      console.log(`=== test-all: ${label}: ${ok ? 'ok' : `FAILED (${signal ?? `exit ${code}`})`} in ${seconds}s`);
       resolve({ label, ok, seconds });
     });
   });
@@ -96,9 +86,7 @@ async function testTargets() {
   const projects = [];
   for (const node of Object.values(graph.nodes)) {
     const targets = node.data.targets ?? {};
-    const jest = ['test', 'integration'].filter(
-      (name) => targets[name] && isJestTarget(targets[name]),
-    );
+    const jest = ['test', 'integration'].filter((name) => targets[name] && isJestTarget(targets[name]));
     const playwright = targets.e2e && isPlaywrightTarget(targets.e2e);
     if (jest.length > 0 || playwright) {
       projects.push({
@@ -123,8 +111,7 @@ function jestResultFiles(projectRoot) {
 /** Results of an earlier run must not be counted again: remove them before anything runs. */
 function removeOldResults(projects) {
   for (const project of projects) {
-    for (const file of jestResultFiles(project.root))
-      rmSync(file, { force: true });
+    for (const file of jestResultFiles(project.root)) rmSync(file, { force: true });
     rmSync(path.join(root, project.root, PLAYWRIGHT_RESULTS), { force: true });
   }
 }
@@ -201,16 +188,7 @@ async function main() {
       await run(
         'e2e',
         'npx',
-        [
-          'nx',
-          'run-many',
-          '-t',
-          'e2e',
-          '--outputStyle=static',
-          '--parallel=1',
-          '--',
-          '--reporter=list,json',
-        ],
+        ['nx', 'run-many', '-t', 'e2e', '--outputStyle=static', '--parallel=1', '--', '--reporter=list,json'],
         // Relative to each e2e project's folder (the target's working directory).
         { PLAYWRIGHT_JSON_OUTPUT_FILE: PLAYWRIGHT_RESULTS },
       ),
@@ -222,21 +200,13 @@ async function main() {
   const failedSteps = steps.filter((s) => !s.ok);
 
   console.log('\n=== test-all: summary');
-  for (const step of steps)
-    console.log(
-      `  ${step.ok ? 'ok    ' : 'FAILED'} ${step.label} (${step.seconds}s)`,
-    );
-  for (const row of rows)
-    console.log(`  ${row.source}: ${summaryLine(row).slice('tests: '.length)}`);
+  for (const step of steps) console.log(`  ${step.ok ? 'ok    ' : 'FAILED'} ${step.label} (${step.seconds}s)`);
+  for (const row of rows) console.log(`  ${row.source}: ${summaryLine(row).slice('tests: '.length)}`);
   for (const problem of problems) console.log(`  missing results: ${problem}`);
   console.log(`  wall time ${((Date.now() - started) / 1000).toFixed(1)}s`);
   console.log(summaryLine(total));
 
-  process.exit(
-    failedSteps.length === 0 && total.failed === 0 && problems.length === 0
-      ? 0
-      : 1,
-  );
+  process.exit(failedSteps.length === 0 && total.failed === 0 && problems.length === 0 ? 0 : 1);
 }
 
 main().catch((error) => {

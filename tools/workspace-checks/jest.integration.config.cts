@@ -1,9 +1,7 @@
 /** @jest-config-loader-options {"transpileOnly": true, "skipProject": true, "compilerOptions": {"ignoreDeprecations": "6.0"}} */
 const { readFileSync } = require('fs');
 
-const swcJestConfig = JSON.parse(
-  readFileSync(`${__dirname}/.spec.swcrc`, 'utf-8'),
-);
+const swcJestConfig = JSON.parse(readFileSync(`${__dirname}/.spec.swcrc`, 'utf-8'));
 swcJestConfig.swcrc = false;
 
 // Slow, real-process suites: a temporary clone of the repository driven through `nx show projects

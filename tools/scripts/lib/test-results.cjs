@@ -10,9 +10,7 @@
 function countJest(results) {
   for (const key of ['numPassedTests', 'numFailedTests', 'numPendingTests']) {
     if (!Number.isInteger(results?.[key]) || results[key] < 0) {
-      throw new Error(
-        `not a Jest results file: "${key}" is ${JSON.stringify(results?.[key])}`,
-      );
+      throw new Error(`not a Jest results file: "${key}" is ${JSON.stringify(results?.[key])}`);
     }
   }
   return {
@@ -31,16 +29,12 @@ function countPlaywright(report) {
   const stats = report?.stats;
   for (const key of ['expected', 'unexpected', 'flaky', 'skipped']) {
     if (!Number.isInteger(stats?.[key]) || stats[key] < 0) {
-      throw new Error(
-        `not a Playwright JSON report: "stats.${key}" is ${JSON.stringify(stats?.[key])}`,
-      );
+      throw new Error(`not a Playwright JSON report: "stats.${key}" is ${JSON.stringify(stats?.[key])}`);
     }
   }
   return {
     passed: stats.expected + stats.flaky,
-    failed:
-      stats.unexpected +
-      (Array.isArray(report.errors) ? report.errors.length : 0),
+    failed: stats.unexpected + (Array.isArray(report.errors) ? report.errors.length : 0),
     skipped: stats.skipped,
   };
 }

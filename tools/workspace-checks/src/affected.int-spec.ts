@@ -25,64 +25,37 @@ describe('nx affected computes exactly the projects a change can break', () => {
   afterAll(() => repo?.cleanup());
 
   function affectedBy(name: string, change: (dir: string) => void): string[] {
-    expect(
-      repo.git('checkout', '--quiet', '-B', `affected/${name}`, repo.baseSha)
-        .code,
-    ).toBe(0);
+    expect(repo.git('checkout', '--quiet', '-B', `affected/${name}`, repo.baseSha).code).toBe(0);
     change(repo.dir);
-    const commit = repo.git(
-      'commit',
-      '--quiet',
-      '--all',
-      '--no-verify',
-      '-m',
-      `test: ${name}`,
-    );
+    const commit = repo.git('commit', '--quiet', '--all', '--no-verify', '-m', `test: ${name}`);
     expect(commit.output).toBe('');
-    const result = repo.nx([
-      'show',
-      'projects',
-      '--affected',
-      `--base=${repo.baseSha}`,
-      '--head=HEAD',
-      '--json',
-    ]);
-    if (result.code !== 0)
-      throw new Error(`nx show projects --affected failed:\n${result.output}`);
+    const result = repo.nx(['show', 'projects', '--affected', `--base=${repo.baseSha}`, '--head=HEAD', '--json']);
+    if (result.code !== 0) throw new Error(`nx show projects --affected failed:\n${result.output}`);
     return (JSON.parse(result.stdout) as string[]).sort();
   }
 
-  const append = (file: string, text: string) => (dir: string) =>
-    appendFileSync(path.join(dir, file), text);
+  const append = (file: string, text: string) => (dir: string) => appendFileSync(path.join(dir, file), text);
 
   it('a contracts change affects contracts and everything built on it', () => {
-    expect(
-      affectedBy(
-        'contracts',
-        append('libs/shared/contracts/src/index.ts', '\n// touched\n'),
-      ),
-    ).toEqual(['catalog', 'contracts', 'orders', 'web', 'web-e2e']);
+    expect(affectedBy('contracts', append('libs/shared/contracts/src/index.ts', '\n// touched\n'))).toEqual([
+      'catalog',
+      'contracts',
+      'orders',
+      'web',
+      'web-e2e',
+    ]);
   });
 
   it('a catalog-only change affects catalog and the e2e suite that exercises it', () => {
-    expect(
-      affectedBy(
-        'catalog',
-        append('apps/catalog/src/main.ts', '\n// touched\n'),
-      ),
-    ).toEqual(['catalog', 'web-e2e']);
+    expect(affectedBy('catalog', append('apps/catalog/src/main.ts', '\n// touched\n'))).toEqual(['catalog', 'web-e2e']);
   });
 
   it('a README change affects nothing', () => {
-    expect(
-      affectedBy('readme', append('README.md', '\nA sentence.\n')),
-    ).toEqual([]);
+    expect(affectedBy('readme', append('README.md', '\nA sentence.\n'))).toEqual([]);
   });
 
   it('a workflow change affects only the project that validates workflows', () => {
-    expect(
-      affectedBy('workflow', append('.github/workflows/ci.yml', '# touched\n')),
-    ).toEqual(['workspace-checks']);
+    expect(affectedBy('workflow', append('.github/workflows/ci.yml', '# touched\n'))).toEqual(['workspace-checks']);
   });
 
   it('a lockfile bump of a package only catalog uses affects catalog, its dependents and the lockfile readers', () => {

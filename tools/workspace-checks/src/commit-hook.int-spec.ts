@@ -35,18 +35,13 @@ describe('commit-msg hook in a fresh clone', () => {
     const commit = repo.git('commit', '-m', 'docs: add notes');
     expect(commit.output).not.toContain('✖');
     expect(commit.code).toBe(0);
-    expect(repo.git('log', '-1', '--format=%s').stdout.trim()).toBe(
-      'docs: add notes',
-    );
+    expect(repo.git('log', '-1', '--format=%s').stdout.trim()).toBe('docs: add notes');
   });
 
   it('does not fail `prepare` where there is no .git (CI tarballs, Docker build contexts)', () => {
     const withoutGit = run(
       'bash',
-      [
-        '-c',
-        'mv .git .git-away && npm run prepare --silent; code=$?; mv .git-away .git; exit $code',
-      ],
+      ['-c', 'mv .git .git-away && npm run prepare --silent; code=$?; mv .git-away .git; exit $code'],
       {
         cwd: repo.dir,
       },

@@ -29,11 +29,7 @@ describe('commit message conventions (commitlint CLI)', () => {
     ['unknown type', 'feature: add product search', 'type-enum'],
     ['empty subject', 'feat(catalog): ', 'subject-empty'],
     ['full stop at the end', 'fix: close the pool.', 'subject-full-stop'],
-    [
-      'header over 100 characters',
-      `feat: ${'x'.repeat(100)}`,
-      'header-max-length',
-    ],
+    ['header over 100 characters', `feat: ${'x'.repeat(100)}`, 'header-max-length'],
     ['upper-case type', 'FEAT: add search', 'type-case'],
   ])('rejects a message with %s', (_label, message, rule) => {
     const result = commitlint(message);
@@ -44,21 +40,15 @@ describe('commit message conventions (commitlint CLI)', () => {
 
 describe('commit-msg hook', () => {
   it('runs commitlint on the message file git passes it', () => {
-    expect(
-      readFileSync(
-        path.join(workspaceRoot, '.husky', 'commit-msg'),
-        'utf8',
-      ).trim(),
-    ).toBe('npx --no -- commitlint --edit "$1"');
+    expect(readFileSync(path.join(workspaceRoot, '.husky', 'commit-msg'), 'utf8').trim()).toBe(
+      'npx --no -- commitlint --edit "$1"',
+    );
     const { dir, cleanup } = tempDir('commit-msg');
     try {
       const bad = path.join(dir, 'BAD_MSG');
       const good = path.join(dir, 'GOOD_MSG');
       require('node:fs').writeFileSync(bad, 'wip\n');
-      require('node:fs').writeFileSync(
-        good,
-        'test(workspace-checks): cover the hook\n',
-      );
+      require('node:fs').writeFileSync(good, 'test(workspace-checks): cover the hook\n');
       expect(run('sh', ['.husky/commit-msg', bad]).code).toBe(1);
       expect(run('sh', ['.husky/commit-msg', good]).code).toBe(0);
     } finally {
@@ -67,9 +57,7 @@ describe('commit-msg hook', () => {
   });
 
   it('is installed by the prepare script without failing where husky or .git is missing', () => {
-    const pkg = JSON.parse(
-      readFileSync(path.join(workspaceRoot, 'package.json'), 'utf8'),
-    );
+    const pkg = JSON.parse(readFileSync(path.join(workspaceRoot, 'package.json'), 'utf8'));
     expect(pkg.scripts.prepare).toBe('husky || true');
   });
 });

@@ -37,9 +37,7 @@ describe('tools/scripts/readme-command.sh', () => {
   it('refuses missing or duplicated markers, naming the marker', () => {
     const missing = extract('# nothing here\n');
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain(
-      "exactly one '<!-- test-command:start -->'",
-    );
+    expect(missing.stderr).toContain("exactly one '<!-- test-command:start -->'");
     const twice = extract(
       '<!-- test-command:start -->\n```\na\n```\n<!-- test-command:end -->\n<!-- test-command:start -->\n',
     );
@@ -48,24 +46,16 @@ describe('tools/scripts/readme-command.sh', () => {
   });
 
   it('refuses a block with no command or several lines', () => {
-    const empty = extract(
-      '<!-- test-command:start -->\n```sh\n```\n<!-- test-command:end -->\n',
-    );
+    const empty = extract('<!-- test-command:start -->\n```sh\n```\n<!-- test-command:end -->\n');
     expect(empty.code).toBe(1);
     expect(empty.stderr).toContain('found 0 lines');
-    const two = extract(
-      '<!-- test-command:start -->\n```sh\na\nb\n```\n<!-- test-command:end -->\n',
-    );
+    const two = extract('<!-- test-command:start -->\n```sh\na\nb\n```\n<!-- test-command:end -->\n');
     expect(two.code).toBe(1);
     expect(two.stderr).toContain('found 2 lines');
   });
 
   it('refuses a README that does not exist', () => {
-    const result = run('bash', [
-      'tools/scripts/readme-command.sh',
-      'test-command',
-      path.join(dir, 'nope.md'),
-    ]);
+    const result = run('bash', ['tools/scripts/readme-command.sh', 'test-command', path.join(dir, 'nope.md')]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('nope.md does not exist');
   });
@@ -73,10 +63,7 @@ describe('tools/scripts/readme-command.sh', () => {
 
 describe('tools/scripts/setup.sh arguments', () => {
   it('names an unknown part and lists the known ones, before installing anything', () => {
-    const result = run('bash', [
-      'tools/scripts/setup.sh',
-      '--without=services,browsers',
-    ]);
+    const result = run('bash', ['tools/scripts/setup.sh', '--without=services,browsers']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('unknown part "browsers"');
     expect(result.stderr).toContain('services chromium engines k6 npm');
@@ -90,10 +77,7 @@ describe('tools/scripts/setup.sh arguments', () => {
   });
 
   it('does nothing when every part is skipped', () => {
-    const result = run('bash', [
-      'tools/scripts/setup.sh',
-      '--without=services,chromium,engines,k6,npm',
-    ]);
+    const result = run('bash', ['tools/scripts/setup.sh', '--without=services,chromium,engines,k6,npm']);
     expect(result.stdout).toBe('setup: done\n');
     expect(result.code).toBe(0);
   });
@@ -112,18 +96,13 @@ describe('tools/scripts/test-services.sh arguments', () => {
       env: { ...process.env, TEST_PG_PORT: '54x2' },
     });
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain(
-      '"54x2" is not a number (check TEST_PG_PORT',
-    );
+    expect(result.stderr).toContain('"54x2" is not a number (check TEST_PG_PORT');
   });
 });
 
 describe('tools/scripts/test-all.mjs arguments', () => {
   it('refuses an unknown argument before running anything', () => {
-    const result = run('node', [
-      path.join(workspaceRoot, 'tools/scripts/test-all.mjs'),
-      '--parallel=0',
-    ]);
+    const result = run('node', [path.join(workspaceRoot, 'tools/scripts/test-all.mjs'), '--parallel=0']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('unknown argument "--parallel=0"');
     expect(result.stdout).toBe('');

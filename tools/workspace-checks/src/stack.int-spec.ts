@@ -50,12 +50,9 @@ describe('tools/scripts/stack.mjs', () => {
     }
     expect(result.stdout).toContain('stack: check passed, stopping');
     for (const name of ['catalog', 'orders', 'web']) {
-      expect(
-        existsSync(path.join(workspaceRoot, '.local', 'stack', `${name}.log`)),
-      ).toBe(true);
+      expect(existsSync(path.join(workspaceRoot, '.local', 'stack', `${name}.log`))).toBe(true);
     }
-    for (const port of Object.values(PORTS))
-      expect(await answers(port)).toBe(false);
+    for (const port of Object.values(PORTS)) expect(await answers(port)).toBe(false);
   });
 
   it('keeps running until SIGINT, then stops every child', async () => {
@@ -67,33 +64,25 @@ describe('tools/scripts/stack.mjs', () => {
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
-    const exited = new Promise<number | null>((resolve) =>
-      child.on('exit', (code) => resolve(code)),
-    );
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     const deadline = Date.now() + 120_000;
     while (!output.includes('Press Ctrl-C to stop.') && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     expect(output).toContain('Press Ctrl-C to stop.');
-    for (const port of Object.values(PORTS))
-      expect(await answers(port)).toBe(true);
+    for (const port of Object.values(PORTS)) expect(await answers(port)).toBe(true);
     child.kill('SIGINT');
     expect(await exited).toBe(0);
-    for (const port of Object.values(PORTS))
-      expect(await answers(port)).toBe(false);
+    for (const port of Object.values(PORTS)) expect(await answers(port)).toBe(false);
   });
 
   it('refuses a port that is already taken, naming the variable to change', async () => {
     const server = net.createServer();
-    await new Promise<void>((resolve) =>
-      server.listen(Number(PORTS.ORDERS_PORT), '127.0.0.1', resolve),
-    );
+    await new Promise<void>((resolve) => server.listen(Number(PORTS.ORDERS_PORT), '127.0.0.1', resolve));
     try {
       const result = stack(['--check', '--no-build']);
       expect(result.code).toBe(1);
-      expect(result.stderr).toContain(
-        `port ${PORTS.ORDERS_PORT} (orders) is already in use`,
-      );
+      expect(result.stderr).toContain(`port ${PORTS.ORDERS_PORT} (orders) is already in use`);
       expect(result.stderr).toContain('set ORDERS_PORT to a free port');
       expect(await answers(PORTS.CATALOG_PORT)).toBe(false);
     } finally {

@@ -39,13 +39,7 @@ async function pgSelectOne(port: number): Promise<number> {
 }
 
 function redisPing(port: number): string {
-  return run('redis-cli', [
-    '-h',
-    '127.0.0.1',
-    '-p',
-    String(port),
-    'ping',
-  ]).stdout.trim();
+  return run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'ping']).stdout.trim();
 }
 
 function pidAlive(pid: number): boolean {
@@ -86,12 +80,8 @@ describe('tools/scripts/test-services.sh with real PostgreSQL 15 and Redis', () 
     const started = services('start', env);
     expect(started.stderr).toBe('');
     expect(started.code).toBe(0);
-    expect(started.stdout).toContain(
-      `starting PostgreSQL on 127.0.0.1:${PG_PORT}`,
-    );
-    expect(started.stdout).toContain(
-      `starting Redis on 127.0.0.1:${REDIS_PORT}`,
-    );
+    expect(started.stdout).toContain(`starting PostgreSQL on 127.0.0.1:${PG_PORT}`);
+    expect(started.stdout).toContain(`starting Redis on 127.0.0.1:${REDIS_PORT}`);
     expect(started.output).not.toContain('postgres:postgres@');
 
     expect(await pgSelectOne(PG_PORT)).toBe(1);
@@ -110,9 +100,7 @@ describe('tools/scripts/test-services.sh with real PostgreSQL 15 and Redis', () 
     const redisPid = pidOf(redisPidFile);
     const again = services('start', env);
     expect(again.code).toBe(0);
-    expect(again.stdout).toContain(
-      `already running on 127.0.0.1:${PG_PORT} (started by this script, pid ${pgPid})`,
-    );
+    expect(again.stdout).toContain(`already running on 127.0.0.1:${PG_PORT} (started by this script, pid ${pgPid})`);
     expect(again.stdout).toContain(`(started by this script, pid ${redisPid})`);
     expect(pidOf(pgPidFile)).toBe(pgPid);
     expect(pidOf(redisPidFile)).toBe(redisPid);
@@ -121,12 +109,8 @@ describe('tools/scripts/test-services.sh with real PostgreSQL 15 and Redis', () 
   it('status reports both up and who started them', () => {
     const status = services('status', env);
     expect(status.code).toBe(0);
-    expect(status.stdout).toContain(
-      `postgres: up on 127.0.0.1:${PG_PORT} (started by this script`,
-    );
-    expect(status.stdout).toContain(
-      `redis: up on 127.0.0.1:${REDIS_PORT} (started by this script`,
-    );
+    expect(status.stdout).toContain(`postgres: up on 127.0.0.1:${PG_PORT} (started by this script`);
+    expect(status.stdout).toContain(`redis: up on 127.0.0.1:${REDIS_PORT} (started by this script`);
   });
 
   it('stop ends exactly the processes it started and removes the pid files', () => {
@@ -160,52 +144,34 @@ describe('tools/scripts/test-services.sh with real PostgreSQL 15 and Redis', () 
     it('reuses a Redis that already answers and leaves it running on stop', async () => {
       foreignRedis = spawn(
         'redis-server',
-        [
-          '--bind',
-          '127.0.0.1',
-          '--port',
-          String(FOREIGN_REDIS_PORT),
-          '--save',
-          '',
-        ],
+        ['--bind', '127.0.0.1', '--port', String(FOREIGN_REDIS_PORT), '--save', ''],
         {
           stdio: 'ignore',
         },
       );
       const deadline = Date.now() + 15_000;
-      while (
-        redisPing(FOREIGN_REDIS_PORT) !== 'PONG' &&
-        Date.now() < deadline
-      ) {
+      while (redisPing(FOREIGN_REDIS_PORT) !== 'PONG' && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
       const reuseEnv = { ...env, TEST_REDIS_PORT: String(FOREIGN_REDIS_PORT) };
       const started = services('start', reuseEnv);
       expect(started.code).toBe(0);
-      expect(started.stdout).toContain(
-        `Redis already answers on 127.0.0.1:${FOREIGN_REDIS_PORT}: reusing it`,
-      );
-      expect(services('stop', reuseEnv).stdout).toContain(
-        'redis: not started by this script, leaving it alone',
-      );
+      expect(started.stdout).toContain(`Redis already answers on 127.0.0.1:${FOREIGN_REDIS_PORT}: reusing it`);
+      expect(services('stop', reuseEnv).stdout).toContain('redis: not started by this script, leaving it alone');
       expect(redisPing(FOREIGN_REDIS_PORT)).toBe('PONG');
     });
   });
 
   it('refuses a port held by something that is not PostgreSQL, naming the port and the fix', async () => {
     const server = net.createServer((socket) => socket.end());
-    await new Promise<void>((resolve) =>
-      server.listen(NOT_POSTGRES_PORT, '127.0.0.1', resolve),
-    );
+    await new Promise<void>((resolve) => server.listen(NOT_POSTGRES_PORT, '127.0.0.1', resolve));
     try {
       const result = services('start', {
         ...env,
         TEST_PG_PORT: String(NOT_POSTGRES_PORT),
       });
       expect(result.code).toBe(1);
-      expect(result.stderr).toContain(
-        `port ${NOT_POSTGRES_PORT} is taken by something that is not PostgreSQL`,
-      );
+      expect(result.stderr).toContain(`port ${NOT_POSTGRES_PORT} is taken by something that is not PostgreSQL`);
       expect(result.stderr).toContain('set TEST_PG_PORT');
     } finally {
       await new Promise((resolve) => server.close(resolve));
@@ -233,53 +199,39 @@ describe('tools/scripts/test-services.sh with real PostgreSQL 15 and Redis', () 
 
   // Like Debian's default cluster right after `apt-get install postgresql`: answering, but its
   // postgres role has no password, so a TCP login as postgres/postgres fails until the script sets it.
-  (process.getuid?.() === 0 ? it : it.skip)(
-    'gives a passwordless running cluster the test password',
-    async () => {
-      const data = path.join(state.dir, 'passwordless');
-      const asPostgres = (cmd: string, args: string[]) =>
-        run('runuser', ['-u', 'postgres', '--', cmd, ...args]);
-      run('mkdir', ['-p', data]);
-      run('chown', ['postgres:', data]);
-      expect(
-        asPostgres(`${PG_BIN}/initdb`, [
-          '-D',
-          data,
-          '-U',
-          'postgres',
-          '--auth-local=peer',
-          '--auth-host=scram-sha-256',
-        ]).code,
-      ).toBe(0);
-      const started = asPostgres(`${PG_BIN}/pg_ctl`, [
-        '-D',
-        data,
-        '-l',
-        path.join(data, 'log'),
-        '-w',
-        '-o',
-        `-c listen_addresses=127.0.0.1 -c port=${PASSWORDLESS_PG_PORT} -c unix_socket_directories=/var/run/postgresql`,
-        'start',
-      ]);
-      expect(started.code).toBe(0);
-      try {
-        await expect(pgSelectOne(PASSWORDLESS_PG_PORT)).rejects.toThrow(
-          /password/,
-        );
-        const result = services('start', {
-          ...env,
-          TEST_PG_PORT: String(PASSWORDLESS_PG_PORT),
-          TEST_REDIS_PORT: String(REDIS_PORT),
-        });
-        expect(result.code).toBe(0);
-        expect(result.stdout).toContain(
-          'rejects postgres/postgres: setting that password through the local socket',
-        );
-        expect(await pgSelectOne(PASSWORDLESS_PG_PORT)).toBe(1);
-      } finally {
-        asPostgres(`${PG_BIN}/pg_ctl`, ['-D', data, '-m', 'fast', 'stop']);
-        services('stop', env);
-      }
-    },
-  );
+  (process.getuid?.() === 0 ? it : it.skip)('gives a passwordless running cluster the test password', async () => {
+    const data = path.join(state.dir, 'passwordless');
+    const asPostgres = (cmd: string, args: string[]) => run('runuser', ['-u', 'postgres', '--', cmd, ...args]);
+    run('mkdir', ['-p', data]);
+    run('chown', ['postgres:', data]);
+    expect(
+      asPostgres(`${PG_BIN}/initdb`, ['-D', data, '-U', 'postgres', '--auth-local=peer', '--auth-host=scram-sha-256'])
+        .code,
+    ).toBe(0);
+    const started = asPostgres(`${PG_BIN}/pg_ctl`, [
+      '-D',
+      data,
+      '-l',
+      path.join(data, 'log'),
+      '-w',
+      '-o',
+      `-c listen_addresses=127.0.0.1 -c port=${PASSWORDLESS_PG_PORT} -c unix_socket_directories=/var/run/postgresql`,
+      'start',
+    ]);
+    expect(started.code).toBe(0);
+    try {
+      await expect(pgSelectOne(PASSWORDLESS_PG_PORT)).rejects.toThrow(/password/);
+      const result = services('start', {
+        ...env,
+        TEST_PG_PORT: String(PASSWORDLESS_PG_PORT),
+        TEST_REDIS_PORT: String(REDIS_PORT),
+      });
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('rejects postgres/postgres: setting that password through the local socket');
+      expect(await pgSelectOne(PASSWORDLESS_PG_PORT)).toBe(1);
+    } finally {
+      asPostgres(`${PG_BIN}/pg_ctl`, ['-D', data, '-m', 'fast', 'stop']);
+      services('stop', env);
+    }
+  });
 });

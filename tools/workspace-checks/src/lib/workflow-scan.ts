@@ -84,14 +84,9 @@ export function contextReferences(expression: string): string[] {
     // Keep bracketed property names: github['head_ref'] is a real reference.
     /^'[A-Za-z0-9_-]+'$/.test(literal) ? literal : "''",
   );
-  const normalised = withoutStrings
-    .replace(/\[\s*'([A-Za-z0-9_-]+)'\s*\]/g, '.$1')
-    .replace(/\[\s*\*\s*\]/g, '.*');
+  const normalised = withoutStrings.replace(/\[\s*'([A-Za-z0-9_-]+)'\s*\]/g, '.$1').replace(/\[\s*\*\s*\]/g, '.*');
   const references: string[] = [];
-  const pattern = new RegExp(
-    `(?<![\\w.])(${CONTEXT_NAMES.join('|')})((?:\\.[\\w*-]+)*)`,
-    'g',
-  );
+  const pattern = new RegExp(`(?<![\\w.])(${CONTEXT_NAMES.join('|')})((?:\\.[\\w*-]+)*)`, 'g');
   let match: RegExpExecArray | null;
   while ((match = pattern.exec(normalised)) !== null) {
     references.push(`${match[1]}${match[2]}`);
@@ -101,9 +96,7 @@ export function contextReferences(expression: string): string[] {
 
 export function isTrustedReference(reference: string): boolean {
   return TRUSTED_EXPRESSION_PREFIXES.some((prefix) =>
-    prefix.endsWith('.')
-      ? reference.startsWith(prefix)
-      : reference === prefix || reference.startsWith(`${prefix}.`),
+    prefix.endsWith('.') ? reference.startsWith(prefix) : reference === prefix || reference.startsWith(`${prefix}.`),
   );
 }
 
@@ -119,12 +112,7 @@ function lineOf(ctx: ScanContext, node: Node | null | undefined): number {
   return ctx.lines.linePos(offset).line;
 }
 
-function report(
-  ctx: ScanContext,
-  node: Node | null | undefined,
-  rule: WorkflowRule,
-  message: string,
-): void {
+function report(ctx: ScanContext, node: Node | null | undefined, rule: WorkflowRule, message: string): void {
   ctx.findings.push({ file: ctx.file, line: lineOf(ctx, node), rule, message });
 }
 
@@ -134,16 +122,10 @@ function mapGet(map: unknown, key: string): Node | undefined {
 }
 
 function scalarString(node: Node | undefined): string | undefined {
-  return isScalar(node) && typeof node.value === 'string'
-    ? node.value
-    : undefined;
+  return isScalar(node) && typeof node.value === 'string' ? node.value : undefined;
 }
 
-function checkScript(
-  ctx: ScanContext,
-  node: Node | undefined,
-  where: string,
-): void {
+function checkScript(ctx: ScanContext, node: Node | undefined, where: string): void {
   const script = scalarString(node);
   if (script === undefined || !node?.range) return;
   // Walk the raw source of the scalar rather than its parsed value, so each finding carries the
@@ -219,11 +201,7 @@ function checkUses(ctx: ScanContext, usesNode: Node | undefined): void {
   }
 }
 
-function checkSteps(
-  ctx: ScanContext,
-  steps: Node | undefined,
-  where: string,
-): void {
+function checkSteps(ctx: ScanContext, steps: Node | undefined, where: string): void {
   if (!isSeq(steps)) return;
   steps.items.forEach((step, index) => {
     const name = scalarString(mapGet(step, 'name')) ?? `step ${index + 1}`;
@@ -233,27 +211,14 @@ function checkSteps(
     checkUses(ctx, usesNode);
     const uses = scalarString(usesNode) ?? '';
     if (uses.startsWith('actions/github-script@')) {
-      checkScript(
-        ctx,
-        mapGet(mapGet(step, 'with'), 'script'),
-        `${label} github-script`,
-      );
+      checkScript(ctx, mapGet(mapGet(step, 'with'), 'script'), `${label} github-script`);
     }
   });
 }
 
-function checkPermissionsValue(
-  ctx: ScanContext,
-  node: Node | undefined,
-  where: string,
-): void {
+function checkPermissionsValue(ctx: ScanContext, node: Node | undefined, where: string): void {
   if (scalarString(node) === 'write-all') {
-    report(
-      ctx,
-      node,
-      'write-all-permissions',
-      `${where} grants "write-all". List only the scopes the job needs.`,
-    );
+    report(ctx, node, 'write-all-permissions', `${where} grants "write-all". List only the scopes the job needs.`);
   }
 }
 

@@ -21,21 +21,12 @@ export interface TempClone {
 export function cloneWorkspace(prefix: string): TempClone {
   const tmp = tempDir(prefix);
   const dir = path.join(tmp.dir, 'repo');
-  const cloned = run('git', [
-    'clone',
-    '--quiet',
-    '--no-hardlinks',
-    workspaceRoot,
-    dir,
-  ]);
+  const cloned = run('git', ['clone', '--quiet', '--no-hardlinks', workspaceRoot, dir]);
   if (cloned.code !== 0) {
     tmp.cleanup();
     throw new Error(`git clone ${workspaceRoot} failed: ${cloned.output}`);
   }
-  symlinkSync(
-    path.join(workspaceRoot, 'node_modules'),
-    path.join(dir, 'node_modules'),
-  );
+  symlinkSync(path.join(workspaceRoot, 'node_modules'), path.join(dir, 'node_modules'));
 
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -58,8 +49,7 @@ export function cloneWorkspace(prefix: string): TempClone {
     dir,
     baseSha,
     git,
-    nx: (args, timeoutMs = 180_000) =>
-      run('npx', ['--no', '--', 'nx', ...args], { cwd: dir, env, timeoutMs }),
+    nx: (args, timeoutMs = 180_000) => run('npx', ['--no', '--', 'nx', ...args], { cwd: dir, env, timeoutMs }),
     cleanup: tmp.cleanup,
   };
 }
