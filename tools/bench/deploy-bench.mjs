@@ -33,7 +33,7 @@ const arg = (name, fallback) =>
     .join('=') ?? fallback;
 const registry = `127.0.0.1:${arg('registry-port', '3692')}`;
 const [catalogPort, ordersPort, webPort] = arg('ports', '3621,3622,3623').split(',').map(Number);
-const projects = arg('projects', 'catalog,orders,web');
+const projects = arg('projects', undefined);
 const keep = process.argv.includes('--keep');
 if (![catalogPort, ordersPort, webPort].every((p) => Number.isInteger(p) && p > 0 && p < 65536)) {
   console.error('--ports must be three ports: catalog,orders,web (e.g. 3621,3622,3623)');
@@ -64,7 +64,7 @@ const overrides = [
   `--registry=${registry}`,
   `--ports=catalog=${catalogPort},orders=${ordersPort},web=${webPort}`,
   `--instance=${instance}`,
-  `--projects=${projects}`,
+  ...(projects ? [`--projects=${projects}`] : []),
   '--smokeK6=false',
   '--smokePlaywright=false',
 ];
