@@ -11,6 +11,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { createServer } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseHoldFile } from '../../lib/gitops/holds';
@@ -19,16 +20,38 @@ import { childEnvironment } from '../../lib/release/images';
 
 /**
  * End to end, the local environment for real: `nx run deploy:local` in a temporary clone of this
- * repository (its committed HEAD; node_modules symlinked), with its own registry (127.0.0.1:3690,
- * data in the clone's .local/), its own service ports (3601-3603) and its own pod names, so the
+ * repository (its committed HEAD; workspace packages linked to the clone's own), with its own
+ * registry and service ports (free ports of 3600-3699; registry data in the clone's .local/) and its
+ * own pod names, so the
  * developer's working tree, registry and stack are never touched. buildah builds, the registry
  * stores, podman runs, the smoke library checks. Everything started is stopped in afterAll.
  *
  * k6 and Playwright stay off here (they have their own suites); the readiness timeout is short so a
  * broken release fails fast.
  */
-const REGISTRY = '127.0.0.1:3690';
-const PORTS = { catalog: 3601, orders: 3602, web: 3603 };
+/** Free ports from this suite's range (3600-3699), found in beforeAll: two runs can share the machine. */
+const PORTS = { catalog: 0, orders: 0, web: 0 };
+let REGISTRY = '';
+
+async function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+async function freePorts(count: number): Promise<number[]> {
+  const found: number[] = [];
+  // Start at a pid-dependent offset so concurrent runs rarely probe the same ports first.
+  const start = (process.pid % 25) * 4;
+  for (let i = 0; i < 100 && found.length < count; i++) {
+    const port = 3600 + ((start + i) % 100);
+    if (await isFree(port)) found.push(port);
+  }
+  if (found.length < count) throw new Error(`fewer than ${count} free ports in 3600-3699`);
+  return found;
+}
 // Every project with an image target. Not passed as --projects: naming a held project releases its hold.
 const PROJECTS = ['catalog', 'orders', 'web'];
 const INSTANCE = `slipway-e2e-${process.pid.toString(16)}`;
@@ -84,7 +107,7 @@ describe('deploy:local end to end (temporary clone, real registry, podman, smoke
   delete env['NX_INVOCATION_ROOT_PID'];
   delete env['SLIPWAY_WEBHOOK_URL'];
   const gitops = path.join(repo, '.local/deploy/local/repo');
-  const overrides = [
+  const overrides = () => [
     `--registry=${REGISTRY}`,
     `--ports=${Object.entries(PORTS)
       .map(([p, n]) => `${p}=${n}`)
@@ -110,7 +133,7 @@ describe('deploy:local end to end (temporary clone, real registry, podman, smoke
     '--outputStyle=static',
     ...extra,
   ];
-  const nx = (target: string, extra: string[] = overrides, timeoutMs = 40 * MINUTES): Promise<Run> =>
+  const nx = (target: string, extra: string[] = overrides(), timeoutMs = 40 * MINUTES): Promise<Run> =>
     new Promise((resolve) => {
       const started = Date.now();
       const child = spawn(process.execPath, nxArgs(target, extra), {
@@ -162,7 +185,10 @@ describe('deploy:local end to end (temporary clone, real registry, podman, smoke
   };
   const explain = (run: Run) => `exit ${run.code} after ${Math.round(run.ms / 1000)} s\n${run.output.slice(-6000)}`;
 
-  beforeAll(() => {
+  beforeAll(async () => {
+    const [registryPort, catalog, orders, web] = await freePorts(4);
+    REGISTRY = `127.0.0.1:${registryPort}`;
+    Object.assign(PORTS, { catalog, orders, web });
     const cloned = spawnSync('git', ['clone', '--quiet', '--no-hardlinks', WORKSPACE, repo], { encoding: 'utf8' });
     if (cloned.status !== 0) throw new Error(`git clone failed: ${cloned.stderr}`);
     linkNodeModules(WORKSPACE, repo);
@@ -302,13 +328,13 @@ describe('deploy:local end to end (temporary clone, real registry, podman, smoke
       writeFileSync(pkgFile, readFileSync(pkgFile, 'utf8').replace('"version": "0.0.2"', '"version": "0.0.3"'));
       git('commit', '-qam', 'fix(catalog): 0.0.3 (never becomes ready)');
       const run = await nx('deploy:local', [
-        ...overrides.filter((o) => !o.startsWith('--smokeReadinessTimeoutMs')),
+        ...overrides().filter((o) => !o.startsWith('--smokeReadinessTimeoutMs')),
         // it never becomes ready: give up after 90 s (the restored catalog must start within it too)
         '--smokeReadinessTimeoutMs=90000',
       ]);
       expect(run.code).not.toBe(0);
       expect(run.output).toMatch(
-        /local: release local-\S+ failed \(catalog\); restored catalog → 127\.0\.0\.1:3690\/slipway\/catalog:h-[0-9a-f]{12}; hold written for catalog/,
+        /local: release local-\S+ failed \(catalog\); restored catalog → 127\.0\.0\.1:\d+\/slipway\/catalog:h-[0-9a-f]{12}; hold written for catalog/,
       );
       expect(run.output).toMatch(/catalog smoke (fail|inconclusive): readiness/);
       expect(await health('catalog')).toMatchObject({
@@ -351,7 +377,7 @@ describe('deploy:local end to end (temporary clone, real registry, podman, smoke
         '--env=local',
         '--to=previous',
         '--reason=e2e check',
-        ...overrides.filter((o) => !o.startsWith('--imageParallel')),
+        ...overrides().filter((o) => !o.startsWith('--imageParallel')),
       ]);
       expect({
         code: run.code,
