@@ -58,16 +58,16 @@ describe('nx affected computes exactly the projects a change can break', () => {
     expect(affectedBy('workflow', append('.github/workflows/ci.yml', '# touched\n'))).toEqual(['workspace-checks']);
   });
 
-  it('a lockfile bump of a package only catalog uses affects catalog, its dependents and the lockfile readers', () => {
+  it('a lockfile bump of a package only catalog uses affects catalog, its dependents and the runtime-manifest readers', () => {
     // What Nx 23.2.1 computes, and why:
     // - projectsAffectedByDependencyUpdates: "auto" (nx.json pluginsConfig["@nx/js"]) parses the lockfile
     //   at base and at head, diffs the resolved packages (version + integrity) and walks the graph back
     //   from the changed external node, here npm:jose. Only catalog declares jose, so that walk gives
     //   catalog and what depends on catalog: web-e2e. (With the default "all", every project.)
     // - Independently, a project is affected when a file named in one of its targets' {workspaceRoot}
-    //   inputs changes. catalog's and orders' `prune-lockfile` targets (the runtime manifest their images
-    //   install from) declare {workspaceRoot}/package-lock.json as an input, so ANY lockfile change
-    //   affects orders too, whichever package moved. web's prune-lockfile does not name the lockfile.
+    //   inputs changes. The `prune-lockfile` targets of catalog, orders and web (the runtime manifest each
+    //   image installs from, cut out of the lockfile) declare {workspaceRoot}/package-lock.json as an
+    //   input, so ANY lockfile change affects all three image projects, whichever package moved.
     const bumped = affectedBy('lockfile', (dir) => {
       const file = path.join(dir, 'package-lock.json');
       const lock = JSON.parse(readFileSync(file, 'utf8'));
@@ -77,6 +77,6 @@ describe('nx affected computes exactly the projects a change can break', () => {
       jose.integrity = `sha512-${Buffer.alloc(64, 7).toString('base64')}`;
       writeFileSync(file, `${JSON.stringify(lock, null, 2)}\n`);
     });
-    expect(bumped).toEqual(['catalog', 'orders', 'web-e2e']);
+    expect(bumped).toEqual(['catalog', 'orders', 'web', 'web-e2e']);
   });
 });
