@@ -330,10 +330,8 @@ export async function runRelease(deps: ReleaseDeps, options: ReleaseOptions): Pr
       log(`${message} (${stages.join(', ')})`);
       return { exitCode: 0, records: [], message };
     }
-    if (drifted.length > 0)
-      log(
-        `re-applying ${drifted.filter((p) => !moved.includes(p)).join(', ') || '(none besides the moved ones)'}: not running what the manifests say`,
-      );
+    const repaired = drifted.filter((p) => !moved.includes(p));
+    if (repaired.length > 0) log(`re-applying ${repaired.join(', ')}: not running what the manifests say`);
     const refsNow = await currentReferences(deps);
 
     const failures: string[] = [];
