@@ -16,7 +16,10 @@ module.exports = {
     '^.+\\.[tj]s$': ['@swc/jest', swcJestConfig],
     // PGlite's CommonJS build loads Node built-ins with import(), which Jest's VM only allows under
     // --experimental-vm-modules: compile those calls to require() (cached after the first run).
-    '/@electric-sql/pglite/dist/.+\\.cjs$': ['@swc/jest', { ...swcJestConfig, module: { type: 'commonjs' }, sourceMaps: false }],
+    '/@electric-sql/pglite/dist/.+\\.cjs$': [
+      '@swc/jest',
+      { ...swcJestConfig, module: { type: 'commonjs' }, sourceMaps: false },
+    ],
   },
   // jose 6 ships ES modules only (Node loads them with require(esm)); Jest needs them compiled.
   transformIgnorePatterns: ['/node_modules/(?!(@electric-sql/pglite|jose)/)'],
@@ -28,7 +31,13 @@ module.exports = {
   testTimeout: 30_000,
   // Coverage is part of every run; main.ts (process wiring) is exercised by the integration suite.
   collectCoverage: true,
-  collectCoverageFrom: ['src/**/*.ts', '!src/**/*.spec.ts', '!src/**/*.int-spec.ts', '!src/main.ts', '!src/test-support/**'],
+  collectCoverageFrom: [
+    'src/**/*.ts',
+    '!src/**/*.spec.ts',
+    '!src/**/*.int-spec.ts',
+    '!src/main.ts',
+    '!src/test-support/**',
+  ],
   coverageReporters: ['text-summary', 'html'],
   coverageThreshold: { global: { lines: 80, branches: 80 } },
   coverageDirectory: 'test-output/jest/coverage',

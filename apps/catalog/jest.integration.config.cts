@@ -17,7 +17,10 @@ module.exports = {
   testEnvironment: 'node',
   transform: {
     '^.+\\.[tj]s$': ['@swc/jest', swcJestConfig],
-    '/@electric-sql/pglite/dist/.+\\.cjs$': ['@swc/jest', { ...swcJestConfig, module: { type: 'commonjs' }, sourceMaps: false }],
+    '/@electric-sql/pglite/dist/.+\\.cjs$': [
+      '@swc/jest',
+      { ...swcJestConfig, module: { type: 'commonjs' }, sourceMaps: false },
+    ],
   },
   transformIgnorePatterns: ['/node_modules/(?!(@electric-sql/pglite|jose)/)'],
   testEnvironmentOptions: { customExportConditions: ['@slipway/source', 'node', 'require', 'default'] },

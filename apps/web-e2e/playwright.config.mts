@@ -25,14 +25,10 @@ const LOCAL_VERSIONS = {
 
 // Debian's chromium here; on GitHub runners /usr/bin/chromium is absent and Playwright's own browser is used.
 const chromiumPath =
-  process.env['PLAYWRIGHT_CHROMIUM_PATH'] ||
-  (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
+  process.env['PLAYWRIGHT_CHROMIUM_PATH'] || (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
 
 /** Environment shared by the three local servers: embedded databases, no Redis, quiet logs. */
-function serverEnv(
-  name: keyof typeof PORTS,
-  extra: Record<string, string> = {},
-): Record<string, string> {
+function serverEnv(name: keyof typeof PORTS, extra: Record<string, string> = {}): Record<string, string> {
   return {
     PORT: String(PORTS[name]),
     HOST: '127.0.0.1',
@@ -50,11 +46,7 @@ function serverEnv(
   };
 }
 
-function server(
-  name: keyof typeof PORTS,
-  command: string,
-  extra?: Record<string, string>,
-) {
+function server(name: keyof typeof PORTS, command: string, extra?: Record<string, string>) {
   return {
     command,
     cwd: workspaceRoot,
@@ -82,9 +74,7 @@ export default defineConfig<StackOptions>({
   use: {
     baseURL,
     trace: 'on-first-retry',
-    catalogApiKey: deployedBaseUrl
-      ? process.env['E2E_CATALOG_API_KEY'] || undefined
-      : LOCAL_CATALOG_API_KEY,
+    catalogApiKey: deployedBaseUrl ? process.env['E2E_CATALOG_API_KEY'] || undefined : LOCAL_CATALOG_API_KEY,
     expectedVersions: deployedBaseUrl ? {} : LOCAL_VERSIONS,
   },
   webServer: deployedBaseUrl

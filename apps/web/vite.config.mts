@@ -1,10 +1,5 @@
 /// <reference types='vitest' />
-import {
-  defineConfig,
-  defaultClientConditions,
-  type Plugin,
-  type ProxyOptions,
-} from 'vite';
+import { defineConfig, defaultClientConditions, type Plugin, type ProxyOptions } from 'vite';
 import react from '@vitejs/plugin-react';
 
 // Same defaults as the production server (apps/web/server): the product ports of catalog and orders.
@@ -31,11 +26,7 @@ const proxy: Record<string, ProxyOptions> = {
  */
 function devServerHealth(): Plugin {
   const started = Date.now();
-  const handler = (
-    req: { url?: string },
-    res: import('node:http').ServerResponse,
-    next: () => void,
-  ) => {
+  const handler = (req: { url?: string }, res: import('node:http').ServerResponse, next: () => void) => {
     const path = (req.url ?? '').split('?')[0];
     const bodies: Record<string, unknown> = {
       '/health': {

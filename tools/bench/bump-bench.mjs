@@ -24,7 +24,15 @@ if (!Number.isInteger(count) || count < 1 || count > 10_000) {
 const work = mkdtempSync(join(tmpdir(), 'slipway-bump-bench-'));
 try {
   const lib = join(work, 'apply-bump.cjs');
-  esbuild.buildSync({ entryPoints: [join(root, 'tools/delivery/src/lib/gitops/apply-bump.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: lib, logLevel: 'silent' });
+  esbuild.buildSync({
+    entryPoints: [join(root, 'tools/delivery/src/lib/gitops/apply-bump.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile: lib,
+    logLevel: 'silent',
+  });
   const { applyBump } = require(lib);
 
   const hex = (i, c) => `sha256:${(c + i.toString(16)).padStart(64, '0').slice(-64)}`;
@@ -39,14 +47,19 @@ try {
     ...services.flatMap((s, i) => [
       `  # ${s}: owned by team ${i % 7}`,
       `  - name: slipway/${s}`,
-      i % 3 === 0 ? `    newName: "registry.example.com/slipway/${s}"` : `    newName: registry.example.com/slipway/${s}`,
+      i % 3 === 0
+        ? `    newName: "registry.example.com/slipway/${s}"`
+        : `    newName: registry.example.com/slipway/${s}`,
       `    newTag: h-${'0'.repeat(12)}   # initial`,
       `    digest: ${hex(i, 'a')}`,
       '',
     ]),
   ].join('\n');
   const file = 'deploy/k8s/overlays/bench/kustomization.yaml';
-  const git = (cwd, ...args) => execFileSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim();
+  const git = (cwd, ...args) =>
+    execFileSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+      .toString()
+      .trim();
   const bare = join(work, 'remote.git');
   const repo = join(work, 'repo');
   git(work, 'init', '--quiet', '--bare', '-b', 'main', bare);
@@ -61,7 +74,10 @@ try {
   git(repo, 'push', '--quiet', 'origin', 'main');
 
   const changesFor = (c) =>
-    services.map((s, i) => ({ project: s, reference: { repository: `registry.example.com/slipway/${s}`, tag: `h-${c.repeat(12)}`, digest: hex(i, c) } }));
+    services.map((s, i) => ({
+      project: s,
+      reference: { repository: `registry.example.com/slipway/${s}`, tag: `h-${c.repeat(12)}`, digest: hex(i, c) },
+    }));
 
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const REPEATS = 5;
@@ -71,7 +87,12 @@ try {
   let filesOnly;
   for (let r = 0; r <= REPEATS; r++) {
     const t = performance.now();
-    filesOnly = await applyBump({ workspaceRoot: repo, environment: 'bench', changes: changesFor('b'), git: { commit: false } });
+    filesOnly = await applyBump({
+      workspaceRoot: repo,
+      environment: 'bench',
+      changes: changesFor('b'),
+      git: { commit: false },
+    });
     if (r > 0) writeTimes.push(performance.now() - t);
     git(repo, 'checkout', '--quiet', '--', file);
   }
@@ -114,11 +135,19 @@ try {
   }
   const untouched = before.every((l, i) => l === now[i] || /^\s{4}(newTag|digest):/.test(l));
   const size = Buffer.byteLength(overlay);
-  console.log(`bump benchmark: ${count} services in one overlay (${size} bytes, ${before.length} lines); medians of ${REPEATS} runs, load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores`);
-  console.log(`  plan + atomic write (no git):        ${writeMs.toFixed(0)} ms (${filesOnly.images.filter((i) => i.changed).length} images changed)`);
-  console.log(`  full bump (commit + push to bare):   ${fullMs.toFixed(0)} ms, ${full.pushAttempts} push attempt(s), commit ${full.commit.slice(0, 12)}`);
+  console.log(
+    `bump benchmark: ${count} services in one overlay (${size} bytes, ${before.length} lines); medians of ${REPEATS} runs, load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores`,
+  );
+  console.log(
+    `  plan + atomic write (no git):        ${writeMs.toFixed(0)} ms (${filesOnly.images.filter((i) => i.changed).length} images changed)`,
+  );
+  console.log(
+    `  full bump (commit + push to bare):   ${fullMs.toFixed(0)} ms, ${full.pushAttempts} push attempt(s), commit ${full.commit.slice(0, 12)}`,
+  );
   console.log(`  no-op bump ("up to date"):           ${noopMs.toFixed(0)} ms (changed: ${noop.changed})`);
-  console.log(`  bytes changed: ${changedBytes} of ${size} (${((100 * changedBytes) / size).toFixed(1)}%) on ${changedLines} lines; every other line byte-identical: ${untouched}`);
+  console.log(
+    `  bytes changed: ${changedBytes} of ${size} (${((100 * changedBytes) / size).toFixed(1)}%) on ${changedLines} lines; every other line byte-identical: ${untouched}`,
+  );
   console.log(`  commit header: ${git(repo, 'log', '-1', '--format=%s')}`);
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -29,7 +29,10 @@ const freePort = () =>
 function run(args, env) {
   const started = process.hrtime.bigint();
   return new Promise((res) => {
-    const child = spawn('npx', args, { cwd: root, env: { ...process.env, NX_DAEMON: 'false', NX_TUI: 'false', ...env } });
+    const child = spawn('npx', args, {
+      cwd: root,
+      env: { ...process.env, NX_DAEMON: 'false', NX_TUI: 'false', ...env },
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -47,7 +50,10 @@ const mb = (bytes) => (bytes / 1e6).toFixed(2);
 const tmp = mkdtempSync(join(tmpdir(), 'slipway-image-bench-'));
 const port = await freePort();
 const addr = `127.0.0.1:${port}`;
-writeFileSync(join(tmp, 'registry.yml'), `version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${tmp}/data\nhttp:\n  addr: ${addr}\n`);
+writeFileSync(
+  join(tmp, 'registry.yml'),
+  `version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${tmp}/data\nhttp:\n  addr: ${addr}\n`,
+);
 const registry = spawn('docker-registry', ['serve', join(tmp, 'registry.yml')], { stdio: 'ignore' });
 const refs = [];
 try {
@@ -59,37 +65,85 @@ try {
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  const nodeImage = execFileSync(join(root, 'tools/scripts/local-prereqs.sh'), ['--base-only'], { encoding: 'utf8' }).trim().replace(/^export NODE_IMAGE=/, '');
+  const nodeImage = execFileSync(join(root, 'tools/scripts/local-prereqs.sh'), ['--base-only'], { encoding: 'utf8' })
+    .trim()
+    .replace(/^export NODE_IMAGE=/, '');
   const env = { NODE_IMAGE: nodeImage };
-  const baseLayers = JSON.parse(execFileSync('buildah', [...storage, 'inspect', '--type', 'image', nodeImage], { encoding: 'utf8' })).OCIv1.rootfs.diff_ids.length;
+  const baseLayers = JSON.parse(
+    execFileSync('buildah', [...storage, 'inspect', '--type', 'image', nodeImage], { encoding: 'utf8' }),
+  ).OCIv1.rootfs.diff_ids.length;
   console.log(`engine ${engine}, base ${nodeImage} (${baseLayers} layer), registry ${addr}`);
 
   // Dependencies (build, prune) first, so the cold figures are the image step itself.
   await run(['nx', 'run-many', '-t', 'prune', 'build', '-p', projects.join(','), '--skip-sync'], env);
   const figures = [];
   for (const project of projects) {
-    const r = await run(['nx', 'run', `${project}:image`, `--engine=${engine}`, `--registry=${addr}`, '--skip-sync', '--output-style=stream'], env);
+    const r = await run(
+      [
+        'nx',
+        'run',
+        `${project}:image`,
+        `--engine=${engine}`,
+        `--registry=${addr}`,
+        '--skip-sync',
+        '--output-style=stream',
+      ],
+      env,
+    );
     if (r.code !== 0) {
       console.log(`${project}: image failed (exit ${r.code})\n${r.out.split('\n').slice(-15).join('\n')}`);
       continue;
     }
     const record = JSON.parse(readFileSync(join(root, 'dist/images', `${project}.json`), 'utf8'));
     for (const tag of record.tags) refs.push(`${record.image}:${tag}`);
-    const manifest = await (await fetch(`http://${addr}/v2/slipway/${project}/manifests/${record.digest}`, { headers: { Accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' } })).json();
+    const manifest = await (
+      await fetch(`http://${addr}/v2/slipway/${project}/manifests/${record.digest}`, {
+        headers: {
+          Accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json',
+        },
+      })
+    ).json();
     const appLayers = manifest.layers.slice(baseLayers);
     let compressed = 0;
     let uncompressed = 0;
     for (const layer of appLayers) {
       compressed += layer.size;
-      const blob = Buffer.from(await (await fetch(`http://${addr}/v2/slipway/${project}/blobs/${layer.digest}`)).arrayBuffer());
+      const blob = Buffer.from(
+        await (await fetch(`http://${addr}/v2/slipway/${project}/blobs/${layer.digest}`)).arrayBuffer(),
+      );
       uncompressed += layer.mediaType.endsWith('gzip') ? gunzipSync(blob).length : blob.length;
     }
-    figures.push({ project, seconds: r.seconds, builds: builds(r.out), appLayers: appLayers.length, compressed, uncompressed });
-    console.log(`${project}: cold image ${r.seconds.toFixed(1)} s (${builds(r.out)} build), application layers ${appLayers.length}: ${mb(compressed)} MB compressed, ${mb(uncompressed)} MB uncompressed (tar)`);
+    figures.push({
+      project,
+      seconds: r.seconds,
+      builds: builds(r.out),
+      appLayers: appLayers.length,
+      compressed,
+      uncompressed,
+    });
+    console.log(
+      `${project}: cold image ${r.seconds.toFixed(1)} s (${builds(r.out)} build), application layers ${appLayers.length}: ${mb(compressed)} MB compressed, ${mb(uncompressed)} MB uncompressed (tar)`,
+    );
   }
-  const again = await run(['nx', 'run-many', '-t', 'image', '-p', projects.join(','), `--engine=${engine}`, `--registry=${addr}`, '--skip-sync', '--output-style=stream'], env);
+  const again = await run(
+    [
+      'nx',
+      'run-many',
+      '-t',
+      'image',
+      '-p',
+      projects.join(','),
+      `--engine=${engine}`,
+      `--registry=${addr}`,
+      '--skip-sync',
+      '--output-style=stream',
+    ],
+    env,
+  );
   const reused = (again.out.match(/^reused /gm) ?? []).length;
-  console.log(`no-change nx run-many -t image -p ${projects.join(',')}: ${again.seconds.toFixed(1)} s, ${builds(again.out)} builds, ${reused} reused, exit ${again.code}`);
+  console.log(
+    `no-change nx run-many -t image -p ${projects.join(',')}: ${again.seconds.toFixed(1)} s, ${builds(again.out)} builds, ${reused} reused, exit ${again.code}`,
+  );
 } finally {
   registry.kill('SIGTERM');
   if (refs.length) {

@@ -13,7 +13,11 @@ swcJestConfig.swcrc = false;
 const argv = process.argv;
 const legacyIndex = argv.findIndex((a) => a === '--testPathPattern' || a.startsWith('--testPathPattern='));
 const legacyPathPattern =
-  legacyIndex === -1 ? undefined : argv[legacyIndex].includes('=') ? argv[legacyIndex].split('=').slice(1).join('=') : argv[legacyIndex + 1];
+  legacyIndex === -1
+    ? undefined
+    : argv[legacyIndex].includes('=')
+      ? argv[legacyIndex].split('=').slice(1).join('=')
+      : argv[legacyIndex + 1];
 
 module.exports = {
   displayName: 'delivery-integration',

@@ -5,10 +5,7 @@ import { check, sleep } from 'k6';
 import http from 'k6/http';
 import type { Options } from 'k6/options';
 
-const BASE_URL = (__ENV.BASE_URL || 'http://127.0.0.1:3101').replace(
-  /\/+$/,
-  '',
-);
+const BASE_URL = (__ENV.BASE_URL || 'http://127.0.0.1:3101').replace(/\/+$/, '');
 const TARGET = Number(__ENV.LOAD_TARGET_VUS || 20);
 const TERMS = ['a', 'e', 'pro', 'smoke', 'zz'];
 
@@ -44,8 +41,7 @@ export default function (): void {
   });
   check(search, { 'search is 200': (r) => r.status === 200 });
 
-  const items =
-    page.status === 200 ? (page.json() as unknown as ProductPage).items : [];
+  const items = page.status === 200 ? (page.json() as unknown as ProductPage).items : [];
   if (items.length > 0) {
     const id = items[Math.floor(Math.random() * items.length)].id;
     const one = http.get(`${BASE_URL}/products/${id}`, {

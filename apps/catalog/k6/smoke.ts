@@ -6,10 +6,7 @@ import { check, group, sleep } from 'k6';
 import http from 'k6/http';
 import type { Options } from 'k6/options';
 
-const BASE_URL = (__ENV.BASE_URL || 'http://127.0.0.1:3101').replace(
-  /\/+$/,
-  '',
-);
+const BASE_URL = (__ENV.BASE_URL || 'http://127.0.0.1:3101').replace(/\/+$/, '');
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
 
 export const options: Options = {
@@ -31,10 +28,7 @@ interface ProductPage {
 
 export function setup(): void {
   const health = http.get(`${BASE_URL}/health/readiness`);
-  if (health.status !== 200)
-    throw new Error(
-      `catalog at ${BASE_URL} is not ready: ${health.status} ${health.body}`,
-    );
+  if (health.status !== 200) throw new Error(`catalog at ${BASE_URL} is not ready: ${health.status} ${health.body}`);
 }
 
 export default function (): void {
@@ -53,10 +47,8 @@ export default function (): void {
     });
     const ok = check(res, {
       'list is 200': (r) => r.status === 200,
-      'list has items': (r) =>
-        Array.isArray((r.json() as unknown as ProductPage).items),
-      'list honours limit': (r) =>
-        (r.json() as unknown as ProductPage).limit === 5,
+      'list has items': (r) => Array.isArray((r.json() as unknown as ProductPage).items),
+      'list honours limit': (r) => (r.json() as unknown as ProductPage).limit === 5,
     });
     if (ok) firstId = (res.json() as unknown as ProductPage).items[0]?.id;
   });

@@ -6,14 +6,8 @@ import { check, sleep } from 'k6';
 import http from 'k6/http';
 import type { Options } from 'k6/options';
 
-const BASE_URL = (__ENV.BASE_URL || 'http://127.0.0.1:3102').replace(
-  /\/+$/,
-  '',
-);
-const CATALOG_URL = (__ENV.CATALOG_URL || 'http://127.0.0.1:3101').replace(
-  /\/+$/,
-  '',
-);
+const BASE_URL = (__ENV.BASE_URL || 'http://127.0.0.1:3102').replace(/\/+$/, '');
+const CATALOG_URL = (__ENV.CATALOG_URL || 'http://127.0.0.1:3101').replace(/\/+$/, '');
 const TARGET = Number(__ENV.LOAD_TARGET_VUS || 20);
 const CREATE = __ENV.LOAD_CREATE_ORDERS === 'true';
 
@@ -38,14 +32,8 @@ interface Page {
 export function setup(): { productIds: string[] } {
   if (!CREATE) return { productIds: [] };
   const res = http.get(`${CATALOG_URL}/products?limit=20`);
-  const productIds =
-    res.status === 200
-      ? (res.json() as unknown as Page).items.map((p) => p.id)
-      : [];
-  if (productIds.length === 0)
-    throw new Error(
-      `LOAD_CREATE_ORDERS needs products in the catalog at ${CATALOG_URL}`,
-    );
+  const productIds = res.status === 200 ? (res.json() as unknown as Page).items.map((p) => p.id) : [];
+  if (productIds.length === 0) throw new Error(`LOAD_CREATE_ORDERS needs products in the catalog at ${CATALOG_URL}`);
   return { productIds };
 }
 
@@ -55,8 +43,7 @@ export default function (data: { productIds: string[] }): void {
   });
   check(list, { 'list is 200': (r) => r.status === 200 });
 
-  const items =
-    list.status === 200 ? (list.json() as unknown as Page).items : [];
+  const items = list.status === 200 ? (list.json() as unknown as Page).items : [];
   if (items.length > 0) {
     const id = items[Math.floor(Math.random() * items.length)].id;
     const one = http.get(`${BASE_URL}/orders/${id}`, {
@@ -66,8 +53,7 @@ export default function (data: { productIds: string[] }): void {
   }
 
   if (CREATE) {
-    const productId =
-      data.productIds[Math.floor(Math.random() * data.productIds.length)];
+    const productId = data.productIds[Math.floor(Math.random() * data.productIds.length)];
     const body = JSON.stringify({
       customerEmail: `load-${__VU}-${__ITER}@example.com`,
       items: [{ productId, quantity: 1 }],

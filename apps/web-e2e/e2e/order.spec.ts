@@ -1,18 +1,12 @@
 import { UUID, expect, money, test } from './support/fixtures';
 
 test.describe('ordering', () => {
-  test('place an order from the product list and see it confirmed @smoke', async ({
-    page,
-    request,
-    runToken,
-  }) => {
+  test('place an order from the product list and see it confirmed @smoke', async ({ page, request, runToken }) => {
     await page.goto('/');
     const table = page.getByRole('table', { name: 'Products' });
     // Out-of-stock rows have no Order link: the first link is an orderable product.
     const orderLink = table.getByRole('link', { name: /^Order / }).first();
-    const productName = (
-      (await orderLink.getAttribute('aria-label')) ?? ''
-    ).replace(/^Order /, '');
+    const productName = ((await orderLink.getAttribute('aria-label')) ?? '').replace(/^Order /, '');
     const priceText =
       (await table
         .getByRole('row', { name: new RegExp(escape(productName)) })
@@ -31,9 +25,7 @@ test.describe('ordering', () => {
     await page.getByRole('textbox', { name: 'Email' }).fill(email);
     await page.getByRole('button', { name: 'Place order' }).click();
 
-    await expect(
-      page.getByRole('heading', { name: 'Order confirmed' }),
-    ).toBeFocused();
+    await expect(page.getByRole('heading', { name: 'Order confirmed' })).toBeFocused();
     const orderId = (await page.getByTestId('order-id').textContent()) ?? '';
     expect(orderId).toMatch(UUID);
     const items = page.getByRole('table', { name: 'Items' });
@@ -52,27 +44,18 @@ test.describe('ordering', () => {
       customerEmail: email,
       status: 'confirmed',
     });
-    await expect(page.getByTestId('order-total')).toHaveText(
-      money(order.totalCents, order.currency),
-    );
+    await expect(page.getByTestId('order-total')).toHaveText(money(order.totalCents, order.currency));
   });
 
-  test('the form explains what is missing instead of sending it', async ({
-    page,
-  }) => {
+  test('the form explains what is missing instead of sending it', async ({ page }) => {
     await page.goto('/order');
     await expect(page.getByRole('group', { name: 'Products' })).toBeVisible();
     await page.getByRole('button', { name: 'Place order' }).click();
 
     const problems = page.getByRole('alert');
-    await expect(problems).toContainText(
-      'Choose a quantity for at least one product.',
-    );
+    await expect(problems).toContainText('Choose a quantity for at least one product.');
     await expect(problems).toContainText('Enter your email address.');
-    await expect(page.getByRole('textbox', { name: 'Email' })).toHaveAttribute(
-      'aria-invalid',
-      'true',
-    );
+    await expect(page.getByRole('textbox', { name: 'Email' })).toHaveAttribute('aria-invalid', 'true');
   });
 
   test('a product created with stock can be ordered and is priced by the service', async ({
@@ -92,18 +75,12 @@ test.describe('ordering', () => {
     });
 
     await page.goto(`/order?product=${product.id}`);
-    await page
-      .getByRole('spinbutton', { name: `Quantity of ${product.name}` })
-      .fill('3');
+    await page.getByRole('spinbutton', { name: `Quantity of ${product.name}` }).fill('3');
     await expect(page.getByText('Estimated total: €59.97')).toBeVisible();
-    await page
-      .getByRole('textbox', { name: 'Email' })
-      .fill(`${runToken}@example.com`);
+    await page.getByRole('textbox', { name: 'Email' }).fill(`${runToken}@example.com`);
     await page.getByRole('button', { name: 'Place order' }).click();
 
-    await expect(
-      page.getByRole('heading', { name: 'Order confirmed' }),
-    ).toBeVisible();
+    await expect(page.getByRole('heading', { name: 'Order confirmed' })).toBeVisible();
     await expect(page.getByTestId('order-total')).toHaveText('€59.97');
   });
 });

@@ -3,30 +3,19 @@ import { expect, money, test } from './support/fixtures';
 test.describe('products', () => {
   test('browse and search the catalog @smoke', async ({ page }) => {
     await page.goto('/');
-    await expect(
-      page.getByRole('heading', { level: 1, name: 'Products' }),
-    ).toBeVisible();
+    await expect(page.getByRole('heading', { level: 1, name: 'Products' })).toBeVisible();
     const table = page.getByRole('table', { name: 'Products' });
     await expect(table).toBeVisible();
     await expect(page.getByText(/^Showing 1–\d+ of \d+$/)).toBeVisible();
 
     // Search for whatever the catalog lists first, so this works on any non-empty deployment.
-    const firstName =
-      (await table.getByRole('rowheader').first().textContent())?.trim() ?? '';
-    expect(firstName, 'the catalog should list at least one product').not.toBe(
-      '',
-    );
-    await page
-      .getByRole('searchbox', { name: 'Search products' })
-      .fill(firstName);
+    const firstName = (await table.getByRole('rowheader').first().textContent())?.trim() ?? '';
+    expect(firstName, 'the catalog should list at least one product').not.toBe('');
+    await page.getByRole('searchbox', { name: 'Search products' }).fill(firstName);
     await page.getByRole('button', { name: 'Search' }).click();
 
-    await expect(page).toHaveURL(
-      (url) => url.searchParams.get('q') === firstName,
-    );
-    await expect(
-      table.getByRole('rowheader', { name: firstName, exact: true }),
-    ).toBeVisible();
+    await expect(page).toHaveURL((url) => url.searchParams.get('q') === firstName);
+    await expect(table.getByRole('rowheader', { name: firstName, exact: true })).toBeVisible();
   });
 
   test('a product created through the catalog API is found by search, with its price', async ({
@@ -57,41 +46,27 @@ test.describe('products', () => {
 
   test('says when nothing matches', async ({ page, runToken }) => {
     await page.goto('/');
-    await page
-      .getByRole('searchbox', { name: 'Search products' })
-      .fill(`no-such-${runToken}`);
+    await page.getByRole('searchbox', { name: 'Search products' }).fill(`no-such-${runToken}`);
     await page.getByRole('button', { name: 'Search' }).click();
-    await expect(page.getByRole('status')).toHaveText(
-      `No products match “no-such-${runToken}”.`,
-    );
+    await expect(page.getByRole('status')).toHaveText(`No products match “no-such-${runToken}”.`);
   });
 
   test('pages through the catalog with Next and Previous', async ({ page }) => {
     await page.goto('/?limit=5');
     const pagination = page.getByRole('navigation', { name: 'Pagination' });
     await expect(pagination.getByText(/^Showing 1–5 of \d+$/)).toBeVisible();
-    const firstPage = await page
-      .getByRole('table', { name: 'Products' })
-      .getByRole('rowheader')
-      .allTextContents();
-    await expect(
-      pagination.getByRole('button', { name: 'Previous' }),
-    ).toBeDisabled();
+    const firstPage = await page.getByRole('table', { name: 'Products' }).getByRole('rowheader').allTextContents();
+    await expect(pagination.getByRole('button', { name: 'Previous' })).toBeDisabled();
 
     await pagination.getByRole('button', { name: 'Next' }).click();
     await expect(page).toHaveURL(/[?&]offset=5/);
     await expect(pagination.getByText(/^Showing 6–\d+ of \d+$/)).toBeVisible();
-    const secondPage = await page
-      .getByRole('table', { name: 'Products' })
-      .getByRole('rowheader')
-      .allTextContents();
+    const secondPage = await page.getByRole('table', { name: 'Products' }).getByRole('rowheader').allTextContents();
     expect(secondPage.filter((name) => firstPage.includes(name))).toEqual([]);
 
     await pagination.getByRole('button', { name: 'Previous' }).click();
     await expect(pagination.getByText(/^Showing 1–5 of \d+$/)).toBeVisible();
-    await expect(
-      page.getByRole('table', { name: 'Products' }).getByRole('rowheader'),
-    ).toHaveText(firstPage);
+    await expect(page.getByRole('table', { name: 'Products' }).getByRole('rowheader')).toHaveText(firstPage);
   });
 
   test('formats prices in the product currency', async ({ page, request }) => {
@@ -105,11 +80,7 @@ test.describe('products', () => {
 
     await page.goto('/?limit=1');
 
-    const row = page
-      .getByRole('table', { name: 'Products' })
-      .getByRole('row', { name: new RegExp(first.name) });
-    await expect(
-      row.getByRole('cell', { name: money(first.priceCents, first.currency) }),
-    ).toBeVisible();
+    const row = page.getByRole('table', { name: 'Products' }).getByRole('row', { name: new RegExp(first.name) });
+    await expect(row.getByRole('cell', { name: money(first.priceCents, first.currency) })).toBeVisible();
   });
 });

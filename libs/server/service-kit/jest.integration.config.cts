@@ -18,7 +18,10 @@ module.exports = {
     '^.+\\.[tj]s$': ['@swc/jest', swcJestConfig],
     // PGlite's CommonJS build loads Node built-ins with import(), which Jest's VM only allows under
     // --experimental-vm-modules: compile those calls to require() (cached after the first run).
-    '/@electric-sql/pglite/dist/.+\\.cjs$': ['@swc/jest', { ...swcJestConfig, module: { type: 'commonjs' }, sourceMaps: false }],
+    '/@electric-sql/pglite/dist/.+\\.cjs$': [
+      '@swc/jest',
+      { ...swcJestConfig, module: { type: 'commonjs' }, sourceMaps: false },
+    ],
   },
   transformIgnorePatterns: ['/node_modules/(?!@electric-sql/pglite/)'],
   moduleFileExtensions: ['ts', 'js', 'html'],

@@ -22,9 +22,7 @@ interface Fixtures {
   /** A token unique to this test, to find the data it created among everything else. */
   runToken: string;
   /** Creates a product through the web's /api/catalog proxy (needs catalogApiKey). */
-  createProduct: (
-    product: Omit<CreatedProduct, 'id'>,
-  ) => Promise<CreatedProduct>;
+  createProduct: (product: Omit<CreatedProduct, 'id'>) => Promise<CreatedProduct>;
 }
 
 export const test = base.extend<StackOptions & Fixtures>({
@@ -32,16 +30,11 @@ export const test = base.extend<StackOptions & Fixtures>({
   expectedVersions: [{}, { option: true }],
   // eslint-disable-next-line no-empty-pattern
   runToken: async ({}, use, testInfo) => {
-    await use(
-      `e2e${Date.now().toString(36)}${testInfo.workerIndex}${Math.random().toString(36).slice(2, 6)}`,
-    );
+    await use(`e2e${Date.now().toString(36)}${testInfo.workerIndex}${Math.random().toString(36).slice(2, 6)}`);
   },
   createProduct: async ({ request, catalogApiKey }, use) => {
     await use(async (product) => {
-      if (!catalogApiKey)
-        throw new Error(
-          'creating products needs E2E_CATALOG_API_KEY (the catalog API_KEY)',
-        );
+      if (!catalogApiKey) throw new Error('creating products needs E2E_CATALOG_API_KEY (the catalog API_KEY)');
       const response = await request.post('/api/catalog/products', {
         headers: { 'x-api-key': catalogApiKey },
         data: { ...product, description: 'created by the web-e2e journeys' },
@@ -56,10 +49,7 @@ export { expect };
 
 /** The same formatting the web uses, so journeys can assert prices as users read them. */
 export function money(cents: number, currency: string): string {
-  return new Intl.NumberFormat('en', { style: 'currency', currency }).format(
-    cents / 100,
-  );
+  return new Intl.NumberFormat('en', { style: 'currency', currency }).format(cents / 100);
 }
 
-export const UUID =
-  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

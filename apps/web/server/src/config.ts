@@ -1,9 +1,4 @@
-import {
-  baseConfig,
-  defineConfig,
-  loadConfig,
-  type ConfigOf,
-} from '@slipway/service-kit';
+import { baseConfig, defineConfig, loadConfig, type ConfigOf } from '@slipway/service-kit';
 
 /** Environment of the production web server (apps/web/server); every variable is checked at start. */
 export const webServerConfig = defineConfig({
@@ -21,27 +16,22 @@ export const webServerConfig = defineConfig({
   },
   STATIC_DIR: {
     type: 'string',
-    description:
-      'directory holding the built SPA (index.html, assets/); default: ../public next to the server bundle',
+    description: 'directory holding the built SPA (index.html, assets/); default: ../public next to the server bundle',
   },
   UPSTREAM_TIMEOUT_MS: {
     type: 'duration-ms',
     default: 10_000,
-    description:
-      'how long a proxied request may wait for the upstream response headers before a 504',
+    description: 'how long a proxied request may wait for the upstream response headers before a 504',
   },
   TRUST_PROXY: {
     type: 'boolean',
     default: false,
-    description:
-      'trust X-Forwarded-* from the ingress, so rate limits and logs see client addresses',
+    description: 'trust X-Forwarded-* from the ingress, so rate limits and logs see client addresses',
   },
 });
 
 export type WebServerConfig = ConfigOf<typeof webServerConfig>;
 
-export function loadWebServerConfig(
-  env: NodeJS.ProcessEnv = process.env,
-): WebServerConfig {
+export function loadWebServerConfig(env: NodeJS.ProcessEnv = process.env): WebServerConfig {
   return loadConfig(webServerConfig, env);
 }

@@ -12,10 +12,7 @@ async function main(): Promise<void> {
   });
   service.installSignalHandlers();
   const url = await service.listen();
-  service.app.log.info(
-    { url, catalog: config.CATALOG_URL, orders: config.ORDERS_URL },
-    'web server listening',
-  );
+  service.app.log.info({ url, catalog: config.CATALOG_URL, orders: config.ORDERS_URL }, 'web server listening');
 }
 
 main().catch((error: unknown) => {

@@ -1,8 +1,4 @@
-import http, {
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type OutgoingHttpHeaders,
-} from 'node:http';
+import http, { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -38,26 +34,18 @@ function withoutHopByHop(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
     .filter(Boolean);
   const result: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || listed.includes(name))
-      continue;
+    if (value === undefined || HOP_BY_HOP.has(name) || listed.includes(name)) continue;
     result[name] = value;
   }
   return result;
 }
 
-function appendHeader(
-  existing: string | string[] | undefined,
-  value: string,
-): string {
+function appendHeader(existing: string | string[] | undefined, value: string): string {
   const previous = Array.isArray(existing) ? existing.join(', ') : existing;
   return previous ? `${previous}, ${value}` : value;
 }
 
-function gatewayError(
-  reply: FastifyReply,
-  statusCode: 502 | 504,
-  message: string,
-): FastifyReply {
+function gatewayError(reply: FastifyReply, statusCode: 502 | 504, message: string): FastifyReply {
   return reply
     .code(statusCode)
     .type('application/json; charset=utf-8')
@@ -72,10 +60,7 @@ function gatewayError(
  * Streams `<prefix>/*` to the upstream with the prefix stripped: bodies are piped both ways, never
  * buffered; x-request-id is forwarded so one id follows the request through web and the service.
  */
-export async function registerProxy(
-  app: FastifyInstance,
-  route: ProxyRoute,
-): Promise<void> {
+export async function registerProxy(app: FastifyInstance, route: ProxyRoute): Promise<void> {
   const upstream = new URL(route.upstreamUrl);
   const transport = upstream.protocol === 'https:' ? https : http;
   const agent = new transport.Agent({ keepAlive: true });
@@ -89,10 +74,7 @@ export async function registerProxy(
       const headers = withoutHopByHop(request.headers);
       headers['host'] = upstream.host;
       headers['x-request-id'] = request.id;
-      headers['x-forwarded-for'] = appendHeader(
-        request.headers['x-forwarded-for'],
-        request.socket.remoteAddress ?? '',
-      );
+      headers['x-forwarded-for'] = appendHeader(request.headers['x-forwarded-for'], request.socket.remoteAddress ?? '');
       // protocol and host honour TRUST_PROXY: forwarded values from an untrusted client are replaced.
       headers['x-forwarded-proto'] = request.protocol;
       headers['x-forwarded-host'] = request.host;
@@ -111,18 +93,14 @@ export async function registerProxy(
       });
       const timer = setTimeout(() => {
         timedOut = true;
-        upstreamRequest.destroy(
-          new Error(`no response within ${route.timeoutMs} ms`),
-        );
+        upstreamRequest.destroy(new Error(`no response within ${route.timeoutMs} ms`));
       }, route.timeoutMs);
 
       upstreamRequest.on('response', (upstreamResponse: IncomingMessage) => {
         clearTimeout(timer);
         settled = true;
         reply.code(upstreamResponse.statusCode ?? 502);
-        for (const [name, value] of Object.entries(
-          withoutHopByHop(upstreamResponse.headers),
-        )) {
+        for (const [name, value] of Object.entries(withoutHopByHop(upstreamResponse.headers))) {
           if (value !== undefined) reply.header(name, value);
         }
         resolve(reply.send(upstreamResponse));
@@ -133,22 +111,11 @@ export async function registerProxy(
         settled = true;
         if (reply.raw.destroyed) return resolve(reply);
         // The upstream address stays in the log; clients learn only which service failed and how.
-        request.log.warn(
-          { upstream: route.name, err: error },
-          'proxied request failed',
-        );
+        request.log.warn({ upstream: route.name, err: error }, 'proxied request failed');
         resolve(
           timedOut
-            ? gatewayError(
-                reply,
-                504,
-                `${route.name} did not answer within ${route.timeoutMs} ms`,
-              )
-            : gatewayError(
-                reply,
-                502,
-                `${route.name} is unreachable (${error.code ?? 'connection failed'})`,
-              ),
+            ? gatewayError(reply, 504, `${route.name} did not answer within ${route.timeoutMs} ms`)
+            : gatewayError(reply, 502, `${route.name} is unreachable (${error.code ?? 'connection failed'})`),
         );
       });
       // A client that goes away takes its upstream request with it.
@@ -164,18 +131,8 @@ export async function registerProxy(
   await app.register(async (scope) => {
     // Bodies stay streams: the upstream validates and limits them, the gateway only relays.
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', (_request, payload, done) =>
-      done(null, payload),
-    );
-    const methods = [
-      'GET',
-      'HEAD',
-      'POST',
-      'PUT',
-      'PATCH',
-      'DELETE',
-      'OPTIONS',
-    ];
+    scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+    const methods = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
     scope.route({ method: methods, url: route.prefix, handler: forward });
     scope.route({
       method: methods,

@@ -8,12 +8,7 @@ import { join } from 'node:path';
 import { ConfigError, type Service } from '@slipway/service-kit';
 import { loadWebServerConfig } from './config';
 import { createWebServer } from './server';
-import {
-  IMMUTABLE_CACHE,
-  HTML_CACHE,
-  PLAIN_CACHE,
-  StaticDirError,
-} from './static-files';
+import { IMMUTABLE_CACHE, HTML_CACHE, PLAIN_CACHE, StaticDirError } from './static-files';
 import {
   ASSET_JS,
   INDEX_HTML,
@@ -27,15 +22,8 @@ import {
 const liveness = (url: string) => url === '/health/liveness';
 
 /** An upstream that answers liveness itself and hands everything else to `handler`. */
-function upstreamWith(
-  handler: Parameters<typeof startUpstream>[0] = (_req, res) =>
-    sendJson(res, 200, { ok: true }),
-) {
-  return startUpstream((req, res) =>
-    liveness(req.url)
-      ? sendJson(res, 200, { status: 'ok' })
-      : handler(req, res),
-  );
+function upstreamWith(handler: Parameters<typeof startUpstream>[0] = (_req, res) => sendJson(res, 200, { ok: true })) {
+  return startUpstream((req, res) => (liveness(req.url) ? sendJson(res, 200, { status: 'ok' }) : handler(req, res)));
 }
 
 interface Stack {
@@ -92,9 +80,7 @@ function rawRequest(url: string, options: http.RequestOptions = {}) {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body }),
-      );
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
     });
     req.on('error', reject);
     req.end();
@@ -138,9 +124,7 @@ describe('web server: health', () => {
     expect(body.failing).toEqual(['orders']);
     expect(body.checks.catalog.status).toBe('up');
     expect(body.checks.orders.error).toMatch(/unavailable/);
-    expect((await (await fetch(`${url}/health`)).json()).status).toBe(
-      'degraded',
-    );
+    expect((await (await fetch(`${url}/health`)).json()).status).toBe('degraded');
   });
 
   it('exposes request metrics labelled by route pattern, not raw URL', async () => {
@@ -148,12 +132,8 @@ describe('web server: health', () => {
     await (await fetch(`${url}/api/catalog/products?q=x`)).text();
     await (await fetch(`${url}/order`)).text();
     const metrics = await (await fetch(`${url}/metrics`)).text();
-    expect(metrics).toMatch(
-      /http_request_duration_seconds_count\{[^}]*route="\/api\/catalog\/\*"[^}]*\} 1/,
-    );
-    expect(metrics).toMatch(
-      /http_request_duration_seconds_count\{[^}]*route="\/\*"[^}]*\} 1/,
-    );
+    expect(metrics).toMatch(/http_request_duration_seconds_count\{[^}]*route="\/api\/catalog\/\*"[^}]*\} 1/);
+    expect(metrics).toMatch(/http_request_duration_seconds_count\{[^}]*route="\/\*"[^}]*\} 1/);
     expect(metrics).not.toContain('q=x');
   });
 });
@@ -161,18 +141,11 @@ describe('web server: health', () => {
 describe('web server: proxy', () => {
   it('strips /api/catalog, keeps the query and relays status, headers and body', async () => {
     const catalog = await upstreamWith((_req, res) =>
-      sendJson(
-        res,
-        200,
-        { items: [], total: 0, limit: 2, offset: 0 },
-        { 'x-upstream': 'catalog', etag: '"v1"' },
-      ),
+      sendJson(res, 200, { items: [], total: 0, limit: 2, offset: 0 }, { 'x-upstream': 'catalog', etag: '"v1"' }),
     );
     const { url } = await startStack({ catalog });
 
-    const response = await fetch(
-      `${url}/api/catalog/products?q=blue%20mug&limit=2`,
-    );
+    const response = await fetch(`${url}/api/catalog/products?q=blue%20mug&limit=2`);
 
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({
@@ -215,12 +188,7 @@ describe('web server: proxy', () => {
 
   it('streams a POST body with its headers and relays the created response', async () => {
     const orders = await upstreamWith((req, res) =>
-      sendJson(
-        res,
-        201,
-        { id: 'o-1', echo: JSON.parse(req.body.toString()) },
-        { 'idempotent-replayed': 'true' },
-      ),
+      sendJson(res, 201, { id: 'o-1', echo: JSON.parse(req.body.toString()) }, { 'idempotent-replayed': 'true' }),
     );
     const { url } = await startStack({ orders });
     const order = {
@@ -255,9 +223,7 @@ describe('web server: proxy', () => {
   });
 
   it('relays bodies larger than the JSON body limit without parsing them', async () => {
-    const catalog = await upstreamWith((req, res) =>
-      sendJson(res, 200, { received: req.body.length }),
-    );
+    const catalog = await upstreamWith((req, res) => sendJson(res, 200, { received: req.body.length }));
     const { url } = await startStack({ catalog });
     const big = Buffer.alloc(3 * 1024 * 1024, 'a');
 
@@ -298,16 +264,12 @@ describe('web server: proxy', () => {
   });
 
   it('keeps a path prefix of the upstream URL in front of the forwarded path', async () => {
-    const orders = await upstreamWith((req, res) =>
-      sendJson(res, 200, { url: req.url }),
-    );
+    const orders = await upstreamWith((req, res) => sendJson(res, 200, { url: req.url }));
     const { url } = await startStack({
       orders,
       ordersUrl: `${orders.url}/internal/`,
     });
-    expect(
-      await (await fetch(`${url}/api/orders/orders?limit=1`)).json(),
-    ).toEqual({ url: '/internal/orders?limit=1' });
+    expect(await (await fetch(`${url}/api/orders/orders?limit=1`)).json()).toEqual({ url: '/internal/orders?limit=1' });
   });
 
   it('drops hop-by-hop headers in both directions', async () => {
@@ -405,9 +367,7 @@ describe('web server: proxy', () => {
   });
 
   it('cancels the upstream request when the client goes away', async () => {
-    const catalog = await upstreamWith(
-      () => undefined /* holds the request open */,
-    );
+    const catalog = await upstreamWith(() => undefined /* holds the request open */);
     const { url } = await startStack({ catalog });
 
     const client = http.get(`${url}/api/catalog/slow`);
@@ -425,9 +385,7 @@ describe('web server: SPA', () => {
     for (const path of ['/', '/order', '/status?refresh=1', '/index.html']) {
       const response = await fetch(url + path);
       expect(response.status).toBe(200);
-      expect(response.headers.get('content-type')).toBe(
-        'text/html; charset=utf-8',
-      );
+      expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
       expect(response.headers.get('cache-control')).toBe(HTML_CACHE);
       expect(await response.text()).toBe(INDEX_HTML);
     }
@@ -438,13 +396,9 @@ describe('web server: SPA', () => {
 
     const js = await fetch(`${url}/assets/index-AbC123.js`);
     expect(js.status).toBe(200);
-    expect(js.headers.get('content-type')).toBe(
-      'text/javascript; charset=utf-8',
-    );
+    expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     expect(js.headers.get('cache-control')).toBe(IMMUTABLE_CACHE);
-    expect(js.headers.get('content-length')).toBe(
-      String(Buffer.byteLength(ASSET_JS)),
-    );
+    expect(js.headers.get('content-length')).toBe(String(Buffer.byteLength(ASSET_JS)));
     expect(await js.text()).toBe(ASSET_JS);
 
     const css = await fetch(`${url}/assets/index-Zz9.css`);
@@ -454,9 +408,7 @@ describe('web server: SPA', () => {
     const icon = await fetch(`${url}/favicon.ico`);
     expect(icon.headers.get('content-type')).toBe('image/x-icon');
     expect(icon.headers.get('cache-control')).toBe(PLAIN_CACHE);
-    expect(Buffer.from(await icon.arrayBuffer())).toEqual(
-      Buffer.from([0, 0, 1, 0]),
-    );
+    expect(Buffer.from(await icon.arrayBuffer())).toEqual(Buffer.from([0, 0, 1, 0]));
   });
 
   it('answers a matching If-None-Match with 304 and HEAD with headers only', async () => {
@@ -480,9 +432,7 @@ describe('web server: SPA', () => {
 
     const head = await rawRequest(`${url}/`, { method: 'HEAD' });
     expect(head.status).toBe(200);
-    expect(head.headers['content-length']).toBe(
-      String(Buffer.byteLength(INDEX_HTML)),
-    );
+    expect(head.headers['content-length']).toBe(String(Buffer.byteLength(INDEX_HTML)));
     expect(head.body).toBe('');
   });
 
@@ -499,9 +449,7 @@ describe('web server: SPA', () => {
     ]) {
       const response = await fetch(url + path);
       expect({ path, status: response.status }).toEqual({ path, status: 404 });
-      expect(response.headers.get('content-type')).toContain(
-        'application/json',
-      );
+      expect(response.headers.get('content-type')).toContain('application/json');
       expect((await response.json()).statusCode).toBe(404);
     }
     // Fastify's router rejects a malformed percent-encoding before any route runs.
@@ -569,9 +517,7 @@ describe('web server: start-up', () => {
     cleanups.push(staticDir.remove);
     const config = loadWebServerConfig({ PORT: '0', HOST: '127.0.0.1' });
     expect(config.STATIC_DIR).toBeUndefined();
-    await expect(createWebServer(config)).rejects.toThrow(
-      'STATIC_DIR is not set and no default was given',
-    );
+    await expect(createWebServer(config)).rejects.toThrow('STATIC_DIR is not set and no default was given');
 
     const web = await createWebServer(config, {
       defaultStaticDir: staticDir.dir,
@@ -606,22 +552,14 @@ describe('web server: start-up', () => {
       return undefined;
     })() as ConfigError;
     expect(error).toBeInstanceOf(ConfigError);
-    expect(error.problems.map((p) => p.variable).sort()).toEqual([
-      'CATALOG_URL',
-      'PORT',
-      'UPSTREAM_TIMEOUT_MS',
-    ]);
+    expect(error.problems.map((p) => p.variable).sort()).toEqual(['CATALOG_URL', 'PORT', 'UPSTREAM_TIMEOUT_MS']);
   });
 });
 
-async function waitFor(
-  condition: () => boolean,
-  timeoutMs = 3_000,
-): Promise<void> {
+async function waitFor(condition: () => boolean, timeoutMs = 3_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
-    if (Date.now() > deadline)
-      throw new Error(`condition not met within ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

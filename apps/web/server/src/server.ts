@@ -1,9 +1,4 @@
-import {
-  createHttpClient,
-  createService,
-  serviceOptionsFromConfig,
-  type Service,
-} from '@slipway/service-kit';
+import { createHttpClient, createService, serviceOptionsFromConfig, type Service } from '@slipway/service-kit';
 import type { WebServerConfig } from './config';
 import { registerProxy } from './proxy';
 import { loadStaticManifest, registerStaticFiles } from './static-files';
@@ -24,15 +19,9 @@ export interface WebServerOptions {
  * The production web server: the built SPA, /api/catalog and /api/orders proxied to the services,
  * and the service-kit plumbing (health, metrics, request ids, graceful shutdown).
  */
-export async function createWebServer(
-  config: WebServerConfig,
-  options: WebServerOptions = {},
-): Promise<Service> {
+export async function createWebServer(config: WebServerConfig, options: WebServerOptions = {}): Promise<Service> {
   const staticDir = config.STATIC_DIR ?? options.defaultStaticDir;
-  if (!staticDir)
-    throw new Error(
-      'STATIC_DIR is not set and no default was given: set STATIC_DIR to the built SPA',
-    );
+  if (!staticDir) throw new Error('STATIC_DIR is not set and no default was given: set STATIC_DIR to the built SPA');
   // Read before the service starts, so a missing build fails the start instead of every request.
   const manifest = await loadStaticManifest(staticDir);
 

@@ -64,8 +64,7 @@ async function listFiles(dir: string): Promise<string[]> {
  * rules out path traversal, and ETags are content hashes computed once.
  */
 export async function loadStaticManifest(dir: string): Promise<StaticManifest> {
-  const hint =
-    'build the SPA with `npx nx build web` or set STATIC_DIR to the directory holding index.html';
+  const hint = 'build the SPA with `npx nx build web` or set STATIC_DIR to the directory holding index.html';
   let files: string[];
   try {
     files = await listFiles(dir);
@@ -77,28 +76,18 @@ export async function loadStaticManifest(dir: string): Promise<StaticManifest> {
   const manifest: StaticManifest = new Map();
   for (const absolutePath of files) {
     const urlPath = '/' + relative(dir, absolutePath).split(sep).join('/');
-    const [info, content] = await Promise.all([
-      stat(absolutePath),
-      readFile(absolutePath),
-    ]);
+    const [info, content] = await Promise.all([stat(absolutePath), readFile(absolutePath)]);
     manifest.set(urlPath, {
       absolutePath,
       size: info.size,
       etag: `"${createHash('sha256').update(content).digest('base64url').slice(0, 27)}"`,
       lastModified: info.mtime.toUTCString(),
-      contentType:
-        CONTENT_TYPES[extname(absolutePath).toLowerCase()] ??
-        'application/octet-stream',
+      contentType: CONTENT_TYPES[extname(absolutePath).toLowerCase()] ?? 'application/octet-stream',
       cacheControl:
-        urlPath === '/index.html'
-          ? HTML_CACHE
-          : urlPath.startsWith('/assets/')
-            ? IMMUTABLE_CACHE
-            : PLAIN_CACHE,
+        urlPath === '/index.html' ? HTML_CACHE : urlPath.startsWith('/assets/') ? IMMUTABLE_CACHE : PLAIN_CACHE,
     });
   }
-  if (!manifest.has('/index.html'))
-    throw new StaticDirError(`STATIC_DIR "${dir}" has no index.html: ${hint}`);
+  if (!manifest.has('/index.html')) throw new StaticDirError(`STATIC_DIR "${dir}" has no index.html: ${hint}`);
   return manifest;
 }
 
@@ -110,14 +99,10 @@ const NOT_SPA_PREFIXES = ['/api/', '/health/', '/metrics/'];
  * /status). A path that looks like a file (has an extension) and is missing is a 404, so a stale
  * asset URL fails loudly instead of receiving HTML.
  */
-export function resolveStaticFile(
-  manifest: StaticManifest,
-  pathname: string,
-): StaticFile | undefined {
+export function resolveStaticFile(manifest: StaticManifest, pathname: string): StaticFile | undefined {
   const exact = manifest.get(pathname === '/' ? '/index.html' : pathname);
   if (exact) return exact;
-  if (NOT_SPA_PREFIXES.some((prefix) => pathname.startsWith(prefix)))
-    return undefined;
+  if (NOT_SPA_PREFIXES.some((prefix) => pathname.startsWith(prefix))) return undefined;
   const lastSegment = pathname.slice(pathname.lastIndexOf('/') + 1);
   if (lastSegment.includes('.')) return undefined;
   return manifest.get('/index.html');
@@ -133,24 +118,17 @@ function decodePathname(url: string): string | undefined {
 }
 
 /** Serves the SPA for every GET/HEAD no other route claims. */
-export function registerStaticFiles(
-  app: FastifyInstance,
-  manifest: StaticManifest,
-): void {
+export function registerStaticFiles(app: FastifyInstance, manifest: StaticManifest): void {
   const serve = async (request: FastifyRequest, reply: FastifyReply) => {
     const pathname = decodePathname(request.url);
-    const file =
-      pathname === undefined
-        ? undefined
-        : resolveStaticFile(manifest, pathname);
+    const file = pathname === undefined ? undefined : resolveStaticFile(manifest, pathname);
     if (!file) return reply.callNotFound();
     reply
       .header('content-type', file.contentType)
       .header('cache-control', file.cacheControl)
       .header('etag', file.etag)
       .header('last-modified', file.lastModified);
-    if (request.headers['if-none-match'] === file.etag)
-      return reply.code(304).send();
+    if (request.headers['if-none-match'] === file.etag) return reply.code(304).send();
     reply.header('content-length', file.size);
     if (request.method === 'HEAD') return reply.send();
     return reply.send(createReadStream(file.absolutePath));

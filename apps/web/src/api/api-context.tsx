@@ -3,18 +3,8 @@ import { createApiClient, type ApiClient } from './client';
 
 const ApiClientContext = createContext<ApiClient | null>(null);
 
-export function ApiClientProvider({
-  client,
-  children,
-}: {
-  client: ApiClient;
-  children: ReactNode;
-}) {
-  return (
-    <ApiClientContext.Provider value={client}>
-      {children}
-    </ApiClientContext.Provider>
-  );
+export function ApiClientProvider({ client, children }: { client: ApiClient; children: ReactNode }) {
+  return <ApiClientContext.Provider value={client}>{children}</ApiClientContext.Provider>;
 }
 
 const defaultClient = createApiClient();

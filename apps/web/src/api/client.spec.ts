@@ -1,10 +1,5 @@
 import { ApiError, createApiClient, toApiError } from './client';
-import {
-  createFakeFetch,
-  json,
-  pending,
-  unexpected,
-} from '../testing/fake-fetch';
+import { createFakeFetch, json, pending, unexpected } from '../testing/fake-fetch';
 import { health, order, productPage, product } from '../testing/fixtures';
 
 describe('createApiClient', () => {
@@ -18,9 +13,7 @@ describe('createApiClient', () => {
       const { fetch, calls } = createFakeFetch(() => json(200, page));
       const api = createApiClient({ fetch });
 
-      await expect(
-        api.listProducts({ q: 'mug', limit: 10, offset: 20 }),
-      ).resolves.toEqual(page);
+      await expect(api.listProducts({ q: 'mug', limit: 10, offset: 20 })).resolves.toEqual(page);
 
       expect(calls).toHaveLength(1);
       expect(calls[0].method).toBe('GET');
@@ -35,16 +28,12 @@ describe('createApiClient', () => {
     });
 
     it('leaves q out when it is empty and prefixes baseUrl', async () => {
-      const { fetch, calls } = createFakeFetch(() =>
-        json(200, productPage([])),
-      );
+      const { fetch, calls } = createFakeFetch(() => json(200, productPage([])));
       await createApiClient({
         fetch,
         baseUrl: 'http://web.example',
       }).listProducts({ q: '', limit: 20, offset: 0 });
-      expect(calls[0].url).toBe(
-        'http://web.example/api/catalog/products?limit=20&offset=0',
-      );
+      expect(calls[0].url).toBe('http://web.example/api/catalog/products?limit=20&offset=0');
     });
 
     it('turns an error body into an ApiError with its message, status and details', async () => {
@@ -76,9 +65,7 @@ describe('createApiClient', () => {
       const error = (await createApiClient({ fetch })
         .listProducts({ q: '', limit: 20, offset: 0 })
         .catch((e: unknown) => e)) as ApiError;
-      expect(error.message).toBe(
-        'GET /api/catalog/products?limit=20&offset=0 answered 502',
-      );
+      expect(error.message).toBe('GET /api/catalog/products?limit=20&offset=0 answered 502');
       expect(error.status).toBe(502);
       expect(error.details).toEqual([]);
       expect(error.outcomeUnknown).toBe(true);
@@ -96,9 +83,7 @@ describe('createApiClient', () => {
           limit: 20,
           offset: 0,
         }),
-      ).rejects.toThrow(
-        'GET /api/catalog/products?limit=20&offset=0 answered 200 with text/html instead of JSON',
-      );
+      ).rejects.toThrow('GET /api/catalog/products?limit=20&offset=0 answered 200 with text/html instead of JSON');
     });
 
     it('rejects an empty 200 without a content type', async () => {
@@ -116,46 +101,33 @@ describe('createApiClient', () => {
       const api = createApiClient({
         fetch: () => Promise.reject(new TypeError('Failed to fetch')),
       });
-      const error = (await api
-        .listProducts({ q: '', limit: 20, offset: 0 })
-        .catch((e: unknown) => e)) as ApiError;
+      const error = (await api.listProducts({ q: '', limit: 20, offset: 0 }).catch((e: unknown) => e)) as ApiError;
       expect(error).toBeInstanceOf(ApiError);
       expect(error.status).toBe(0);
       expect(error.outcomeUnknown).toBe(true);
-      expect(error.message).toBe(
-        'GET /api/catalog/products?limit=20&offset=0 failed: Failed to fetch',
-      );
+      expect(error.message).toBe('GET /api/catalog/products?limit=20&offset=0 failed: Failed to fetch');
     });
 
     it('reports a non-Error rejection as text', async () => {
       const api = createApiClient({
         fetch: () => Promise.reject('socket hang up'),
       });
-      await expect(
-        api.listProducts({ q: '', limit: 20, offset: 0 }),
-      ).rejects.toThrow('failed: socket hang up');
+      await expect(api.listProducts({ q: '', limit: 20, offset: 0 })).rejects.toThrow('failed: socket hang up');
     });
 
     it('gives up after timeoutMs and says so', async () => {
       const { fetch, calls } = createFakeFetch(pending);
       const api = createApiClient({ fetch, timeoutMs: 20 });
-      const error = (await api
-        .listProducts({ q: '', limit: 20, offset: 0 })
-        .catch((e: unknown) => e)) as ApiError;
+      const error = (await api.listProducts({ q: '', limit: 20, offset: 0 }).catch((e: unknown) => e)) as ApiError;
       expect(error.status).toBe(0);
-      expect(error.message).toBe(
-        'GET /api/catalog/products?limit=20&offset=0 failed: no answer within 20 ms',
-      );
+      expect(error.message).toBe('GET /api/catalog/products?limit=20&offset=0 failed: no answer within 20 ms');
       expect(calls[0].signal?.aborted).toBe(true);
     });
 
     it('passes a caller abort through untouched instead of reporting a failure', async () => {
       const { fetch, calls } = createFakeFetch(pending);
       const controller = new AbortController();
-      const result = createApiClient({ fetch }).listProducts(
-        { q: '', limit: 20, offset: 0 },
-        controller.signal,
-      );
+      const result = createApiClient({ fetch }).listProducts({ q: '', limit: 20, offset: 0 }, controller.signal);
       controller.abort();
       const error = await result.catch((e: unknown) => e);
       expect(error).not.toBeInstanceOf(ApiError);
@@ -168,10 +140,7 @@ describe('createApiClient', () => {
       const controller = new AbortController();
       controller.abort();
       await expect(
-        createApiClient({ fetch }).listProducts(
-          { q: '', limit: 20, offset: 0 },
-          controller.signal,
-        ),
+        createApiClient({ fetch }).listProducts({ q: '', limit: 20, offset: 0 }, controller.signal),
       ).rejects.toHaveProperty('name', 'AbortError');
       expect(calls[0].signal?.aborted).toBe(true);
     });
@@ -186,9 +155,7 @@ describe('createApiClient', () => {
     it('posts JSON with the Idempotency-Key header to /api/orders/orders', async () => {
       const created = order({ totalCents: 2500 });
       const { fetch, calls } = createFakeFetch(() => json(201, created));
-      await expect(
-        createApiClient({ fetch }).createOrder(body, 'key-1'),
-      ).resolves.toEqual({
+      await expect(createApiClient({ fetch }).createOrder(body, 'key-1')).resolves.toEqual({
         order: created,
         replayed: false,
       });
@@ -204,12 +171,8 @@ describe('createApiClient', () => {
     });
 
     it('reports a replayed answer', async () => {
-      const { fetch } = createFakeFetch(() =>
-        json(201, order(), { 'Idempotent-Replayed': 'true' }),
-      );
-      await expect(
-        createApiClient({ fetch }).createOrder(body, 'key-1'),
-      ).resolves.toHaveProperty('replayed', true);
+      const { fetch } = createFakeFetch(() => json(201, order(), { 'Idempotent-Replayed': 'true' }));
+      await expect(createApiClient({ fetch }).createOrder(body, 'key-1')).resolves.toHaveProperty('replayed', true);
     });
 
     it('surfaces a 422 naming the unknown product', async () => {
@@ -220,9 +183,7 @@ describe('createApiClient', () => {
           message: 'Unknown product 42',
         }),
       );
-      await expect(
-        createApiClient({ fetch }).createOrder(body, 'k'),
-      ).rejects.toMatchObject({
+      await expect(createApiClient({ fetch }).createOrder(body, 'k')).rejects.toMatchObject({
         status: 422,
         message: 'Unknown product 42',
       });
@@ -238,9 +199,7 @@ describe('createApiClient', () => {
       const { fetch, calls } = createFakeFetch((req) =>
         req.path === path ? json(200, health(service)) : unexpected(req),
       );
-      await expect(
-        createApiClient({ fetch }).getHealth(service),
-      ).resolves.toEqual(health(service));
+      await expect(createApiClient({ fetch }).getHealth(service)).resolves.toEqual(health(service));
       expect(calls.map((c) => c.path)).toEqual([path]);
     });
 
@@ -250,9 +209,7 @@ describe('createApiClient', () => {
         checks: { db: { status: 'down', error: 'gone' } },
       });
       const { fetch } = createFakeFetch(() => json(503, degraded));
-      await expect(
-        createApiClient({ fetch }).getHealth('catalog'),
-      ).resolves.toEqual(degraded);
+      await expect(createApiClient({ fetch }).getHealth('catalog')).resolves.toEqual(degraded);
     });
 
     it('accepts a 503 readiness answer and reads /health/readiness under the prefix', async () => {
@@ -262,24 +219,18 @@ describe('createApiClient', () => {
         checks: { db: { status: 'down' } },
       };
       const { fetch, calls } = createFakeFetch(() => json(503, notReady));
-      await expect(
-        createApiClient({ fetch }).getReadiness('orders'),
-      ).resolves.toEqual(notReady);
+      await expect(createApiClient({ fetch }).getReadiness('orders')).resolves.toEqual(notReady);
       expect(calls[0].path).toBe('/api/orders/health/readiness');
     });
 
     it('still fails on other statuses', async () => {
       const { fetch } = createFakeFetch(() => ({ status: 500, rawBody: '' }));
-      await expect(
-        createApiClient({ fetch }).getReadiness('web'),
-      ).rejects.toMatchObject({ status: 500 });
+      await expect(createApiClient({ fetch }).getReadiness('web')).rejects.toMatchObject({ status: 500 });
     });
 
     it('refuses a service it does not know', async () => {
       const { fetch } = createFakeFetch(unexpected);
-      await expect(
-        createApiClient({ fetch }).getHealth('billing' as 'web'),
-      ).rejects.toThrow(
+      await expect(createApiClient({ fetch }).getHealth('billing' as 'web')).rejects.toThrow(
         'Unknown service "billing"; expected one of web, catalog, orders',
       );
     });
@@ -290,9 +241,7 @@ describe('createApiClient', () => {
     const { fetch, calls } = createFakeFetch(() => json(200, health('web')));
     globalThis.fetch = fetch as typeof globalThis.fetch;
     try {
-      await expect(createApiClient().getHealth('web')).resolves.toEqual(
-        health('web'),
-      );
+      await expect(createApiClient().getHealth('web')).resolves.toEqual(health('web'));
       expect(calls).toHaveLength(1);
     } finally {
       globalThis.fetch = original;

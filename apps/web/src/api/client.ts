@@ -16,10 +16,7 @@ export interface FetchResponse {
   headers: { get(name: string): string | null };
   text(): Promise<string>;
 }
-export type FetchFn = (
-  url: string,
-  init: RequestInit,
-) => Promise<FetchResponse>;
+export type FetchFn = (url: string, init: RequestInit) => Promise<FetchResponse>;
 
 /** The three parts of the stack the status page reports on, and where the browser reaches them. */
 export const SERVICES = [
@@ -42,24 +39,11 @@ export interface CreatedOrder {
 }
 
 export interface ApiClient {
-  listProducts(
-    query: ProductQuery,
-    signal?: AbortSignal,
-  ): Promise<ProductListResponse>;
-  createOrder(
-    body: OrderCreateBody,
-    idempotencyKey: string,
-    signal?: AbortSignal,
-  ): Promise<CreatedOrder>;
-  getHealth(
-    service: ServiceName,
-    signal?: AbortSignal,
-  ): Promise<HealthResponse>;
+  listProducts(query: ProductQuery, signal?: AbortSignal): Promise<ProductListResponse>;
+  createOrder(body: OrderCreateBody, idempotencyKey: string, signal?: AbortSignal): Promise<CreatedOrder>;
+  getHealth(service: ServiceName, signal?: AbortSignal): Promise<HealthResponse>;
   /** Resolves with the body for 200 and 503 alike: "not ready" is an answer, not a failure. */
-  getReadiness(
-    service: ServiceName,
-    signal?: AbortSignal,
-  ): Promise<ReadinessResponse>;
+  getReadiness(service: ServiceName, signal?: AbortSignal): Promise<ReadinessResponse>;
 }
 
 /**
@@ -84,9 +68,7 @@ export class ApiError extends Error {
 
 /** Anything a client call threw, as an ApiError (unexpected throws count as "no answer"). */
 export function toApiError(error: unknown): ApiError {
-  return error instanceof ApiError
-    ? error
-    : new ApiError(errorMessage(error), 0);
+  return error instanceof ApiError ? error : new ApiError(errorMessage(error), 0);
 }
 
 export interface ApiClientOptions {
@@ -99,8 +81,7 @@ export interface ApiClientOptions {
 const DEFAULT_TIMEOUT_MS = 10_000;
 
 export function createApiClient(options: ApiClientOptions = {}): ApiClient {
-  const fetchFn: FetchFn =
-    options.fetch ?? ((url, init) => globalThis.fetch(url, init));
+  const fetchFn: FetchFn = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
   const baseUrl = options.baseUrl ?? '';
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
 
@@ -144,9 +125,7 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
       text = await response.text();
     } catch (error) {
       if (opts.signal?.aborted) throw error;
-      const reason = timedOut
-        ? `no answer within ${timeoutMs} ms`
-        : errorMessage(error);
+      const reason = timedOut ? `no answer within ${timeoutMs} ms` : errorMessage(error);
       throw new ApiError(`${what} failed: ${reason}`, 0);
     } finally {
       clearTimeout(timer);
@@ -157,10 +136,7 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
     if (response.ok || opts.acceptStatus?.includes(response.status)) {
       if (parsed === undefined) {
         const type = response.headers.get('content-type') ?? 'no content type';
-        throw new ApiError(
-          `${what} answered ${response.status} with ${type} instead of JSON`,
-          response.status,
-        );
+        throw new ApiError(`${what} answered ${response.status} with ${type} instead of JSON`, response.status);
       }
       return { data: parsed as T, headers: response.headers };
     }
@@ -174,49 +150,33 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
         offset: String(query.offset),
       });
       if (query.q) params.set('q', query.q);
-      const { data } = await request<ProductListResponse>(
-        'GET',
-        `/api/catalog/products?${params}`,
-        { signal },
-      );
+      const { data } = await request<ProductListResponse>('GET', `/api/catalog/products?${params}`, { signal });
       return data;
     },
     async createOrder(body, idempotencyKey, signal) {
-      const { data, headers } = await request<Order>(
-        'POST',
-        '/api/orders/orders',
-        {
-          body,
-          headers: { 'idempotency-key': idempotencyKey },
-          signal,
-        },
-      );
+      const { data, headers } = await request<Order>('POST', '/api/orders/orders', {
+        body,
+        headers: { 'idempotency-key': idempotencyKey },
+        signal,
+      });
       return {
         order: data,
         replayed: headers.get('idempotent-replayed') === 'true',
       };
     },
     async getHealth(service, signal) {
-      const { data } = await request<HealthResponse>(
-        'GET',
-        `${basePathOf(service)}/health`,
-        {
-          signal,
-          // A degraded service may answer /health with 503 and still describe itself.
-          acceptStatus: [503],
-        },
-      );
+      const { data } = await request<HealthResponse>('GET', `${basePathOf(service)}/health`, {
+        signal,
+        // A degraded service may answer /health with 503 and still describe itself.
+        acceptStatus: [503],
+      });
       return data;
     },
     async getReadiness(service, signal) {
-      const { data } = await request<ReadinessResponse>(
-        'GET',
-        `${basePathOf(service)}/health/readiness`,
-        {
-          signal,
-          acceptStatus: [503],
-        },
-      );
+      const { data } = await request<ReadinessResponse>('GET', `${basePathOf(service)}/health/readiness`, {
+        signal,
+        acceptStatus: [503],
+      });
       return data;
     },
   };
@@ -225,9 +185,7 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
 function basePathOf(service: ServiceName): string {
   const found = SERVICES.find((s) => s.name === service);
   if (!found)
-    throw new Error(
-      `Unknown service "${service}"; expected one of ${SERVICES.map((s) => s.name).join(', ')}`,
-    );
+    throw new Error(`Unknown service "${service}"; expected one of ${SERVICES.map((s) => s.name).join(', ')}`);
   return found.basePath;
 }
 
@@ -241,18 +199,10 @@ function parseJson(text: string): unknown {
 }
 
 function isErrorBody(value: unknown): value is ErrorBody {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as ErrorBody).message === 'string'
-  );
+  return typeof value === 'object' && value !== null && typeof (value as ErrorBody).message === 'string';
 }
 
-function errorFromResponse(
-  what: string,
-  status: number,
-  body: unknown,
-): ApiError {
+function errorFromResponse(what: string, status: number, body: unknown): ApiError {
   if (isErrorBody(body)) {
     const details = Array.isArray(body.details) ? body.details : [];
     return new ApiError(body.message, status, details);

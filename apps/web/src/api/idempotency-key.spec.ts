@@ -1,7 +1,6 @@
 import { newIdempotencyKey } from './idempotency-key';
 
-const UUID_V4 =
-  /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 describe('newIdempotencyKey', () => {
   it('uses crypto.randomUUID when the context offers it', () => {
@@ -9,9 +8,7 @@ describe('newIdempotencyKey', () => {
       randomUUID: () => 'from-random-uuid',
       getRandomValues: jest.fn(),
     };
-    expect(newIdempotencyKey(source as unknown as Crypto)).toBe(
-      'from-random-uuid',
-    );
+    expect(newIdempotencyKey(source as unknown as Crypto)).toBe('from-random-uuid');
     expect(source.getRandomValues).not.toHaveBeenCalled();
   });
 
@@ -22,23 +19,17 @@ describe('newIdempotencyKey', () => {
         return array;
       },
     };
-    expect(newIdempotencyKey(allOnes as Crypto)).toBe(
-      'ffffffff-ffff-4fff-bfff-ffffffffffff',
-    );
+    expect(newIdempotencyKey(allOnes as Crypto)).toBe('ffffffff-ffff-4fff-bfff-ffffffffffff');
     const zeros = {
       getRandomValues: <T extends ArrayBufferView>(array: T) => array,
     };
-    expect(newIdempotencyKey(zeros as Crypto)).toBe(
-      '00000000-0000-4000-8000-000000000000',
-    );
+    expect(newIdempotencyKey(zeros as Crypto)).toBe('00000000-0000-4000-8000-000000000000');
   });
 
   it('gives distinct keys from the real crypto in both modes', () => {
     const keys = new Set([newIdempotencyKey(), newIdempotencyKey()]);
     const fallback = {
-      getRandomValues: globalThis.crypto.getRandomValues.bind(
-        globalThis.crypto,
-      ),
+      getRandomValues: globalThis.crypto.getRandomValues.bind(globalThis.crypto),
     };
     keys.add(newIdempotencyKey(fallback as Crypto));
     keys.add(newIdempotencyKey(fallback as Crypto));

@@ -10,8 +10,7 @@ import App from './app';
 function renderApp(route: string) {
   const { fetch } = createFakeFetch((req) => {
     if (req.path === '/api/catalog/products') return json(200, productPage([]));
-    if (req.path.endsWith('/readiness'))
-      return json(200, { status: 'ready', checks: {} });
+    if (req.path.endsWith('/readiness')) return json(200, { status: 'ready', checks: {} });
     if (req.path.endsWith('/health')) return json(200, health('x'));
     return unexpected(req);
   });
@@ -29,43 +28,25 @@ describe('App', () => {
     const user = userEvent.setup();
     renderApp('/');
     const nav = screen.getByRole('navigation', { name: 'Main' });
-    expect(
-      screen.getByRole('heading', { level: 1, name: 'Products' }),
-    ).toBeInTheDocument();
-    expect(within(nav).getByRole('link', { name: 'Products' })).toHaveAttribute(
-      'aria-current',
-      'page',
-    );
+    expect(screen.getByRole('heading', { level: 1, name: 'Products' })).toBeInTheDocument();
+    expect(within(nav).getByRole('link', { name: 'Products' })).toHaveAttribute('aria-current', 'page');
 
     await user.click(within(nav).getByRole('link', { name: 'Order' }));
-    expect(
-      screen.getByRole('heading', { level: 1, name: 'Place an order' }),
-    ).toBeInTheDocument();
-    expect(within(nav).getByRole('link', { name: 'Order' })).toHaveAttribute(
-      'aria-current',
-      'page',
-    );
+    expect(screen.getByRole('heading', { level: 1, name: 'Place an order' })).toBeInTheDocument();
+    expect(within(nav).getByRole('link', { name: 'Order' })).toHaveAttribute('aria-current', 'page');
 
     await user.click(within(nav).getByRole('link', { name: 'Status' }));
-    expect(
-      screen.getByRole('heading', { level: 1, name: 'Service status' }),
-    ).toBeInTheDocument();
-    expect(
-      await screen.findByText('All 3 services are up.'),
-    ).toBeInTheDocument();
+    expect(screen.getByRole('heading', { level: 1, name: 'Service status' })).toBeInTheDocument();
+    expect(await screen.findByText('All 3 services are up.')).toBeInTheDocument();
   });
 
   it('shows a not-found page with a way back for unknown paths', async () => {
     const user = userEvent.setup();
     renderApp('/nope');
-    expect(
-      screen.getByRole('heading', { level: 1, name: 'Page not found' }),
-    ).toBeInTheDocument();
+    expect(screen.getByRole('heading', { level: 1, name: 'Page not found' })).toBeInTheDocument();
     expect(document.title).toBe('Not found · Slipway');
     await user.click(screen.getByRole('link', { name: 'Go to the products' }));
-    expect(
-      screen.getByRole('heading', { level: 1, name: 'Products' }),
-    ).toBeInTheDocument();
+    expect(screen.getByRole('heading', { level: 1, name: 'Products' })).toBeInTheDocument();
   });
 
   it('talks to the same origin through the global fetch when no client is provided', async () => {

@@ -3,9 +3,7 @@ import { formatMoney } from './format';
 
 describe('errorMessage', () => {
   it('uses the message of an Error and the text of anything else', () => {
-    expect(errorMessage(new TypeError('Failed to fetch'))).toBe(
-      'Failed to fetch',
-    );
+    expect(errorMessage(new TypeError('Failed to fetch'))).toBe('Failed to fetch');
     expect(errorMessage('boom')).toBe('boom');
     expect(errorMessage(undefined)).toBe('undefined');
   });

@@ -41,10 +41,7 @@ export interface OrderDraft {
  * Turns the form into the request body and every problem with it. The contract schema has the last
  * word, so the browser never sends what the orders service would reject for shape.
  */
-export function buildOrderDraft(
-  form: FormState,
-  products: Product[],
-): OrderDraft {
+export function buildOrderDraft(form: FormState, products: Product[]): OrderDraft {
   const errors: FieldErrors = {};
   const items: OrderCreateBody['items'] = [];
   for (const product of products) {
@@ -52,8 +49,7 @@ export function buildOrderDraft(
     if (raw === '' || raw === '0') continue;
     const quantity = Number(raw);
     if (!/^\d+$/.test(raw) || quantity < 1 || quantity > MAX_ITEM_QUANTITY) {
-      errors[product.id] =
-        `Quantity of ${product.name} must be a whole number from 1 to ${MAX_ITEM_QUANTITY}.`;
+      errors[product.id] = `Quantity of ${product.name} must be a whole number from 1 to ${MAX_ITEM_QUANTITY}.`;
     } else if (quantity > product.stock) {
       errors[product.id] = `Only ${product.stock} of ${product.name} in stock.`;
     } else {
@@ -64,21 +60,15 @@ export function buildOrderDraft(
     customerEmail: form.customerEmail.trim(),
     items,
   };
-  if (body.customerEmail === '')
-    errors['customerEmail'] = 'Enter your email address.';
-  if (
-    items.length === 0 &&
-    Object.keys(errors).every((key) => key === 'customerEmail')
-  ) {
+  if (body.customerEmail === '') errors['customerEmail'] = 'Enter your email address.';
+  if (items.length === 0 && Object.keys(errors).every((key) => key === 'customerEmail')) {
     errors['items'] = 'Choose a quantity for at least one product.';
   }
   for (const violation of contractViolations(OrderCreateBody, body)) {
     if (violation.path.startsWith('/customerEmail')) {
-      errors['customerEmail'] ??=
-        'Enter a valid email address, e.g. ada@example.com.';
+      errors['customerEmail'] ??= 'Enter a valid email address, e.g. ada@example.com.';
     } else if (violation.path === '/items' && items.length > 0) {
-      errors['items'] ??=
-        `An order holds 1 to ${MAX_ORDER_ITEMS} different products.`;
+      errors['items'] ??= `An order holds 1 to ${MAX_ORDER_ITEMS} different products.`;
     }
   }
   return { body, errors };
@@ -97,10 +87,7 @@ export function OrderPage() {
     const controller = new AbortController();
     setLoad({ status: 'loading' });
     api
-      .listProducts(
-        { q: '', limit: MAX_PAGE_LIMIT, offset: 0 },
-        controller.signal,
-      )
+      .listProducts({ q: '', limit: MAX_PAGE_LIMIT, offset: 0 }, controller.signal)
       .then((page) => setLoad({ status: 'ready', page }))
       .catch((error: unknown) => {
         if (controller.signal.aborted) return;
@@ -113,10 +100,7 @@ export function OrderPage() {
     <>
       <h1>Place an order</h1>
       {confirmed ? (
-        <Confirmation
-          created={confirmed}
-          onAnother={() => setConfirmed(null)}
-        />
+        <Confirmation created={confirmed} onAnother={() => setConfirmed(null)} />
       ) : (
         <>
           {load.status === 'loading' && <p role="status">Loading products…</p>}
@@ -131,15 +115,10 @@ export function OrderPage() {
           {load.status === 'ready' &&
             (load.page.items.length === 0 ? (
               <p role="status">
-                No products available to order yet.{' '}
-                <Link to="/">Back to products</Link>
+                No products available to order yet. <Link to="/">Back to products</Link>
               </p>
             ) : (
-              <OrderForm
-                page={load.page}
-                preselected={preselected}
-                onConfirmed={setConfirmed}
-              />
+              <OrderForm page={load.page} preselected={preselected} onConfirmed={setConfirmed} />
             ))}
         </>
       )}
@@ -166,10 +145,7 @@ function OrderForm({
   const products = page.items;
   const [form, setForm] = useState<FormState>(() => ({
     customerEmail: '',
-    quantities:
-      preselected && products.some((p) => p.id === preselected)
-        ? { [preselected]: '1' }
-        : {},
+    quantities: preselected && products.some((p) => p.id === preselected) ? { [preselected]: '1' } : {},
   }));
   const [errors, setErrors] = useState<FieldErrors>({});
   const [serverError, setServerError] = useState<{
@@ -192,9 +168,7 @@ function OrderForm({
     const bodyJson = JSON.stringify(draft.body);
     const previous = lastAttempt.current;
     const key =
-      previous && previous.outcomeUnknown && previous.bodyJson === bodyJson
-        ? previous.key
-        : newIdempotencyKey();
+      previous && previous.outcomeUnknown && previous.bodyJson === bodyJson ? previous.key : newIdempotencyKey();
     setSubmitting(true);
     try {
       const created = await api.createOrder(draft.body, key);
@@ -209,8 +183,7 @@ function OrderForm({
       };
       const fieldErrors: FieldErrors = {};
       for (const detail of apiError.details) {
-        if (/customerEmail$/.test(detail.field))
-          fieldErrors['customerEmail'] = detail.message;
+        if (/customerEmail$/.test(detail.field)) fieldErrors['customerEmail'] = detail.message;
       }
       setErrors(fieldErrors);
       setServerError({ message: apiError.message, details: apiError.details });
@@ -231,11 +204,7 @@ function OrderForm({
     <form aria-label="Order" noValidate onSubmit={submit}>
       {errorCount > 0 && (
         <div role="alert" className="error-summary">
-          <p>
-            Please fix{' '}
-            {errorCount === 1 ? 'this problem' : `these ${errorCount} problems`}
-            :
-          </p>
+          <p>Please fix {errorCount === 1 ? 'this problem' : `these ${errorCount} problems`}:</p>
           <ul>
             {Object.entries(errors).map(([field, message]) => (
               <li key={field}>{message}</li>
@@ -299,9 +268,7 @@ function OrderForm({
                       aria-invalid={error ? true : undefined}
                       aria-describedby={error ? `${inputId}-error` : undefined}
                       value={form.quantities[product.id] ?? ''}
-                      onChange={(event) =>
-                        setQuantity(product.id, event.target.value)
-                      }
+                      onChange={(event) => setQuantity(product.id, event.target.value)}
                     />
                     {error && (
                       <span id={`${inputId}-error`} className="field-error">
@@ -323,13 +290,9 @@ function OrderForm({
           autoComplete="email"
           required
           aria-invalid={errors['customerEmail'] ? true : undefined}
-          aria-describedby={
-            errors['customerEmail'] ? 'customer-email-error' : undefined
-          }
+          aria-describedby={errors['customerEmail'] ? 'customer-email-error' : undefined}
           value={form.customerEmail}
-          onChange={(event) =>
-            setForm((f) => ({ ...f, customerEmail: event.target.value }))
-          }
+          onChange={(event) => setForm((f) => ({ ...f, customerEmail: event.target.value }))}
         />
         {errors['customerEmail'] && (
           <span id="customer-email-error" className="field-error">
@@ -359,13 +322,7 @@ function estimateTotal(form: FormState, products: Product[]): string | null {
   return formatMoney(cents, [...currencies][0]);
 }
 
-function Confirmation({
-  created,
-  onAnother,
-}: {
-  created: CreatedOrder;
-  onAnother: () => void;
-}) {
+function Confirmation({ created, onAnother }: { created: CreatedOrder; onAnother: () => void }) {
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus(), []);
   const order: Order = created.order;
@@ -374,18 +331,12 @@ function Confirmation({
       <h2 id="confirmation-heading" ref={heading} tabIndex={-1}>
         Order confirmed
       </h2>
-      {created.replayed && (
-        <p>
-          This order had already been placed; this is its original confirmation.
-        </p>
-      )}
+      {created.replayed && <p>This order had already been placed; this is its original confirmation.</p>}
       <dl>
         <dt>Order ID</dt>
         <dd data-testid="order-id">{order.id}</dd>
         <dt>Total</dt>
-        <dd data-testid="order-total">
-          {formatMoney(order.totalCents, order.currency)}
-        </dd>
+        <dd data-testid="order-total">{formatMoney(order.totalCents, order.currency)}</dd>
         <dt>Email</dt>
         <dd>{order.customerEmail}</dd>
       </dl>

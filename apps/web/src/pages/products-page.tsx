@@ -1,8 +1,4 @@
-import {
-  DEFAULT_PAGE_LIMIT,
-  MAX_PAGE_LIMIT,
-  type ProductListResponse,
-} from '@slipway/contracts';
+import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, type ProductListResponse } from '@slipway/contracts';
 import { useEffect, useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { useApiClient } from '../api/api-context';
@@ -18,19 +14,12 @@ const MAX_QUERY_LENGTH = 100;
 /** Reads q/limit/offset from the URL, falling back to defaults for anything the catalog would reject. */
 export function parseProductQuery(params: URLSearchParams): ProductQuery {
   const q = (params.get('q') ?? '').trim().slice(0, MAX_QUERY_LENGTH);
-  const limit =
-    parseIntInRange(params.get('limit'), 1, MAX_PAGE_LIMIT) ??
-    DEFAULT_PAGE_LIMIT;
-  const offset =
-    parseIntInRange(params.get('offset'), 0, Number.MAX_SAFE_INTEGER) ?? 0;
+  const limit = parseIntInRange(params.get('limit'), 1, MAX_PAGE_LIMIT) ?? DEFAULT_PAGE_LIMIT;
+  const offset = parseIntInRange(params.get('offset'), 0, Number.MAX_SAFE_INTEGER) ?? 0;
   return { q, limit, offset };
 }
 
-function parseIntInRange(
-  raw: string | null,
-  min: number,
-  max: number,
-): number | undefined {
+function parseIntInRange(raw: string | null, min: number, max: number): number | undefined {
   if (raw === null || !/^\d+$/.test(raw)) return undefined;
   const value = Number(raw);
   return value >= min && value <= max ? value : undefined;
@@ -39,8 +28,7 @@ function parseIntInRange(
 function toSearchParams(query: ProductQuery): URLSearchParams {
   const params = new URLSearchParams();
   if (query.q) params.set('q', query.q);
-  if (query.limit !== DEFAULT_PAGE_LIMIT)
-    params.set('limit', String(query.limit));
+  if (query.limit !== DEFAULT_PAGE_LIMIT) params.set('limit', String(query.limit));
   if (query.offset > 0) params.set('offset', String(query.offset));
   return params;
 }
@@ -62,10 +50,7 @@ export function ProductsPage() {
     const controller = new AbortController();
     setState({ status: 'loading' });
     api
-      .listProducts(
-        { q: query.q, limit: query.limit, offset: query.offset },
-        controller.signal,
-      )
+      .listProducts({ q: query.q, limit: query.limit, offset: query.offset }, controller.signal)
       .then((page) => setState({ status: 'ready', page }))
       .catch((error: unknown) => {
         if (controller.signal.aborted) return;
@@ -74,18 +59,13 @@ export function ProductsPage() {
     return () => controller.abort();
   }, [api, query.q, query.limit, query.offset, reloads]);
 
-  const navigate = (next: Partial<ProductQuery>) =>
-    setSearchParams(toSearchParams({ ...query, ...next }));
+  const navigate = (next: Partial<ProductQuery>) => setSearchParams(toSearchParams({ ...query, ...next }));
 
   return (
     <>
       <h1>Products</h1>
       {/* Keyed by q so the field follows the URL on back/forward navigation. */}
-      <SearchForm
-        key={query.q}
-        initial={query.q}
-        onSearch={(q) => navigate({ q, offset: 0 })}
-      />
+      <SearchForm key={query.q} initial={query.q} onSearch={(q) => navigate({ q, offset: 0 })} />
       {state.status === 'loading' && <p role="status">Loading products…</p>}
       {state.status === 'error' && (
         <div role="alert">
@@ -95,32 +75,19 @@ export function ProductsPage() {
           </button>
         </div>
       )}
-      {state.status === 'ready' && (
-        <ProductResults page={state.page} query={query} onNavigate={navigate} />
-      )}
+      {state.status === 'ready' && <ProductResults page={state.page} query={query} onNavigate={navigate} />}
     </>
   );
 }
 
-function SearchForm({
-  initial,
-  onSearch,
-}: {
-  initial: string;
-  onSearch: (q: string) => void;
-}) {
+function SearchForm({ initial, onSearch }: { initial: string; onSearch: (q: string) => void }) {
   const [value, setValue] = useState(initial);
   const submit = (event: FormEvent) => {
     event.preventDefault();
     onSearch(value.trim());
   };
   return (
-    <form
-      role="search"
-      aria-label="Products"
-      onSubmit={submit}
-      className="toolbar"
-    >
+    <form role="search" aria-label="Products" onSubmit={submit} className="toolbar">
       <label htmlFor="product-search">Search products</label>
       <input
         id="product-search"
@@ -144,11 +111,7 @@ function ProductResults({
   onNavigate: (next: Partial<ProductQuery>) => void;
 }) {
   if (page.total === 0) {
-    return (
-      <p role="status">
-        {query.q ? `No products match “${query.q}”.` : 'No products yet.'}
-      </p>
-    );
+    return <p role="status">{query.q ? `No products match “${query.q}”.` : 'No products yet.'}</p>;
   }
   if (page.items.length === 0) {
     // A bookmarked offset past the end: say so instead of an empty table.
@@ -187,10 +150,7 @@ function ProductResults({
               <td>{product.stock}</td>
               <td>
                 {product.stock > 0 ? (
-                  <Link
-                    to={`/order?product=${encodeURIComponent(product.id)}`}
-                    aria-label={`Order ${product.name}`}
-                  >
+                  <Link to={`/order?product=${encodeURIComponent(product.id)}`} aria-label={`Order ${product.name}`}>
                     Order
                   </Link>
                 ) : (
@@ -208,9 +168,7 @@ function ProductResults({
         <button
           type="button"
           disabled={query.offset === 0}
-          onClick={() =>
-            onNavigate({ offset: Math.max(0, query.offset - query.limit) })
-          }
+          onClick={() => onNavigate({ offset: Math.max(0, query.offset - query.limit) })}
         >
           Previous
         </button>
@@ -225,9 +183,7 @@ function ProductResults({
         <select
           id="page-size"
           value={query.limit}
-          onChange={(event) =>
-            onNavigate({ limit: Number(event.target.value), offset: 0 })
-          }
+          onChange={(event) => onNavigate({ limit: Number(event.target.value), offset: 0 })}
         >
           {[...new Set([...PAGE_SIZES, query.limit])]
             .sort((a, b) => a - b)

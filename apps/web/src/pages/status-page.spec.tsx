@@ -15,12 +15,7 @@ import { renderWithApi } from '../testing/render';
 const ready = json(200, { status: 'ready', checks: {} });
 
 /** Routes /health and /health/readiness of the three services to per-path replies. */
-function services(
-  replies: Record<
-    string,
-    FakeReply | ((req: RecordedRequest) => FakeReply | Promise<FakeReply>)
-  >,
-) {
+function services(replies: Record<string, FakeReply | ((req: RecordedRequest) => FakeReply | Promise<FakeReply>)>) {
   return createFakeFetch((req) => {
     const reply = replies[req.path];
     if (!reply) return unexpected(req);
@@ -29,10 +24,7 @@ function services(
 }
 
 const allUp = {
-  '/health': json(
-    200,
-    health('web', { version: '0.4.0', revision: 'aaaaaaa' }),
-  ),
+  '/health': json(200, health('web', { version: '0.4.0', revision: 'aaaaaaa' })),
   '/health/readiness': json(200, {
     status: 'ready',
     checks: { catalog: { status: 'up' }, orders: { status: 'up' } },
@@ -49,16 +41,12 @@ const allUp = {
     status: 'ready',
     checks: { db: { status: 'up', durationMs: 2 } },
   }),
-  '/api/orders/health': json(
-    200,
-    health('orders', { version: '2.0.0', revision: 'ccccccc' }),
-  ),
+  '/api/orders/health': json(200, health('orders', { version: '2.0.0', revision: 'ccccccc' })),
   '/api/orders/health/readiness': ready,
 };
 
 const card = (name: string) => screen.getByRole('region', { name });
-const field = (name: string, testId: string) =>
-  within(card(name)).getByTestId(testId);
+const field = (name: string, testId: string) => within(card(name)).getByTestId(testId);
 
 describe('StatusPage', () => {
   it('shows every service checking while the answers are out', () => {
@@ -77,10 +65,7 @@ describe('StatusPage', () => {
     const { fetch, calls } = services(allUp);
     renderWithApi(<StatusPage />, { fetch, route: '/status' });
 
-    expect(await screen.findByText('All 3 services are up.')).toHaveAttribute(
-      'role',
-      'status',
-    );
+    expect(await screen.findByText('All 3 services are up.')).toHaveAttribute('role', 'status');
     expect(field('web', 'status')).toHaveTextContent('ok');
     expect(field('web', 'version')).toHaveTextContent('0.4.0');
     expect(field('web', 'revision')).toHaveTextContent('aaaaaaa');
@@ -88,9 +73,7 @@ describe('StatusPage', () => {
     expect(field('catalog', 'version')).toHaveTextContent('1.2.3');
     expect(field('catalog', 'revision')).toHaveTextContent('bbbbbbb');
     expect(within(card('catalog')).getByText('1 h 2 min')).toBeInTheDocument();
-    expect(
-      within(card('catalog')).getByRole('list', { name: 'catalog checks' }),
-    ).toHaveTextContent('db: up');
+    expect(within(card('catalog')).getByRole('list', { name: 'catalog checks' })).toHaveTextContent('db: up');
     expect(field('orders', 'version')).toHaveTextContent('2.0.0');
     expect(within(card('orders')).queryByRole('list')).not.toBeInTheDocument();
     expect(calls.map((c) => c.path).sort()).toEqual(Object.keys(allUp).sort());
@@ -99,10 +82,7 @@ describe('StatusPage', () => {
   it('names a degraded, not-ready service and its failing checks', async () => {
     const { fetch } = services({
       ...allUp,
-      '/api/catalog/health': json(
-        503,
-        health('catalog', { status: 'degraded' }),
-      ),
+      '/api/catalog/health': json(503, health('catalog', { status: 'degraded' })),
       '/api/catalog/health/readiness': json(503, {
         status: 'not-ready',
         failing: ['db'],
@@ -113,14 +93,12 @@ describe('StatusPage', () => {
     });
     renderWithApi(<StatusPage />, { fetch, route: '/status' });
 
-    expect(
-      await screen.findByText('1 of 3 services not up: catalog.'),
-    ).toBeInTheDocument();
+    expect(await screen.findByText('1 of 3 services not up: catalog.')).toBeInTheDocument();
     expect(field('catalog', 'status')).toHaveTextContent('degraded');
     expect(field('catalog', 'readiness')).toHaveTextContent('not ready (db)');
-    expect(
-      within(card('catalog')).getByRole('list', { name: 'catalog checks' }),
-    ).toHaveTextContent('db: down (connect ECONNREFUSED 127.0.0.1:5432)');
+    expect(within(card('catalog')).getByRole('list', { name: 'catalog checks' })).toHaveTextContent(
+      'db: down (connect ECONNREFUSED 127.0.0.1:5432)',
+    );
   });
 
   it('says "not ready" for a shutting-down service with nothing failing', async () => {
@@ -145,8 +123,7 @@ describe('StatusPage', () => {
         error: 'Bad Gateway',
         message: 'orders is unreachable',
       }),
-      '/api/orders/health/readiness': () =>
-        Promise.reject(new TypeError('Failed to fetch')),
+      '/api/orders/health/readiness': () => Promise.reject(new TypeError('Failed to fetch')),
       '/health': {
         status: 200,
         rawBody: '<!doctype html>',
@@ -155,19 +132,13 @@ describe('StatusPage', () => {
     });
     renderWithApi(<StatusPage />, { fetch, route: '/status' });
 
-    expect(
-      await screen.findByText('2 of 3 services not up: web, orders.'),
-    ).toBeInTheDocument();
+    expect(await screen.findByText('2 of 3 services not up: web, orders.')).toBeInTheDocument();
     expect(field('orders', 'status')).toHaveTextContent('unreachable');
     expect(field('orders', 'readiness')).toHaveTextContent('unknown');
     expect(field('orders', 'version')).toHaveTextContent('—');
+    expect(within(card('orders')).getByText('orders is unreachable')).toBeInTheDocument();
     expect(
-      within(card('orders')).getByText('orders is unreachable'),
-    ).toBeInTheDocument();
-    expect(
-      within(card('web')).getByText(
-        'GET /health answered 200 with text/html instead of JSON',
-      ),
+      within(card('web')).getByText('GET /health answered 200 with text/html instead of JSON'),
     ).toBeInTheDocument();
   });
 
@@ -184,9 +155,7 @@ describe('StatusPage', () => {
 
     version = '1.3.0';
     await user.click(screen.getByRole('button', { name: 'Refresh' }));
-    await waitFor(() =>
-      expect(field('catalog', 'version')).toHaveTextContent('1.3.0'),
-    );
+    await waitFor(() => expect(field('catalog', 'version')).toHaveTextContent('1.3.0'));
     expect(calls).toHaveLength(12);
   });
 

@@ -5,10 +5,7 @@ import { SERVICES, type ServiceName } from '../api/client';
 import { errorMessage } from '../lib/error-message';
 import { useDocumentTitle } from '../lib/use-document-title';
 
-type Fetched<T> =
-  | { status: 'loading' }
-  | { status: 'error'; message: string }
-  | { status: 'done'; data: T };
+type Fetched<T> = { status: 'loading' } | { status: 'error'; message: string } | { status: 'done'; data: T };
 
 interface ServiceState {
   health: Fetched<HealthResponse>;
@@ -43,11 +40,7 @@ export function StatusPage() {
   useEffect(() => {
     const controller = new AbortController();
     setStates(initialStates());
-    const settle = <K extends keyof ServiceState>(
-      service: ServiceName,
-      key: K,
-      promise: Promise<unknown>,
-    ) =>
+    const settle = <K extends keyof ServiceState>(service: ServiceName, key: K, promise: Promise<unknown>) =>
       promise.then(
         (data) => {
           if (controller.signal.aborted) return;
@@ -73,10 +66,7 @@ export function StatusPage() {
   }, [api, refreshes]);
 
   const all = SERVICES.map(({ name }) => ({ name, state: states[name] }));
-  const settled = all.every(
-    ({ state }) =>
-      state.health.status !== 'loading' && state.readiness.status !== 'loading',
-  );
+  const settled = all.every(({ state }) => state.health.status !== 'loading' && state.readiness.status !== 'loading');
   const down = all.filter(({ state }) => !isUp(state)).map(({ name }) => name);
 
   return (
@@ -103,13 +93,7 @@ export function StatusPage() {
   );
 }
 
-function ServiceCard({
-  name,
-  state,
-}: {
-  name: ServiceName;
-  state: ServiceState;
-}) {
+function ServiceCard({ name, state }: { name: ServiceName; state: ServiceState }) {
   const headingId = `service-${name}`;
   const { health, readiness } = state;
   return (
@@ -118,20 +102,12 @@ function ServiceCard({
       <dl>
         <dt>Status</dt>
         <dd data-testid="status">
-          {health.status === 'loading'
-            ? 'checking…'
-            : health.status === 'error'
-              ? 'unreachable'
-              : health.data.status}
+          {health.status === 'loading' ? 'checking…' : health.status === 'error' ? 'unreachable' : health.data.status}
         </dd>
         <dt>Version</dt>
-        <dd data-testid="version">
-          {health.status === 'done' ? health.data.version : '—'}
-        </dd>
+        <dd data-testid="version">{health.status === 'done' ? health.data.version : '—'}</dd>
         <dt>Revision</dt>
-        <dd data-testid="revision">
-          {health.status === 'done' ? health.data.revision : '—'}
-        </dd>
+        <dd data-testid="revision">{health.status === 'done' ? health.data.revision : '—'}</dd>
         <dt>Readiness</dt>
         <dd data-testid="readiness">{describeReadiness(readiness)}</dd>
         {health.status === 'done' && (
@@ -141,20 +117,17 @@ function ServiceCard({
           </>
         )}
       </dl>
-      {health.status === 'error' && (
-        <p className="field-error">{health.message}</p>
+      {health.status === 'error' && <p className="field-error">{health.message}</p>}
+      {readiness.status === 'done' && Object.keys(readiness.data.checks).length > 0 && (
+        <ul aria-label={`${name} checks`}>
+          {Object.entries(readiness.data.checks).map(([check, result]) => (
+            <li key={check}>
+              {check}: {result.status}
+              {result.error ? ` (${result.error})` : ''}
+            </li>
+          ))}
+        </ul>
       )}
-      {readiness.status === 'done' &&
-        Object.keys(readiness.data.checks).length > 0 && (
-          <ul aria-label={`${name} checks`}>
-            {Object.entries(readiness.data.checks).map(([check, result]) => (
-              <li key={check}>
-                {check}: {result.status}
-                {result.error ? ` (${result.error})` : ''}
-              </li>
-            ))}
-          </ul>
-        )}
     </section>
   );
 }
@@ -163,9 +136,7 @@ function describeReadiness(readiness: Fetched<ReadinessResponse>): string {
   if (readiness.status === 'loading') return 'checking…';
   if (readiness.status === 'error') return 'unknown';
   if (readiness.data.status === 'ready') return 'ready';
-  return readiness.data.failing.length > 0
-    ? `not ready (${readiness.data.failing.join(', ')})`
-    : 'not ready';
+  return readiness.data.failing.length > 0 ? `not ready (${readiness.data.failing.join(', ')})` : 'not ready';
 }
 
 export function formatUptime(seconds: number): string {

@@ -19,15 +19,9 @@ export interface FakeReply {
   headers?: Record<string, string>;
 }
 
-export type FakeHandler = (
-  request: RecordedRequest,
-) => FakeReply | Promise<FakeReply>;
+export type FakeHandler = (request: RecordedRequest) => FakeReply | Promise<FakeReply>;
 
-export function json(
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): FakeReply {
+export function json(status: number, body: unknown, headers: Record<string, string> = {}): FakeReply {
   return {
     status,
     body,
@@ -54,9 +48,7 @@ export function createFakeFetch(handler: FakeHandler): {
   const fetch: FetchFn = async (url, init) => {
     const parsed = new URL(url, 'http://web.test');
     const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(
-      (init.headers ?? {}) as Record<string, string>,
-    )) {
+    for (const [name, value] of Object.entries((init.headers ?? {}) as Record<string, string>)) {
       headers[name.toLowerCase()] = value;
     }
     const request: RecordedRequest = {
@@ -70,12 +62,8 @@ export function createFakeFetch(handler: FakeHandler): {
     };
     calls.push(request);
     const reply = await handler(request);
-    const replyHeaders = new Map(
-      Object.entries(reply.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
-    );
-    const text =
-      reply.rawBody ??
-      (reply.body === undefined ? '' : JSON.stringify(reply.body));
+    const replyHeaders = new Map(Object.entries(reply.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+    const text = reply.rawBody ?? (reply.body === undefined ? '' : JSON.stringify(reply.body));
     const response: FetchResponse = {
       ok: reply.status >= 200 && reply.status < 300,
       status: reply.status,

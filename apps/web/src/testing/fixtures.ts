@@ -1,9 +1,4 @@
-import type {
-  HealthResponse,
-  Order,
-  Product,
-  ProductListResponse,
-} from '@slipway/contracts';
+import type { HealthResponse, Order, Product, ProductListResponse } from '@slipway/contracts';
 
 let counter = 0;
 
@@ -24,10 +19,7 @@ export function product(overrides: Partial<Product> = {}): Product {
   };
 }
 
-export function productPage(
-  items: Product[],
-  page: Partial<ProductListResponse> = {},
-): ProductListResponse {
+export function productPage(items: Product[], page: Partial<ProductListResponse> = {}): ProductListResponse {
   return { items, total: items.length, limit: 20, offset: 0, ...page };
 }
 
@@ -44,10 +36,7 @@ export function order(overrides: Partial<Order> = {}): Order {
   };
 }
 
-export function health(
-  service: string,
-  overrides: Partial<HealthResponse> = {},
-): HealthResponse {
+export function health(service: string, overrides: Partial<HealthResponse> = {}): HealthResponse {
   return {
     service,
     version: '1.2.3',

@@ -14,10 +14,7 @@ function LocationProbe() {
   );
 }
 
-export function renderWithApi(
-  ui: ReactElement,
-  { fetch, route = '/' }: { fetch: FetchFn; route?: string },
-) {
+export function renderWithApi(ui: ReactElement, { fetch, route = '/' }: { fetch: FetchFn; route?: string }) {
   return render(
     <MemoryRouter initialEntries={[route]}>
       <ApiClientProvider client={createApiClient({ fetch })}>

@@ -17,7 +17,13 @@ export interface ImagePluginOptions {
  * and .dockerignore (already in `production`, listed because they define the image), and the base
  * image chosen through NODE_IMAGE. The Nx task hash of these is the image's content tag.
  */
-export const IMAGE_INPUTS = ['production', '^production', '{projectRoot}/Dockerfile', '{projectRoot}/.dockerignore', { env: 'NODE_IMAGE' }];
+export const IMAGE_INPUTS = [
+  'production',
+  '^production',
+  '{projectRoot}/Dockerfile',
+  '{projectRoot}/.dockerignore',
+  { env: 'NODE_IMAGE' },
+];
 
 function declaredTargets(projectRoot: string, workspaceRoot: string): Set<string> {
   const names = new Set<string>();
@@ -26,7 +32,8 @@ function declaredTargets(projectRoot: string, workspaceRoot: string): Set<string
     if (!existsSync(path)) continue;
     try {
       const json = JSON.parse(readFileSync(path, 'utf8')) as { targets?: object; nx?: { targets?: object } };
-      for (const name of Object.keys((file === 'package.json' ? json.nx?.targets : json.targets) ?? {})) names.add(name);
+      for (const name of Object.keys((file === 'package.json' ? json.nx?.targets : json.targets) ?? {}))
+        names.add(name);
     } catch {
       // An unreadable project file is reported by Nx itself.
     }
@@ -42,7 +49,9 @@ export const createNodes: CreateNodes<ImagePluginOptions> = [
     const results: [string, CreateNodesResult][] = [];
     for (const dockerfile of dockerfiles) {
       const projectRoot = dirname(dockerfile);
-      const isProject = ['package.json', 'project.json'].some((file) => existsSync(join(context.workspaceRoot, projectRoot, file)));
+      const isProject = ['package.json', 'project.json'].some((file) =>
+        existsSync(join(context.workspaceRoot, projectRoot, file)),
+      );
       if (!isProject || projectRoot === '.') continue;
       const declared = declaredTargets(projectRoot, context.workspaceRoot);
       // `build` is often inferred by another plugin (vite), so it is kept even when not declared; other
@@ -56,7 +65,8 @@ export const createNodes: CreateNodes<ImagePluginOptions> = [
         inputs: IMAGE_INPUTS,
         options: { ...(options?.options ?? {}) },
         metadata: {
-          description: 'Build and push a content-tagged container image (reused when the registry already has it) and write dist/images/<project>.json.',
+          description:
+            'Build and push a content-tagged container image (reused when the registry already has it) and write dist/images/<project>.json.',
           technologies: ['docker'],
         },
       };

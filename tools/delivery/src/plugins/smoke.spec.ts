@@ -28,22 +28,14 @@ describe('smoke plugin', () => {
       'apps/catalog/k6/load.ts',
       'apps/catalog/k6/tsconfig.json',
     ]);
-    const targets = Object.assign(
-      {},
-      ...results.map(([, r]) => r.projects?.['apps/catalog']?.targets),
-    );
-    expect(Object.keys(targets)).toEqual([
-      'smoke',
-      'k6-smoke',
-      'load',
-      'typecheck-k6',
-    ]);
+    const targets = Object.assign({}, ...results.map(([, r]) => r.projects?.['apps/catalog']?.targets));
+    expect(Object.keys(targets)).toEqual(['smoke', 'k6-smoke', 'load', 'typecheck-k6']);
     // without a project tsconfig.json there is no `typecheck` to hook into
     ws.write('apps/catalog/tsconfig.json', '{}');
     const [[, withTsconfig]] = await infer(['apps/catalog/k6/tsconfig.json']);
-    expect(
-      withTsconfig.projects?.['apps/catalog']?.targets?.['typecheck'],
-    ).toEqual({ dependsOn: ['^typecheck', 'typecheck-k6'] });
+    expect(withTsconfig.projects?.['apps/catalog']?.targets?.['typecheck']).toEqual({
+      dependsOn: ['^typecheck', 'typecheck-k6'],
+    });
     expect(targets.smoke).toMatchObject({
       executor: '@slipway/delivery:smoke',
       cache: false,
@@ -58,8 +50,7 @@ describe('smoke plugin', () => {
       executor: 'nx:run-commands',
       dependsOn: ['typecheck-k6'],
       options: {
-        command:
-          '"$(bash tools/scripts/install-k6.sh)" run --no-usage-report apps/catalog/k6/smoke.ts',
+        command: '"$(bash tools/scripts/install-k6.sh)" run --no-usage-report apps/catalog/k6/smoke.ts',
       },
     });
     expect(targets.load.options.command).toContain('apps/catalog/k6/load.ts');
@@ -84,11 +75,7 @@ describe('smoke plugin', () => {
     const [[, result]] = await infer(['apps/catalog/k6/smoke.ts'], {
       k6SmokeTargetName: 'perf-smoke',
     });
-    expect(
-      Object.keys(result.projects?.['apps/catalog']?.targets ?? {}),
-    ).toEqual(['perf-smoke']);
-    expect(
-      result.projects?.['apps/catalog']?.targets?.['perf-smoke']?.dependsOn,
-    ).toBeUndefined();
+    expect(Object.keys(result.projects?.['apps/catalog']?.targets ?? {})).toEqual(['perf-smoke']);
+    expect(result.projects?.['apps/catalog']?.targets?.['perf-smoke']?.dependsOn).toBeUndefined();
   });
 });

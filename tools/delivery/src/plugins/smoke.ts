@@ -1,8 +1,4 @@
-import type {
-  CreateNodes,
-  CreateNodesResult,
-  TargetConfiguration,
-} from '@nx/devkit';
+import type { CreateNodes, CreateNodesResult, TargetConfiguration } from '@nx/devkit';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
@@ -49,9 +45,7 @@ export const createNodes: CreateNodes<SmokePluginOptions> = [
         existsSync(join(context.workspaceRoot, projectRoot, name)),
       );
       if (!isProject || projectRoot === '.') continue;
-      const hasK6Tsconfig = existsSync(
-        join(context.workspaceRoot, projectRoot, 'k6', 'tsconfig.json'),
-      );
+      const hasK6Tsconfig = existsSync(join(context.workspaceRoot, projectRoot, 'k6', 'tsconfig.json'));
       let targets: Record<string, TargetConfiguration> = {};
       if (!inK6)
         targets = {
@@ -62,9 +56,7 @@ export const createNodes: CreateNodes<SmokePluginOptions> = [
         // Hook the k6 check into the project's own `typecheck` (inferred by @nx/js/typescript from
         // tsconfig.json, registered before this plugin), so `nx affected -t typecheck` covers the
         // scripts. Only dependsOn is given: Nx merges it into that target and keeps its command.
-        if (
-          existsSync(join(context.workspaceRoot, projectRoot, 'tsconfig.json'))
-        ) {
+        if (existsSync(join(context.workspaceRoot, projectRoot, 'tsconfig.json'))) {
           targets['typecheck'] = { dependsOn: ['^typecheck', names.typecheck] };
         }
       } else {
@@ -99,12 +91,8 @@ function smokeTarget(configFile: string): TargetConfiguration {
     // A smoke run observes a live service: never a cache hit.
     cache: false,
     options: {},
-    configurations: Object.fromEntries(
-      environments.map((environment) => [environment, { environment }]),
-    ),
-    ...(environments.includes('local')
-      ? { defaultConfiguration: 'local' }
-      : {}),
+    configurations: Object.fromEntries(environments.map((environment) => [environment, { environment }])),
+    ...(environments.includes('local') ? { defaultConfiguration: 'local' } : {}),
     metadata: {
       description:
         'Prove the deployed version answers and works (readiness, version gate, HTTP checks, k6, Playwright @smoke); report in dist/smoke/<env>/<project>.json.',
@@ -141,10 +129,7 @@ function typecheckTarget(projectRoot: string): TargetConfiguration {
   return {
     executor: 'nx:run-commands',
     cache: true,
-    inputs: [
-      `{projectRoot}/k6/**/*`,
-      { externalDependencies: ['typescript', '@types/k6'] },
-    ],
+    inputs: [`{projectRoot}/k6/**/*`, { externalDependencies: ['typescript', '@types/k6'] }],
     outputs: [],
     options: {
       command: `tsc -p ${join(projectRoot, 'k6', 'tsconfig.json')} --noEmit`,

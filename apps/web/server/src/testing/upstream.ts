@@ -1,10 +1,5 @@
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import {
-  createServer,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,10 +21,7 @@ export interface Upstream {
 
 /** A real HTTP server on an ephemeral loopback port standing in for catalog or orders. */
 export async function startUpstream(
-  handler: (
-    req: RecordedUpstreamRequest,
-    res: ServerResponse,
-  ) => void | Promise<void>,
+  handler: (req: RecordedUpstreamRequest, res: ServerResponse) => void | Promise<void>,
 ): Promise<Upstream> {
   const requests: RecordedUpstreamRequest[] = [];
   const aborted: string[] = [];

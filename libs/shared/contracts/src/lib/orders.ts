@@ -34,7 +34,8 @@ export const OrderCreateHeaders = Type.Object({
       minLength: 1,
       maxLength: 200,
       pattern: '^[\\x21-\\x7E]+$',
-      description: 'Client-chosen key (printable ASCII, no spaces); a retry with the same key and body returns the first response',
+      description:
+        'Client-chosen key (printable ASCII, no spaces); a retry with the same key and body returns the first response',
     }),
   ),
 });

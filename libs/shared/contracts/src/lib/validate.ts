@@ -21,8 +21,7 @@ export class ContractViolationError extends Error {
     readonly violations: ContractViolation[],
   ) {
     super(
-      `${what} does not match its contract: ` +
-        violations.map((v) => `${v.path || '(root)'} ${v.message}`).join('; '),
+      `${what} does not match its contract: ` + violations.map((v) => `${v.path || '(root)'} ${v.message}`).join('; '),
     );
     this.name = 'ContractViolationError';
   }

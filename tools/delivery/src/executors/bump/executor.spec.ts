@@ -12,10 +12,19 @@ describe('bump executor: request resolution', () => {
   beforeEach(async () => {
     root = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-bump-unit-'));
     await fs.mkdir(path.join(root, 'dist/images'), { recursive: true });
-    for (const [project, c] of [['catalog', 'a'], ['orders', 'b']]) {
+    for (const [project, c] of [
+      ['catalog', 'a'],
+      ['orders', 'b'],
+    ]) {
       await fs.writeFile(
         path.join(root, 'dist/images', `${project}.json`),
-        JSON.stringify({ project, image: `127.0.0.1:5000/slipway/${project}`, tags: ['sha-1a2b3c4', 'main', 'h-0123456789ab'], digest: digest(c), contentTag: 'h-0123456789ab' }),
+        JSON.stringify({
+          project,
+          image: `127.0.0.1:5000/slipway/${project}`,
+          tags: ['sha-1a2b3c4', 'main', 'h-0123456789ab'],
+          digest: digest(c),
+          contentTag: 'h-0123456789ab',
+        }),
       );
     }
   });
@@ -24,19 +33,34 @@ describe('bump executor: request resolution', () => {
   it('reads every image record, pinning the content tag with the digest', async () => {
     const changes = await resolveChanges({ environment: 'staging' }, root, false);
     expect(changes).toEqual([
-      { project: 'catalog', reference: { repository: '127.0.0.1:5000/slipway/catalog', tag: 'h-0123456789ab', digest: digest('a') }, source: 'dist/images/catalog.json' },
-      { project: 'orders', reference: { repository: '127.0.0.1:5000/slipway/orders', tag: 'h-0123456789ab', digest: digest('b') }, source: 'dist/images/orders.json' },
+      {
+        project: 'catalog',
+        reference: { repository: '127.0.0.1:5000/slipway/catalog', tag: 'h-0123456789ab', digest: digest('a') },
+        source: 'dist/images/catalog.json',
+      },
+      {
+        project: 'orders',
+        reference: { repository: '127.0.0.1:5000/slipway/orders', tag: 'h-0123456789ab', digest: digest('b') },
+        source: 'dist/images/orders.json',
+      },
     ]);
   });
 
   it('filters records by --projects and can prefer the sha tag', async () => {
-    const changes = await resolveChanges({ environment: 'staging', projects: ['orders'], tagPreference: 'sha' }, root, false);
+    const changes = await resolveChanges(
+      { environment: 'staging', projects: ['orders'], tagPreference: 'sha' },
+      root,
+      false,
+    );
     expect(changes.map((c) => [c.project, c.reference.tag])).toEqual([['orders', 'sha-1a2b3c4']]);
   });
 
   it('uses --set pairs (repeated or comma-separated) instead of records', async () => {
     const changes = await resolveChanges(
-      { environment: 'staging', set: [`web=r/web:h-0123456789ab@${digest('c')},catalog=r/catalog:v1.2.3@${digest('d')}`] },
+      {
+        environment: 'staging',
+        set: [`web=r/web:h-0123456789ab@${digest('c')},catalog=r/catalog:v1.2.3@${digest('d')}`],
+      },
       root,
       false,
     );
@@ -44,9 +68,9 @@ describe('bump executor: request resolution', () => {
   });
 
   it('refuses a project named twice', async () => {
-    await expect(resolveChanges({ environment: 'staging', set: ['catalog=r/c:h-0123456789ab@' + digest('a')] }, root, true)).rejects.toThrow(
-      /project 'catalog' is given twice \(dist\/images\/catalog\.json and --set catalog\)/,
-    );
+    await expect(
+      resolveChanges({ environment: 'staging', set: ['catalog=r/c:h-0123456789ab@' + digest('a')] }, root, true),
+    ).rejects.toThrow(/project 'catalog' is given twice \(dist\/images\/catalog\.json and --set catalog\)/);
   });
 
   it('fails without touching git when the environment name is invalid', async () => {

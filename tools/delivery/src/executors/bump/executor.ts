@@ -9,20 +9,30 @@ import type { BumpExecutorSchema, BumpTargetOption } from './schema';
 /** Accept both repeated flags and comma-separated values (`--projects=a,b`). */
 function list(values: string[] | string | undefined): string[] {
   const raw = values === undefined ? [] : Array.isArray(values) ? values : [values];
-  return raw.flatMap((v) => String(v).split(',')).map((v) => v.trim()).filter(Boolean);
+  return raw
+    .flatMap((v) => String(v).split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
 }
 
 function toTarget(t: BumpTargetOption, index: number): ImageTarget {
   if (t.kind === 'helm') {
     if (!t.project || !t.path) {
-      throw new DeliveryInputError(`targets[${index}] (helm, ${t.file}) needs "project" and "path"`, 'e.g. { "kind": "helm", "file": "deploy/helm/values-staging.yaml", "project": "catalog", "path": "catalog.image" }');
+      throw new DeliveryInputError(
+        `targets[${index}] (helm, ${t.file}) needs "project" and "path"`,
+        'e.g. { "kind": "helm", "file": "deploy/helm/values-staging.yaml", "project": "catalog", "path": "catalog.image" }',
+      );
     }
     return { kind: 'helm', file: t.file, project: t.project, path: t.path, keys: t.keys };
   }
   return { kind: t.kind, file: t.file };
 }
 
-export async function resolveChanges(options: BumpExecutorSchema, workspaceRoot: string, explicitRecords: boolean): Promise<ImageChange[]> {
+export async function resolveChanges(
+  options: BumpExecutorSchema,
+  workspaceRoot: string,
+  explicitRecords: boolean,
+): Promise<ImageChange[]> {
   const set = list(options.set).map(parseSetPair);
   const useRecords = set.length === 0 || explicitRecords;
   const recordsDir = options.records ?? 'dist/images';
@@ -41,12 +51,19 @@ export async function resolveChanges(options: BumpExecutorSchema, workspaceRoot:
 export function formatSummary(result: ApplyBumpResult, dryRun: boolean): string {
   const lines: string[] = [];
   for (const image of result.images) {
-    lines.push(image.changed ? `  ${image.project}: ${image.previous}\n    → ${image.next}` : `  ${image.project}: up to date (${image.next})`);
+    lines.push(
+      image.changed
+        ? `  ${image.project}: ${image.previous}\n    → ${image.next}`
+        : `  ${image.project}: up to date (${image.next})`,
+    );
   }
   for (const p of result.releasedHolds) lines.push(`  hold released: ${p}`);
   if (!result.changed) return `${result.environment} is up to date; nothing to commit\n${lines.join('\n')}`;
-  if (dryRun) return `dry run: ${result.environment} would change\n${lines.join('\n')}\n\n${result.diff}\ncommit message:\n${result.message ?? ''}`;
-  const where = result.pushed ? ` pushed to ${result.remote} ${result.branch} (${result.pushAttempts} attempt${result.pushAttempts === 1 ? '' : 's'})` : '';
+  if (dryRun)
+    return `dry run: ${result.environment} would change\n${lines.join('\n')}\n\n${result.diff}\ncommit message:\n${result.message ?? ''}`;
+  const where = result.pushed
+    ? ` pushed to ${result.remote} ${result.branch} (${result.pushAttempts} attempt${result.pushAttempts === 1 ? '' : 's'})`
+    : '';
   return [
     `${result.environment} bumped${result.commit ? ` in ${result.commit.slice(0, 12)}` : ''}${where}`,
     ...lines,

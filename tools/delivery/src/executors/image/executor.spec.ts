@@ -21,11 +21,18 @@ class FakeRegistry implements RegistryClient {
   unreachable = false;
   private check(call: string) {
     this.calls.push(call);
-    if (this.unreachable) throw new RegistryUnreachableError('Registry 127.0.0.1:5999 is unreachable (ECONNREFUSED): start it or pass --registry.');
+    if (this.unreachable)
+      throw new RegistryUnreachableError(
+        'Registry 127.0.0.1:5999 is unreachable (ECONNREFUSED): start it or pass --registry.',
+      );
   }
   seed(path: string, tag: string, labels: Record<string, string>) {
     const body = Buffer.from(JSON.stringify({ schemaVersion: 2, tag }));
-    this.manifests.set(`${path}:${tag}`, { body, digest: sha256Digest(body), mediaType: 'application/vnd.oci.image.manifest.v1+json' });
+    this.manifests.set(`${path}:${tag}`, {
+      body,
+      digest: sha256Digest(body),
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    });
     this.labels.set(sha256Digest(body), labels);
     return sha256Digest(body);
   }
@@ -68,8 +75,14 @@ interface Harness {
 function harness(env: NodeJS.ProcessEnv = {}): Harness {
   const root = mkdtempSync(join(tmpdir(), 'slipway-image-exec-'));
   mkdirSync(join(root, 'apps/svc/dist'), { recursive: true });
-  writeFileSync(join(root, 'apps/svc/package.json'), JSON.stringify({ name: '@x/svc', version: '1.4.0', description: 'A service', license: 'MIT' }));
-  writeFileSync(join(root, 'apps/svc/Dockerfile'), 'ARG NODE_IMAGE=node:22-alpine\nFROM ${NODE_IMAGE}\nCOPY dist/ /app/\n');
+  writeFileSync(
+    join(root, 'apps/svc/package.json'),
+    JSON.stringify({ name: '@x/svc', version: '1.4.0', description: 'A service', license: 'MIT' }),
+  );
+  writeFileSync(
+    join(root, 'apps/svc/Dockerfile'),
+    'ARG NODE_IMAGE=node:22-alpine\nFROM ${NODE_IMAGE}\nCOPY dist/ /app/\n',
+  );
   writeFileSync(join(root, 'apps/svc/dist/main.js'), '');
   const registry = new FakeRegistry();
   const h: Harness = {
@@ -92,7 +105,17 @@ function harness(env: NodeJS.ProcessEnv = {}): Harness {
         roots: ['svc:image'],
         dependencies: {},
         continuousDependencies: {},
-        tasks: { 'svc:image': { id: 'svc:image', target: { project: 'svc', target: 'image' }, overrides: {}, outputs: [], hash: HASH, parallelism: true, continuous: false } },
+        tasks: {
+          'svc:image': {
+            id: 'svc:image',
+            target: { project: 'svc', target: 'image' },
+            overrides: {},
+            outputs: [],
+            hash: HASH,
+            parallelism: true,
+            continuous: false,
+          },
+        },
       },
     } as unknown as ExecutorContext,
     deps: undefined as unknown as ImageExecutorDeps,
@@ -103,18 +126,30 @@ function harness(env: NodeJS.ProcessEnv = {}): Harness {
     registry: () => registry,
     run: async (command) => {
       h.commands.push(command);
-      if (h.engineExit !== 0) return { code: h.engineExit, stdout: '', stderr: 'error: something broke\n', timedOut: false };
+      if (h.engineExit !== 0)
+        return { code: h.engineExit, stdout: '', stderr: 'error: something broke\n', timedOut: false };
       if (command.purpose === 'push') {
         const ref = command.args.at(-2) as string;
         const [path, tag] = ref.slice(ref.indexOf('/') + 1).split(':') as [string, string];
         const body = Buffer.from(JSON.stringify({ built: 'once' }));
-        registry.manifests.set(`${path}:${tag}`, { body, digest: sha256Digest(body), mediaType: 'application/vnd.oci.image.manifest.v1+json' });
+        registry.manifests.set(`${path}:${tag}`, {
+          body,
+          digest: sha256Digest(body),
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        });
         const digestIndex = command.args.indexOf('--digestfile');
         if (digestIndex >= 0) writeFileSync(command.args[digestIndex + 1] as string, sha256Digest(body));
       }
       return { code: 0, stdout: '', stderr: '', timedOut: false };
     },
-    gitFacts: async (): Promise<GitFacts> => ({ sha: SHA, event: 'local', ref: 'refs/heads/main', branch: 'main', defaultBranch: 'main', repositoryUrl: 'https://example.test/acme/slipway' }),
+    gitFacts: async (): Promise<GitFacts> => ({
+      sha: SHA,
+      event: 'local',
+      ref: 'refs/heads/main',
+      branch: 'main',
+      defaultBranch: 'main',
+      repositoryUrl: 'https://example.test/acme/slipway',
+    }),
     env,
     now: () => new Date('2026-01-02T03:04:05.000Z'),
     log: (m) => h.logs.push(m),
@@ -123,7 +158,11 @@ function harness(env: NodeJS.ProcessEnv = {}): Harness {
   return h;
 }
 
-const base: ImageExecutorSchema = { engine: 'buildah', registry: '127.0.0.1:5055', tags: ['type=sha', 'type=ref,event=branch'] };
+const base: ImageExecutorSchema = {
+  engine: 'buildah',
+  registry: '127.0.0.1:5055',
+  tags: ['type=sha', 'type=ref,event=branch'],
+};
 const recordFile = (h: Harness) => join(h.root, 'dist/images/svc.json');
 
 describe('image executor', () => {
@@ -136,8 +175,25 @@ describe('image executor', () => {
     expect(result.success).toBe(true);
     expect(h.commands.map((c) => c.purpose)).toEqual(['build', 'push', 'push', 'push']);
     const build = h.commands[0]?.args ?? [];
-    expect(build).toEqual(expect.arrayContaining(['bud', '--build-arg', 'NODE_IMAGE=localhost/base:1', '--build-arg', 'APP_VERSION=1.4.0', '--build-arg', `APP_REVISION=${SHA}`]));
-    expect(build).toEqual(expect.arrayContaining(['--label', 'org.opencontainers.image.licenses=MIT', '--label', 'org.opencontainers.image.source=https://example.test/acme/slipway']));
+    expect(build).toEqual(
+      expect.arrayContaining([
+        'bud',
+        '--build-arg',
+        'NODE_IMAGE=localhost/base:1',
+        '--build-arg',
+        'APP_VERSION=1.4.0',
+        '--build-arg',
+        `APP_REVISION=${SHA}`,
+      ]),
+    );
+    expect(build).toEqual(
+      expect.arrayContaining([
+        '--label',
+        'org.opencontainers.image.licenses=MIT',
+        '--label',
+        'org.opencontainers.image.source=https://example.test/acme/slipway',
+      ]),
+    );
     expect(build.filter((a) => a.startsWith('org.opencontainers.image.'))).toHaveLength(8);
     const record = JSON.parse(readFileSync(recordFile(h), 'utf8'));
     expect(record).toEqual({
@@ -152,7 +208,18 @@ describe('image executor', () => {
       reused: false,
       engine: 'buildah',
     });
-    expect(Object.keys(record)).toEqual(['project', 'image', 'tags', 'digest', 'contentTag', 'revision', 'version', 'builtAt', 'reused', 'engine']);
+    expect(Object.keys(record)).toEqual([
+      'project',
+      'image',
+      'tags',
+      'digest',
+      'contentTag',
+      'revision',
+      'version',
+      'builtAt',
+      'reused',
+      'engine',
+    ]);
   });
 
   it('reuses an image whose content tag exists: no build, tags added remotely, revision from the image labels', async () => {
@@ -167,7 +234,13 @@ describe('image executor', () => {
     expect(h.commands).toHaveLength(0);
     expect(h.registry.manifests.get('slipway/svc:main')?.digest).toBe(digest);
     expect(h.registry.manifests.get('slipway/svc:sha-abcdef0')?.digest).toBe(digest);
-    expect(result.record).toMatchObject({ reused: true, digest, revision: '1111111111111111111111111111111111111111', version: '1.3.0', builtAt: '2025-12-31T00:00:00.000Z' });
+    expect(result.record).toMatchObject({
+      reused: true,
+      digest,
+      revision: '1111111111111111111111111111111111111111',
+      version: '1.3.0',
+      builtAt: '2025-12-31T00:00:00.000Z',
+    });
     expect(h.logs.join('\n')).toMatch(/reused .*no build; tags added: main sha-abcdef0/);
   });
 
@@ -181,13 +254,26 @@ describe('image executor', () => {
     const out = h.logs.join('\n');
     expect(out).toContain(`tags main sha-abcdef0 ${CONTENT_TAG}`);
     expect(out).toMatch(/^buildah --storage-driver vfs bud --isolation chroot/m);
-    expect(out).toMatch(/^buildah --storage-driver vfs push --tls-verify=false .*docker:\/\/127\.0\.0\.1:5055\/slipway\/svc:main$/m);
+    expect(out).toMatch(
+      /^buildah --storage-driver vfs push --tls-verify=false .*docker:\/\/127\.0\.0\.1:5055\/slipway\/svc:main$/m,
+    );
   });
 
   it('passes secrets as files and never prints their values', async () => {
     h = harness({ NPM_TOKEN: 'tok-super-secret-value' });
     writeFileSync(join(h.root, 'apps/svc/secret.txt'), 'file-secret-value-123');
-    const result = await runImage({ ...base, dryRun: true, secrets: [{ id: 'npm', env: 'NPM_TOKEN' }, { id: 'other', file: 'apps/svc/secret.txt' }] }, h.context, h.deps);
+    const result = await runImage(
+      {
+        ...base,
+        dryRun: true,
+        secrets: [
+          { id: 'npm', env: 'NPM_TOKEN' },
+          { id: 'other', file: 'apps/svc/secret.txt' },
+        ],
+      },
+      h.context,
+      h.deps,
+    );
     expect(result.success).toBe(true);
     const out = h.logs.join('\n');
     expect(out).not.toContain('tok-super-secret-value');
@@ -207,16 +293,51 @@ describe('image executor', () => {
   });
 
   it.each<[string, (h: Harness) => ImageExecutorSchema, RegExp]>([
-    ['unknown engine', () => ({ ...base, engine: 'kaniko' as ImageExecutorSchema['engine'] }), /Unknown engine "kaniko": use auto, docker, podman or buildah/],
-    ['no engine installed', (x) => ((x.deps.probe = { dockerDaemonAnswers: async () => false, installed: async () => false }), { ...base, engine: 'auto' }), /No container engine found/],
-    ['missing Dockerfile', (x) => (rmSync(join(x.root, 'apps/svc/Dockerfile')), base), /Dockerfile not found: apps\/svc\/Dockerfile\. Create it, or point the "dockerfile" option/],
-    ['missing build output', (x) => (rmSync(join(x.root, 'apps/svc/dist'), { recursive: true }), base), /Build output missing in apps\/svc: dist .*nx run svc:image/],
-    ['invalid registry', () => ({ ...base, registry: 'http://127.0.0.1:5055' }), /Invalid registry "http:\/\/127\.0\.0\.1:5055"/],
+    [
+      'unknown engine',
+      () => ({ ...base, engine: 'kaniko' as ImageExecutorSchema['engine'] }),
+      /Unknown engine "kaniko": use auto, docker, podman or buildah/,
+    ],
+    [
+      'no engine installed',
+      (x) => (
+        (x.deps.probe = { dockerDaemonAnswers: async () => false, installed: async () => false }),
+        { ...base, engine: 'auto' }
+      ),
+      /No container engine found/,
+    ],
+    [
+      'missing Dockerfile',
+      (x) => (rmSync(join(x.root, 'apps/svc/Dockerfile')), base),
+      /Dockerfile not found: apps\/svc\/Dockerfile\. Create it, or point the "dockerfile" option/,
+    ],
+    [
+      'missing build output',
+      (x) => (rmSync(join(x.root, 'apps/svc/dist'), { recursive: true }), base),
+      /Build output missing in apps\/svc: dist .*nx run svc:image/,
+    ],
+    [
+      'invalid registry',
+      () => ({ ...base, registry: 'http://127.0.0.1:5055' }),
+      /Invalid registry "http:\/\/127\.0\.0\.1:5055"/,
+    ],
     ['invalid repository', () => ({ ...base, repository: 'Bad Repo' }), /Invalid repository "Bad Repo"/],
-    ['invalid tag characters', () => ({ ...base, tags: ['type=raw,value=v1 beta'] }), /Invalid image tag "v1 beta".*Use "v1-beta" instead/],
+    [
+      'invalid tag characters',
+      () => ({ ...base, tags: ['type=raw,value=v1 beta'] }),
+      /Invalid image tag "v1 beta".*Use "v1-beta" instead/,
+    ],
     ['invalid tag rule', () => ({ ...base, tags: ['type=ref'] }), /type=ref needs event=branch/],
-    ['secret file missing', () => ({ ...base, secrets: [{ id: 'npm', file: 'nope/.npmrc' }] }), /Secret "npm": file nope\/\.npmrc does not exist/],
-    ['secret env unset', () => ({ ...base, secrets: [{ id: 'npm', env: 'NOT_SET_ANYWHERE' }] }), /environment variable NOT_SET_ANYWHERE is not set/],
+    [
+      'secret file missing',
+      () => ({ ...base, secrets: [{ id: 'npm', file: 'nope/.npmrc' }] }),
+      /Secret "npm": file nope\/\.npmrc does not exist/,
+    ],
+    [
+      'secret env unset',
+      () => ({ ...base, secrets: [{ id: 'npm', env: 'NOT_SET_ANYWHERE' }] }),
+      /environment variable NOT_SET_ANYWHERE is not set/,
+    ],
     ['registry unreachable', (x) => ((x.registry.unreachable = true), base), /unreachable \(ECONNREFUSED\)/],
   ])('bad input: %s → clear message, failure, no build, no push, no record', async (_name, arrange, message) => {
     h = harness();
@@ -250,7 +371,9 @@ describe('image executor', () => {
 
   it('fails without an Nx task hash', async () => {
     h = harness();
-    (h.context.taskGraph as { tasks: Record<string, { hash?: string }> }).tasks['svc:image'] = { hash: undefined } as never;
+    (h.context.taskGraph as { tasks: Record<string, { hash?: string }> }).tasks['svc:image'] = {
+      hash: undefined,
+    } as never;
     const result = await runImage(base, h.context, h.deps);
     expect(result.success).toBe(false);
     expect(h.errors.join('\n')).toMatch(/No Nx task hash for svc:image/);
@@ -260,13 +383,23 @@ describe('image executor', () => {
 describe('task hash and hasher', () => {
   it('finds the hash of the running task, with or without configuration', () => {
     const task = (id: string, hash: string) => ({ id, hash, target: { project: 'svc', target: 'image' } });
-    const context = (tasks: object, configurationName?: string) => ({ projectName: 'svc', targetName: 'image', configurationName, taskGraph: { tasks } }) as unknown as ExecutorContext;
+    const context = (tasks: object, configurationName?: string) =>
+      ({
+        projectName: 'svc',
+        targetName: 'image',
+        configurationName,
+        taskGraph: { tasks },
+      }) as unknown as ExecutorContext;
     expect(taskHashOf(context({ 'svc:image': task('svc:image', 'aaa'), 'svc:build': { hash: 'bbb' } }))).toBe('aaa');
     expect(taskHashOf(context({ 'svc:image:ci': task('svc:image:ci', 'ccc') }, 'ci'))).toBe('ccc');
   });
 
   it('leaves publishing-only options out of the content hash and keeps the rest', () => {
-    expect(contentOverrides({ dryRun: true, tags: ['x'], engine: 'podman', buildArgs: { A: '1' }, target: 'runtime' })).toEqual({ buildArgs: { A: '1' }, target: 'runtime' });
-    expect(contentOverrides({ __overrides_unparsed__: ['--dry-run', '--registry=x', '--platforms=linux/arm64'] })).toEqual({ __overrides_unparsed__: ['--platforms=linux/arm64'] });
+    expect(
+      contentOverrides({ dryRun: true, tags: ['x'], engine: 'podman', buildArgs: { A: '1' }, target: 'runtime' }),
+    ).toEqual({ buildArgs: { A: '1' }, target: 'runtime' });
+    expect(
+      contentOverrides({ __overrides_unparsed__: ['--dry-run', '--registry=x', '--platforms=linux/arm64'] }),
+    ).toEqual({ __overrides_unparsed__: ['--platforms=linux/arm64'] });
   });
 });

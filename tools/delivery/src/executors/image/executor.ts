@@ -3,11 +3,23 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { contextSourcesOfDockerfile, staticPrefix } from '../../lib/image/dockerfile';
-import { EngineCommand, EngineProbe, ImageEngine, formatCommand, hostEngineProbe, resolveEngine } from '../../lib/image/engines';
+import {
+  EngineCommand,
+  EngineProbe,
+  ImageEngine,
+  formatCommand,
+  hostEngineProbe,
+  resolveEngine,
+} from '../../lib/image/engines';
 import { GitFacts, resolveGitFacts } from '../../lib/image/git-facts';
 import { ImagePlan, planImage } from '../../lib/image/plan';
 import { ImageRecord, writeRecord } from '../../lib/image/record';
-import { HttpRegistryClient, RegistryClient, RegistryCredentials, RegistryUnreachableError } from '../../lib/image/registry';
+import {
+  HttpRegistryClient,
+  RegistryClient,
+  RegistryCredentials,
+  RegistryUnreachableError,
+} from '../../lib/image/registry';
 import { assertValidTags } from '../../lib/image/tags';
 import { RunResult, redact, runProcess } from '../../lib/shared/process';
 import type { ImageExecutorSchema } from './schema';
@@ -55,7 +67,9 @@ export function taskHashOf(context: ExecutorContext): string | undefined {
   const task =
     tasks[withConfig] ??
     tasks[`${context.projectName}:${context.targetName}`] ??
-    Object.values(tasks).find((t) => t.target.project === context.projectName && t.target.target === context.targetName);
+    Object.values(tasks).find(
+      (t) => t.target.project === context.projectName && t.target.target === context.targetName,
+    );
   return task?.hash;
 }
 
@@ -77,7 +91,11 @@ function readPackageJson(projectRoot: string): { version?: string; description?:
 }
 
 /** Every check that can fail on bad input happens here, before any engine or registry write. */
-async function prepare(options: ImageExecutorSchema, context: ExecutorContext, deps: ImageExecutorDeps): Promise<Prepared> {
+async function prepare(
+  options: ImageExecutorSchema,
+  context: ExecutorContext,
+  deps: ImageExecutorDeps,
+): Promise<Prepared> {
   const workspaceRoot = context.root;
   const project = context.projectName as string;
   const projectConfig = context.projectsConfigurations?.projects[project];
@@ -89,11 +107,15 @@ async function prepare(options: ImageExecutorSchema, context: ExecutorContext, d
 
   const dockerfile = absolute(options.dockerfile ?? '{projectRoot}/Dockerfile');
   if (!existsSync(dockerfile)) {
-    throw new ImageInputError(`Dockerfile not found: ${relative(workspaceRoot, dockerfile)}. Create it, or point the "dockerfile" option at an existing file.`);
+    throw new ImageInputError(
+      `Dockerfile not found: ${relative(workspaceRoot, dockerfile)}. Create it, or point the "dockerfile" option at an existing file.`,
+    );
   }
   const contextDir = absolute(options.context ?? '{projectRoot}');
   if (!existsSync(contextDir) || !statSync(contextDir).isDirectory()) {
-    throw new ImageInputError(`Build context not found: ${relative(workspaceRoot, contextDir)}. Point the "context" option at a directory.`);
+    throw new ImageInputError(
+      `Build context not found: ${relative(workspaceRoot, contextDir)}. Point the "context" option at a directory.`,
+    );
   }
   const missing = contextSourcesOfDockerfile(readFileSync(dockerfile, 'utf8'))
     .map(staticPrefix)
@@ -108,17 +130,25 @@ async function prepare(options: ImageExecutorSchema, context: ExecutorContext, d
   const secretValues: string[] = [];
   const pendingEnvSecrets: { id: string; value: string }[] = [];
   for (const secret of options.secrets ?? []) {
-    if (!/^[A-Za-z0-9_.-]+$/.test(secret.id)) throw new ImageInputError(`Invalid secret id "${secret.id}": use letters, digits, ".", "_" and "-".`);
-    if (!!secret.env === !!secret.file) throw new ImageInputError(`Secret "${secret.id}": give exactly one of "env" or "file".`);
+    if (!/^[A-Za-z0-9_.-]+$/.test(secret.id))
+      throw new ImageInputError(`Invalid secret id "${secret.id}": use letters, digits, ".", "_" and "-".`);
+    if (!!secret.env === !!secret.file)
+      throw new ImageInputError(`Secret "${secret.id}": give exactly one of "env" or "file".`);
     if (secret.file) {
       const file = absolute(secret.file);
-      if (!existsSync(file)) throw new ImageInputError(`Secret "${secret.id}": file ${secret.file} does not exist. Create it or fix the path in the "secrets" option.`);
+      if (!existsSync(file))
+        throw new ImageInputError(
+          `Secret "${secret.id}": file ${secret.file} does not exist. Create it or fix the path in the "secrets" option.`,
+        );
       const content = readFileSync(file, 'utf8');
       if (content.length <= 4096) secretValues.push(content.trim(), content);
       secretFiles.push({ id: secret.id, file });
     } else {
       const value = deps.env[secret.env as string];
-      if (value === undefined || value === '') throw new ImageInputError(`Secret "${secret.id}": environment variable ${secret.env} is not set. Export it before running the image target.`);
+      if (value === undefined || value === '')
+        throw new ImageInputError(
+          `Secret "${secret.id}": environment variable ${secret.env} is not set. Export it before running the image target.`,
+        );
       secretValues.push(value);
       pendingEnvSecrets.push({ id: secret.id, value });
     }
@@ -126,7 +156,10 @@ async function prepare(options: ImageExecutorSchema, context: ExecutorContext, d
 
   const pkg = readPackageJson(resolve(workspaceRoot, projectRoot));
   const taskHash = taskHashOf(context);
-  if (!taskHash) throw new ImageInputError(`No Nx task hash for ${project}:${context.targetName}. Run it through Nx: nx run ${project}:${context.targetName}.`);
+  if (!taskHash)
+    throw new ImageInputError(
+      `No Nx task hash for ${project}:${context.targetName}. Run it through Nx: nx run ${project}:${context.targetName}.`,
+    );
   const git = await deps.gitFacts(workspaceRoot, deps.env);
   let plan: ImagePlan;
   try {
@@ -178,7 +211,11 @@ function recordFromPlan(plan: ImagePlan, project: string, digest: string, engine
   };
 }
 
-export async function runImage(options: ImageExecutorSchema, context: ExecutorContext, deps: ImageExecutorDeps = hostDeps): Promise<{ success: boolean; record?: ImageRecord }> {
+export async function runImage(
+  options: ImageExecutorSchema,
+  context: ExecutorContext,
+  deps: ImageExecutorDeps = hostDeps,
+): Promise<{ success: boolean; record?: ImageRecord }> {
   let prepared: Prepared | undefined;
   let workDir: string | undefined;
   const project = context.projectName as string;
@@ -189,7 +226,13 @@ export async function runImage(options: ImageExecutorSchema, context: ExecutorCo
     let authFile: string | undefined;
     let dockerConfigDir: string | undefined;
     if (credentials && prepared.push) {
-      const auth = { auths: { [plan.image.registry]: { auth: Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64') } } };
+      const auth = {
+        auths: {
+          [plan.image.registry]: {
+            auth: Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64'),
+          },
+        },
+      };
       authFile = join(workDir, 'auth.json');
       writeFileSync(authFile, JSON.stringify(auth), { mode: 0o600 });
       if (engine.name === 'docker') {
@@ -199,8 +242,12 @@ export async function runImage(options: ImageExecutorSchema, context: ExecutorCo
         authFile = undefined;
       }
     }
-    const wantsAttestations = (options.sbom && !engine.supportsSbom) || (options.provenance && !engine.supportsProvenance);
-    if (wantsAttestations) deps.log(`warning: ${engine.name} cannot attach SBOM/provenance attestations; building without them (use --engine=docker for attestations).`);
+    const wantsAttestations =
+      (options.sbom && !engine.supportsSbom) || (options.provenance && !engine.supportsProvenance);
+    if (wantsAttestations)
+      deps.log(
+        `warning: ${engine.name} cannot attach SBOM/provenance attestations; building without them (use --engine=docker for attestations).`,
+      );
     const commands = engine.plan({
       contextDir: prepared.contextDir,
       dockerfile: prepared.dockerfile,
@@ -220,7 +267,7 @@ export async function runImage(options: ImageExecutorSchema, context: ExecutorCo
       authFile,
       dockerConfigDir,
       digestFile: join(workDir, engine.name === 'docker' ? 'metadata.json' : 'digest'),
-      storageDriver: engine.name === 'docker' ? undefined : options.storageDriver ?? 'vfs',
+      storageDriver: engine.name === 'docker' ? undefined : (options.storageDriver ?? 'vfs'),
     });
     const secrets = prepared.secretValues;
     deps.log(`image ${plan.image.full}`);
@@ -228,7 +275,9 @@ export async function runImage(options: ImageExecutorSchema, context: ExecutorCo
     deps.log(`tags ${plan.tags.join(' ')}`);
 
     if (options.dryRun) {
-      deps.log(`dry run: engine ${engine.name}; would first check ${plan.image.full}:${plan.contentTag} in the registry and, if present, only add the tags remotely. Otherwise:`);
+      deps.log(
+        `dry run: engine ${engine.name}; would first check ${plan.image.full}:${plan.contentTag} in the registry and, if present, only add the tags remotely. Otherwise:`,
+      );
       for (const command of commands) deps.log(redact(formatCommand(command), secrets));
       return { success: true };
     }
@@ -239,7 +288,8 @@ export async function runImage(options: ImageExecutorSchema, context: ExecutorCo
       const existing = await client.headManifest(plan.image.path, plan.contentTag);
       if (existing) {
         const manifest = await client.getManifest(plan.image.path, plan.contentTag);
-        for (const tag of plan.tags) if (tag !== plan.contentTag) await client.putManifest(plan.image.path, tag, manifest);
+        for (const tag of plan.tags)
+          if (tag !== plan.contentTag) await client.putManifest(plan.image.path, tag, manifest);
         // The image was built earlier: its labels, not this checkout, say which revision and version it holds.
         const labels = await client.getLabels(plan.image.path, plan.contentTag);
         const record: ImageRecord = {
@@ -250,7 +300,9 @@ export async function runImage(options: ImageExecutorSchema, context: ExecutorCo
           reused: true,
         };
         const path = writeRecord(context.root, record);
-        deps.log(`reused ${plan.image.full}@${existing.digest} (content tag ${plan.contentTag} already in the registry): no build; tags added: ${plan.tags.filter((t) => t !== plan.contentTag).join(' ') || '(none)'}`);
+        deps.log(
+          `reused ${plan.image.full}@${existing.digest} (content tag ${plan.contentTag} already in the registry): no build; tags added: ${plan.tags.filter((t) => t !== plan.contentTag).join(' ') || '(none)'}`,
+        );
         deps.log(`record ${relative(context.root, path)}`);
         return { success: true, record };
       }
@@ -261,7 +313,9 @@ export async function runImage(options: ImageExecutorSchema, context: ExecutorCo
       const result = await deps.run(command, secrets, context.root);
       if (result.code !== 0) {
         const tail = redact(`${result.stderr}`.trim().split('\n').slice(-15).join('\n'), secrets);
-        throw new Error(`${engine.name} ${command.purpose} failed with exit code ${result.code}${result.timedOut ? ' (timed out)' : ''}:\n${tail}`);
+        throw new Error(
+          `${engine.name} ${command.purpose} failed with exit code ${result.code}${result.timedOut ? ' (timed out)' : ''}:\n${tail}`,
+        );
       }
     }
     if (!client) {
@@ -271,8 +325,12 @@ export async function runImage(options: ImageExecutorSchema, context: ExecutorCo
     const digestFile = join(workDir, engine.name === 'docker' ? 'metadata.json' : 'digest');
     const pushed = existsSync(digestFile) ? engine.readDigest(readFileSync(digestFile, 'utf8')) : undefined;
     const inRegistry = await client.headManifest(plan.image.path, plan.contentTag);
-    if (!inRegistry) throw new Error(`Pushed ${plan.image.full}:${plan.contentTag}, but the registry does not report it.`);
-    if (pushed && pushed !== inRegistry.digest) throw new Error(`The engine reported digest ${pushed} but the registry serves ${inRegistry.digest} for ${plan.contentTag}.`);
+    if (!inRegistry)
+      throw new Error(`Pushed ${plan.image.full}:${plan.contentTag}, but the registry does not report it.`);
+    if (pushed && pushed !== inRegistry.digest)
+      throw new Error(
+        `The engine reported digest ${pushed} but the registry serves ${inRegistry.digest} for ${plan.contentTag}.`,
+      );
     const record = recordFromPlan(plan, project, inRegistry.digest, engine.name);
     const path = writeRecord(context.root, record);
     deps.log(`pushed ${plan.image.full}@${inRegistry.digest}`);
@@ -285,14 +343,21 @@ export async function runImage(options: ImageExecutorSchema, context: ExecutorCo
   } finally {
     if (workDir) rmSync(workDir, { recursive: true, force: true });
     for (const secret of prepared?.secretFiles ?? []) {
-      if (isAbsolute(secret.file) && secret.file.startsWith(tmpdir()) && secret.file.includes('slipway-image-secrets-')) {
+      if (
+        isAbsolute(secret.file) &&
+        secret.file.startsWith(tmpdir()) &&
+        secret.file.includes('slipway-image-secrets-')
+      ) {
         rmSync(resolve(secret.file, '..'), { recursive: true, force: true });
       }
     }
   }
 }
 
-export default async function imageExecutor(options: ImageExecutorSchema, context: ExecutorContext): Promise<{ success: boolean }> {
+export default async function imageExecutor(
+  options: ImageExecutorSchema,
+  context: ExecutorContext,
+): Promise<{ success: boolean }> {
   const { success } = await runImage(options, context);
   return { success };
 }

@@ -31,7 +31,9 @@ export function contentOverrides(overrides: Task['overrides']): Task['overrides'
   const kept: Task['overrides'] = {};
   for (const [key, value] of Object.entries(overrides ?? {})) {
     if (key === '__overrides_unparsed__') {
-      kept[key] = (value as string[]).filter((arg) => !NON_CONTENT_OPTIONS.has(arg.replace(/^--?(no-)?/, '').split('=')[0] as string));
+      kept[key] = (value as string[]).filter(
+        (arg) => !NON_CONTENT_OPTIONS.has(arg.replace(/^--?(no-)?/, '').split('=')[0] as string),
+      );
     } else if (!NON_CONTENT_OPTIONS.has(key)) {
       kept[key] = value;
     }

@@ -6,7 +6,18 @@
  */
 import type { ExecutorContext } from '@nx/devkit';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -65,11 +76,24 @@ interface NxRun {
 }
 
 async function nxImage(project: string, ...extra: string[]): Promise<NxRun> {
-  const result = await runProcess('npx', ['nx', 'run', `${project}:image`, '--engine=buildah', `--registry=${registryAddr}`, '--skip-sync', '--output-style=stream', ...extra], {
-    cwd: ws,
-    env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NODE_IMAGE: nodeImage, NX_TUI: 'false' },
-    timeoutMs: 540_000,
-  });
+  const result = await runProcess(
+    'npx',
+    [
+      'nx',
+      'run',
+      `${project}:image`,
+      '--engine=buildah',
+      `--registry=${registryAddr}`,
+      '--skip-sync',
+      '--output-style=stream',
+      ...extra,
+    ],
+    {
+      cwd: ws,
+      env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NODE_IMAGE: nodeImage, NX_TUI: 'false' },
+      timeoutMs: 540_000,
+    },
+  );
   const output = `${result.stdout}\n${result.stderr}`;
   const recordPath = join(ws, 'dist/images', `${project}.json`);
   const record = existsSync(recordPath) ? (JSON.parse(readFileSync(recordPath, 'utf8')) as ImageRecord) : undefined;
@@ -85,12 +109,17 @@ beforeAll(async () => {
   const port = await freePort();
   registryAddr = `127.0.0.1:${port}`;
   const config = join(tmp, 'registry.yml');
-  writeFileSync(config, `version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${join(tmp, 'registry')}\nhttp:\n  addr: ${registryAddr}\n`);
+  writeFileSync(
+    config,
+    `version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${join(tmp, 'registry')}\nhttp:\n  addr: ${registryAddr}\n`,
+  );
   registryProcess = spawn('docker-registry', ['serve', config], { stdio: 'ignore' });
   registry = new HttpRegistryClient({ registry: registryAddr, insecure: true });
   await waitFor(async () => (await fetch(`http://${registryAddr}/v2/`)).status === 200, 15_000, 'the test registry');
   // Base image (assembled once, shared by every run on this machine).
-  nodeImage = execFileSync(join(MAIN, 'tools/scripts/local-prereqs.sh'), ['--base-only'], { encoding: 'utf8' }).trim().replace(/^export NODE_IMAGE=/, '');
+  nodeImage = execFileSync(join(MAIN, 'tools/scripts/local-prereqs.sh'), ['--base-only'], { encoding: 'utf8' })
+    .trim()
+    .replace(/^export NODE_IMAGE=/, '');
   containersConf = join(tmp, 'containers.conf');
   writeFileSync(containersConf, '[containers]\ndefault_ulimits = []\n');
   // Workspace clone with node_modules linked from the main checkout, except the workspace packages.
@@ -99,7 +128,10 @@ beforeAll(async () => {
   if (process.env['SLIPWAY_IMAGE_IT_WORKTREE'] === '1') {
     for (const dir of ['apps', 'libs']) {
       const skip = new Set(['node_modules', 'dist', 'out-tsc', 'test-output']);
-      cpSync(join(MAIN, dir), join(ws, dir), { recursive: true, filter: (source) => !skip.has(source.split('/').pop() as string) });
+      cpSync(join(MAIN, dir), join(ws, dir), {
+        recursive: true,
+        filter: (source) => !skip.has(source.split('/').pop() as string),
+      });
     }
   }
   git('config', 'user.email', 'image-it@slipway.test');
@@ -122,7 +154,8 @@ afterAll(async () => {
   }
   // Images this run built are tagged with this run's registry port: remove them from the shared storage.
   const unique = [...new Set(builtRefs)];
-  if (unique.length > 0) await runProcess('buildah', [...STORAGE, 'rmi', '-f', ...unique], { timeoutMs: 120_000 }).catch(() => undefined);
+  if (unique.length > 0)
+    await runProcess('buildah', [...STORAGE, 'rmi', '-f', ...unique], { timeoutMs: 120_000 }).catch(() => undefined);
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 }, 180_000);
 
@@ -134,7 +167,13 @@ describe('image executor with buildah, podman and a real registry', () => {
     const run = await nxImage('catalog');
     expect(run.code).toBe(0);
     first = run.record as ImageRecord;
-    expect(first).toMatchObject({ project: 'catalog', image: `${registryAddr}/slipway/catalog`, reused: false, engine: 'buildah', version: '0.0.1' });
+    expect(first).toMatchObject({
+      project: 'catalog',
+      image: `${registryAddr}/slipway/catalog`,
+      reused: false,
+      engine: 'buildah',
+      version: '0.0.1',
+    });
     expect(first.revision).toBe(git('rev-parse', 'HEAD'));
     expect(first.contentTag).toMatch(/^h-[0-9a-z]{12}$/);
     expect(first.tags).toEqual(['main', 'latest', `sha-${first.revision.slice(0, 7)}`, first.contentTag]);
@@ -142,7 +181,8 @@ describe('image executor with buildah, podman and a real registry', () => {
     const served = await registry.headManifest('slipway/catalog', first.contentTag);
     expect(served?.digest).toBe(first.digest);
     expect((await registry.listTags('slipway/catalog')).sort()).toEqual([...first.tags].sort());
-    for (const tag of first.tags) expect((await registry.headManifest('slipway/catalog', tag))?.digest).toBe(first.digest);
+    for (const tag of first.tags)
+      expect((await registry.headManifest('slipway/catalog', tag))?.digest).toBe(first.digest);
     const labels = await registry.getLabels('slipway/catalog', first.contentTag);
     expect(labels['org.opencontainers.image.revision']).toBe(first.revision);
     expect(labels['org.opencontainers.image.title']).toBe('catalog');
@@ -152,13 +192,39 @@ describe('image executor with buildah, podman and a real registry', () => {
     const port = 3500 + Math.floor(Math.random() * 100);
     const name = `slipway-image-it-${RUN_ID}`;
     const env = { ...process.env, CONTAINERS_CONF: containersConf };
-    const podman = (...args: string[]) => runProcess('podman', [...STORAGE, '--cgroup-manager=cgroupfs', ...args], { env, timeoutMs: 180_000 });
-    const started = await podman('run', '-d', '--name', name, '--runtime', 'runc', '--network', 'host', '--read-only', '--tmpfs', '/tmp', '--tls-verify=false', '-e', `PORT=${port}`, '-e', 'HOST=127.0.0.1', `${first.image}@${first.digest}`);
+    const podman = (...args: string[]) =>
+      runProcess('podman', [...STORAGE, '--cgroup-manager=cgroupfs', ...args], { env, timeoutMs: 180_000 });
+    const started = await podman(
+      'run',
+      '-d',
+      '--name',
+      name,
+      '--runtime',
+      'runc',
+      '--network',
+      'host',
+      '--read-only',
+      '--tmpfs',
+      '/tmp',
+      '--tls-verify=false',
+      '-e',
+      `PORT=${port}`,
+      '-e',
+      'HOST=127.0.0.1',
+      `${first.image}@${first.digest}`,
+    );
     expect(started.stderr).not.toMatch(/Error/);
     expect(started.code).toBe(0);
     try {
-      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/health/readiness`)).status === 200, 90_000, 'catalog readiness');
-      const health = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { version: string; revision: string };
+      await waitFor(
+        async () => (await fetch(`http://127.0.0.1:${port}/health/readiness`)).status === 200,
+        90_000,
+        'catalog readiness',
+      );
+      const health = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as {
+        version: string;
+        revision: string;
+      };
       expect(health.version).toBe(first.version);
       expect(health.revision).toBe(first.revision);
       const user = await podman('exec', name, 'node', '-e', 'process.stdout.write(String(process.getuid()))');
@@ -176,13 +242,21 @@ describe('image executor with buildah, podman and a real registry', () => {
     const run = await nxImage('catalog');
     expect(run.code).toBe(0);
     expect(buildCommands(run.output)).toHaveLength(0);
-    expect(run.record).toMatchObject({ reused: true, contentTag: first.contentTag, digest: first.digest, revision: first.revision });
+    expect(run.record).toMatchObject({
+      reused: true,
+      contentTag: first.contentTag,
+      digest: first.digest,
+      revision: first.revision,
+    });
     expect(run.record?.tags).toContain(`sha-${sha.slice(0, 7)}`);
     expect((await registry.headManifest('slipway/catalog', `sha-${sha.slice(0, 7)}`))?.digest).toBe(first.digest);
   });
 
   it('rebuilds when a lib catalog imports changes', async () => {
-    appendFileSync(join(ws, 'libs/shared/contracts/src/index.ts'), `\nexport const imageIntegrationMarker = '${RUN_ID}';\n`);
+    appendFileSync(
+      join(ws, 'libs/shared/contracts/src/index.ts'),
+      `\nexport const imageIntegrationMarker = '${RUN_ID}';\n`,
+    );
     commitAll('feat(contracts): marker for the image integration test');
     const run = await nxImage('catalog');
     expect(run.code).toBe(0);
@@ -208,7 +282,11 @@ describe('image executor with buildah, podman and a real registry', () => {
     const run = await nxImage('catalog', '--dry-run');
     expect(run.code).toBe(0);
     expect(run.output).toContain(`content tag ${rebuilt.contentTag}`);
-    expect(run.output).toMatch(new RegExp(`buildah --storage-driver vfs bud --isolation chroot .* --tag ${registryAddr}/slipway/catalog:${rebuilt.contentTag} `));
+    expect(run.output).toMatch(
+      new RegExp(
+        `buildah --storage-driver vfs bud --isolation chroot .* --tag ${registryAddr}/slipway/catalog:${rebuilt.contentTag} `,
+      ),
+    );
     expect(buildCommands(run.output)).toHaveLength(0);
     expect((await registry.listTags('slipway/catalog')).sort()).toEqual(tagsBefore.sort());
   });
@@ -224,13 +302,27 @@ describe('image executor with buildah, podman and a real registry', () => {
 
     it('registry unreachable (through nx: non-zero exit)', async () => {
       const closed = await freePort();
-      const run = await runProcess('npx', ['nx', 'run', 'catalog:image', '--engine=buildah', `--registry=127.0.0.1:${closed}`, '--skip-sync', '--output-style=stream'], {
-        cwd: ws,
-        env: { ...process.env, NX_DAEMON: 'false', NODE_IMAGE: nodeImage, NX_TUI: 'false' },
-        timeoutMs: 300_000,
-      });
+      const run = await runProcess(
+        'npx',
+        [
+          'nx',
+          'run',
+          'catalog:image',
+          '--engine=buildah',
+          `--registry=127.0.0.1:${closed}`,
+          '--skip-sync',
+          '--output-style=stream',
+        ],
+        {
+          cwd: ws,
+          env: { ...process.env, NX_DAEMON: 'false', NODE_IMAGE: nodeImage, NX_TUI: 'false' },
+          timeoutMs: 300_000,
+        },
+      );
       expect(run.code).not.toBe(0);
-      expect(`${run.stdout}${run.stderr}`).toMatch(new RegExp(`Registry 127\\.0\\.0\\.1:${closed} is unreachable \\(ECONNREFUSED\\).*local-prereqs\\.sh`));
+      expect(`${run.stdout}${run.stderr}`).toMatch(
+        new RegExp(`Registry 127\\.0\\.0\\.1:${closed} is unreachable \\(ECONNREFUSED\\).*local-prereqs\\.sh`),
+      );
       expect(buildCommands(run.stdout)).toHaveLength(0);
     });
 
@@ -244,10 +336,28 @@ describe('image executor with buildah, podman and a real registry', () => {
         projectsConfigurations: { version: 2, projects: { catalog: { root: 'apps/catalog' } } },
         nxJsonConfiguration: {},
         projectGraph: { nodes: {}, dependencies: {} },
-        taskGraph: { roots: [], dependencies: {}, continuousDependencies: {}, tasks: { 'catalog:image': { id: 'catalog:image', target: { project: 'catalog', target: 'image' }, overrides: {}, outputs: [], hash: '0badbadbadbadbad', parallelism: true, continuous: false } } },
+        taskGraph: {
+          roots: [],
+          dependencies: {},
+          continuousDependencies: {},
+          tasks: {
+            'catalog:image': {
+              id: 'catalog:image',
+              target: { project: 'catalog', target: 'image' },
+              overrides: {},
+              outputs: [],
+              hash: '0badbadbadbadbad',
+              parallelism: true,
+              continuous: false,
+            },
+          },
+        },
       }) as unknown as ExecutorContext;
 
-    async function runDirect(options: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): Promise<{ success: boolean; errors: string }> {
+    async function runDirect(
+      options: Record<string, unknown>,
+      env: NodeJS.ProcessEnv = {},
+    ): Promise<{ success: boolean; errors: string }> {
       const errors: string[] = [];
       const result = await runImage({ engine: 'buildah', registry: registryAddr, ...options }, context(), {
         ...hostDeps,
@@ -260,10 +370,26 @@ describe('image executor with buildah, podman and a real registry', () => {
 
     it.each<[string, Record<string, unknown>, RegExp]>([
       ['unknown engine', { engine: 'kaniko' }, /Unknown engine "kaniko": use auto, docker, podman or buildah/],
-      ['missing Dockerfile', { dockerfile: '{projectRoot}/Dockerfile.missing' }, /Dockerfile not found: apps\/catalog\/Dockerfile\.missing/],
-      ['invalid registry characters', { registry: 'https://127.0.0.1:5000/v2' }, /Invalid registry "https:\/\/127\.0\.0\.1:5000\/v2"/],
-      ['invalid tag characters', { tags: ['type=raw,value=release candidate'] }, /Invalid image tag "release candidate".*Use "release-candidate"/],
-      ['secret file missing', { secrets: [{ id: 'npmrc', file: 'apps/catalog/.npmrc-missing' }] }, /Secret "npmrc": file apps\/catalog\/\.npmrc-missing does not exist/],
+      [
+        'missing Dockerfile',
+        { dockerfile: '{projectRoot}/Dockerfile.missing' },
+        /Dockerfile not found: apps\/catalog\/Dockerfile\.missing/,
+      ],
+      [
+        'invalid registry characters',
+        { registry: 'https://127.0.0.1:5000/v2' },
+        /Invalid registry "https:\/\/127\.0\.0\.1:5000\/v2"/,
+      ],
+      [
+        'invalid tag characters',
+        { tags: ['type=raw,value=release candidate'] },
+        /Invalid image tag "release candidate".*Use "release-candidate"/,
+      ],
+      [
+        'secret file missing',
+        { secrets: [{ id: 'npmrc', file: 'apps/catalog/.npmrc-missing' }] },
+        /Secret "npmrc": file apps\/catalog\/\.npmrc-missing does not exist/,
+      ],
     ])('%s', async (_name, options, message) => {
       const result = await runDirect(options);
       expect(result.success).toBe(false);
@@ -274,7 +400,9 @@ describe('image executor with buildah, podman and a real registry', () => {
       rmSync(join(ws, 'apps/catalog/dist'), { recursive: true, force: true });
       const result = await runDirect({});
       expect(result.success).toBe(false);
-      expect(result.errors).toMatch(/Build output missing in apps\/catalog: dist\/package\.json, dist\/package-lock\.json, dist\/\.npm-offline.*nx run catalog:image/);
+      expect(result.errors).toMatch(
+        /Build output missing in apps\/catalog: dist\/package\.json, dist\/package-lock\.json, dist\/\.npm-offline.*nx run catalog:image/,
+      );
     });
 
     it('no engine installed', async () => {

@@ -38,8 +38,7 @@ describe('smoke against the real catalog service', () => {
   beforeAll(async () => {
     // The service under test is the catalog's real build output; Nx rebuilds it only if it changed.
     const built = await run('npx', ['nx', 'run', 'catalog:build'], {});
-    if (built.code !== 0)
-      throw new Error(`nx run catalog:build failed:\n${built.output}`);
+    if (built.code !== 0) throw new Error(`nx run catalog:build failed:\n${built.output}`);
     build = snapshotBuild('catalog');
     catalog = await startCatalog({ ...V1, distDir: build.dir });
     out = mkdtempSync(join(tmpdir(), 'slipway-smoke-catalog-'));
@@ -52,9 +51,7 @@ describe('smoke against the real catalog service', () => {
   });
 
   const readReport = (): SmokeReport =>
-    JSON.parse(
-      readFileSync(join(out, 'local/catalog.json'), 'utf8'),
-    ) as SmokeReport;
+    JSON.parse(readFileSync(join(out, 'local/catalog.json'), 'utf8')) as SmokeReport;
 
   it('nx run catalog:smoke:local passes against the running catalog, k6 included, with the report and the step summary', async () => {
     const summary = join(out, 'step-summary.md');
@@ -101,8 +98,7 @@ describe('smoke against the real catalog service', () => {
       'unknown product is 404',
       'invalid paging is 400',
     ]);
-    for (const check of checks)
-      expect(check.counts.failure + check.counts.error).toBe(0);
+    for (const check of checks) expect(check.counts.failure + check.counts.error).toBe(0);
     const k6 = report.stages[3].k6;
     expect(k6).toMatchObject({
       exitCode: 0,
@@ -112,9 +108,7 @@ describe('smoke against the real catalog service', () => {
     expect(k6?.httpReqDurationP95Ms).toBeLessThan(500);
     expect(k6?.httpReqs).toBeGreaterThan(10);
     expect(report.stages[3].durationMs).toBeGreaterThanOrEqual(5000);
-    expect(readFileSync(summary, 'utf8')).toContain(
-      '### ✅ Smoke catalog @ local: PASS (exit 0)',
-    );
+    expect(readFileSync(summary, 'utf8')).toContain('### ✅ Smoke catalog @ local: PASS (exit 0)');
     expect(result.output).toContain('PASS (exit 0)');
     // Timings reported for the record (the run's own figures, not asserted beyond the above).
     process.stdout.write(
@@ -126,14 +120,7 @@ describe('smoke against the real catalog service', () => {
     const summary = join(out, 'step-summary-wrong.md');
     const result = await run(
       'npx',
-      [
-        'nx',
-        'run',
-        'catalog:smoke:local',
-        '--expect-version=9.9.9',
-        '--expect-timeout-ms=2000',
-        `--report-dir=${out}`,
-      ],
+      ['nx', 'run', 'catalog:smoke:local', '--expect-version=9.9.9', '--expect-timeout-ms=2000', `--report-dir=${out}`],
       {
         SMOKE_CATALOG_URL: catalog.url,
         GITHUB_STEP_SUMMARY: summary,
@@ -145,23 +132,14 @@ describe('smoke against the real catalog service', () => {
     expect(report.summary).toMatch(
       /^version: still serving 1\.4\.0, expected 9\.9\.9 after 2\.\d s \(\d+ polls, timeout 2\.0 s\)$/,
     );
-    expect(report.stages.slice(2).map((s) => s.status)).toEqual([
-      'skipped',
-      'skipped',
-      'skipped',
-    ]);
-    expect(readFileSync(summary, 'utf8')).toContain(
-      '### ❌ Smoke catalog @ local: FAIL (exit 1)',
-    );
+    expect(report.stages.slice(2).map((s) => s.status)).toEqual(['skipped', 'skipped', 'skipped']);
+    expect(readFileSync(summary, 'utf8')).toContain('### ❌ Smoke catalog @ local: FAIL (exit 1)');
     expect(result.output).toContain('still serving 1.4.0, expected 9.9.9');
   });
 
   it('the CLI exits 2 when the outcome is inconclusive (nx run can only exit 1)', async () => {
     const port = await refusingPort();
-    const cli = join(
-      WORKSPACE_ROOT,
-      'tools/delivery/src/executors/smoke/cli.ts',
-    );
+    const cli = join(WORKSPACE_ROOT, 'tools/delivery/src/executors/smoke/cli.ts');
     const args = [
       '-r',
       '@swc-node/register',
@@ -180,15 +158,9 @@ describe('smoke against the real catalog service', () => {
       outcome: 'inconclusive',
       exitCode: 2,
     });
-    const unknown = await run(
-      process.execPath,
-      ['-r', '@swc-node/register', cli, 'catalgo'],
-      {},
-    );
+    const unknown = await run(process.execPath, ['-r', '@swc-node/register', cli, 'catalgo'], {});
     expect(unknown.code).toBe(1);
-    expect(unknown.output).toContain(
-      'unknown project "catalgo". Projects with one: catalog, orders, web',
-    );
+    expect(unknown.output).toContain('unknown project "catalgo". Projects with one: catalog, orders, web');
   });
 
   it('nx run catalog:k6-smoke type-checks the scripts and runs k6 against BASE_URL', async () => {
@@ -231,8 +203,7 @@ describe('smoke against the real catalog service', () => {
       });
       const report = await smoke;
       expect(report.outcome).toBe('pass');
-      const attempts =
-        report.stages.find((s) => s.name === 'version')?.attempts ?? [];
+      const attempts = report.stages.find((s) => s.name === 'version')?.attempts ?? [];
       expect(attempts[0]).toMatchObject({
         outcome: 'failure',
         message: `serving 1.4.0 (revision ${V1.revision.slice(0, 12)})`,
@@ -241,12 +212,8 @@ describe('smoke against the real catalog service', () => {
       expect(attempts[attempts.length - 1]).toMatchObject({
         outcome: 'success',
       });
-      expect(report.stages.find((s) => s.name === 'version')?.observed).toEqual(
-        V2,
-      );
-      expect(report.stages.find((s) => s.name === 'checks')?.status).toBe(
-        'pass',
-      );
+      expect(report.stages.find((s) => s.name === 'version')?.observed).toEqual(V2);
+      expect(report.stages.find((s) => s.name === 'checks')?.status).toBe('pass');
     } finally {
       await current.stop();
     }

@@ -2,9 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCliArgs } from './cli';
 
-const { properties } = JSON.parse(
-  readFileSync(join(__dirname, 'schema.json'), 'utf8'),
-);
+const { properties } = JSON.parse(readFileSync(join(__dirname, 'schema.json'), 'utf8'));
 
 describe('smoke CLI arguments', () => {
   it('maps kebab-case options to the schema, typed by schema.json', () => {
@@ -39,12 +37,7 @@ describe('smoke CLI arguments', () => {
   });
 
   it('keeps version-like values as strings and honours --target', () => {
-    expect(
-      parseCliArgs(
-        ['web', '--target=smoke-prod', '--expect-version', '2'],
-        properties,
-      ),
-    ).toMatchObject({
+    expect(parseCliArgs(['web', '--target=smoke-prod', '--expect-version', '2'], properties)).toMatchObject({
       target: 'smoke-prod',
       overrides: { expectVersion: '2' },
     });
@@ -53,14 +46,7 @@ describe('smoke CLI arguments', () => {
   it('reports unknown options, bad numbers, missing values and extra positionals', () => {
     expect(
       parseCliArgs(
-        [
-          'catalog',
-          'orders',
-          '--colour=red',
-          '--readiness-timeout-ms=soon',
-          '--base-url',
-          '--skip-k6=maybe',
-        ],
+        ['catalog', 'orders', '--colour=red', '--readiness-timeout-ms=soon', '--base-url', '--skip-k6=maybe'],
         properties,
       ).problems,
     ).toEqual([

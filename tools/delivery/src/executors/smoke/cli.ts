@@ -44,15 +44,12 @@ export function parseCliArgs(
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
     if (!arg.startsWith('-')) {
-      if (project)
-        problems.push(`unexpected argument "${arg}": give one project`);
+      if (project) problems.push(`unexpected argument "${arg}": give one project`);
       else project = arg;
       continue;
     }
     const [rawName, inlineValue] = arg.replace(/^--?/, '').split(/=(.*)/s, 2);
-    const name = rawName.replace(/-([a-z])/g, (_m, c: string) =>
-      c.toUpperCase(),
-    );
+    const name = rawName.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
     const takeValue = (): string | undefined => {
       if (inlineValue !== undefined) return inlineValue;
       const next = argv[i + 1];
@@ -69,25 +66,19 @@ export function parseCliArgs(
       continue;
     }
     const negated =
-      name.startsWith('no') &&
-      properties[name[2]?.toLowerCase() + name.slice(3)]
+      name.startsWith('no') && properties[name[2]?.toLowerCase() + name.slice(3)]
         ? name[2].toLowerCase() + name.slice(3)
         : undefined;
     const key = negated ?? name;
     const property = properties[key];
     if (!property) {
-      problems.push(
-        `unknown option --${rawName}: see tools/delivery/src/executors/smoke/schema.json`,
-      );
+      problems.push(`unknown option --${rawName}: see tools/delivery/src/executors/smoke/schema.json`);
       continue;
     }
-    const types = Array.isArray(property.type)
-      ? property.type
-      : [property.type ?? 'string'];
+    const types = Array.isArray(property.type) ? property.type : [property.type ?? 'string'];
     if (types.includes('boolean')) {
       const value = negated ? 'false' : (inlineValue ?? 'true');
-      if (value !== 'true' && value !== 'false')
-        problems.push(`--${rawName} takes true or false, got "${value}"`);
+      if (value !== 'true' && value !== 'false') problems.push(`--${rawName} takes true or false, got "${value}"`);
       overrides[key] = value === 'true';
       continue;
     }
@@ -97,8 +88,7 @@ export function parseCliArgs(
       continue;
     }
     if (types.includes('integer') && !types.includes('string')) {
-      if (!/^-?\d+$/.test(value))
-        problems.push(`--${rawName} must be a whole number, got "${value}"`);
+      if (!/^-?\d+$/.test(value)) problems.push(`--${rawName} must be a whole number, got "${value}"`);
       overrides[key] = Number(value);
     } else overrides[key] = value;
   }
@@ -106,27 +96,21 @@ export function parseCliArgs(
 }
 
 async function main(argv: string[]): Promise<number> {
-  const schema = JSON.parse(
-    readFileSync(join(__dirname, 'schema.json'), 'utf8'),
-  ) as { properties: Record<string, SchemaProperty> };
+  const schema = JSON.parse(readFileSync(join(__dirname, 'schema.json'), 'utf8')) as {
+    properties: Record<string, SchemaProperty>;
+  };
   const args = parseCliArgs(argv, schema.properties);
   if (!args.project)
-    args.problems.push(
-      'missing the project: smoke <project> [--configuration=<env>] [--expect-version=...]',
-    );
+    args.problems.push('missing the project: smoke <project> [--configuration=<env>] [--expect-version=...]');
   if (args.problems.length) {
     process.stderr.write(`smoke: ${args.problems.join('\nsmoke: ')}\n`);
     return 1;
   }
   const project = args.project as string;
   const graph = await createProjectGraphAsync({ exitOnError: false });
-  const projectsConfigurations =
-    readProjectsConfigurationFromProjectGraph(graph);
+  const projectsConfigurations = readProjectsConfigurationFromProjectGraph(graph);
   const withTarget = Object.entries(projectsConfigurations.projects)
-    .filter(
-      ([, p]) =>
-        p.targets?.[args.target]?.executor === '@slipway/delivery:smoke',
-    )
+    .filter(([, p]) => p.targets?.[args.target]?.executor === '@slipway/delivery:smoke')
     .map(([name]) => name)
     .sort();
   if (!withTarget.includes(project)) {
@@ -145,9 +129,7 @@ async function main(argv: string[]): Promise<number> {
     projectGraph: graph,
     projectsConfigurations,
     // devkit's readNxJson needs a generator Tree; the file is all the executor context needs.
-    nxJsonConfiguration: JSON.parse(
-      readFileSync(join(workspaceRoot, 'nx.json'), 'utf8'),
-    ) as NxJsonConfiguration,
+    nxJsonConfiguration: JSON.parse(readFileSync(join(workspaceRoot, 'nx.json'), 'utf8')) as NxJsonConfiguration,
   };
   let result: SmokeExecutorResult | undefined;
   for await (const output of await runExecutor<SmokeExecutorResult>(
@@ -166,9 +148,7 @@ if (require.main === module) {
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.stderr.write(
-        `smoke: ${(error as Error)?.message ?? String(error)}\n`,
-      );
+      process.stderr.write(`smoke: ${(error as Error)?.message ?? String(error)}\n`);
       process.exitCode = 1;
     },
   );

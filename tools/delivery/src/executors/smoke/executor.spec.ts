@@ -3,12 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeClock } from '../../lib/smoke/clock';
 import { tempWorkspace } from '../../lib/smoke/testing/config';
-import {
-  json,
-  refused,
-  ScriptedHttp,
-  type Responder,
-} from '../../lib/smoke/testing/fakes';
+import { json, refused, ScriptedHttp, type Responder } from '../../lib/smoke/testing/fakes';
 import type { SmokeReport } from '../../lib/smoke/types';
 import smokeExecutor from './executor';
 
@@ -37,8 +32,7 @@ const healthy =
   (version = '2.0.0'): Responder =>
   (request) => {
     const path = new URL(request.url).pathname;
-    if (path === '/health')
-      return json(200, { version, revision: 'abcdef1234567' });
+    if (path === '/health') return json(200, { version, revision: 'abcdef1234567' });
     if (path === '/products') return json(200, { items: [] });
     return json(200, { status: 'ready' });
   };
@@ -50,10 +44,7 @@ describe('smoke executor', () => {
   let http: ScriptedHttp;
   let clock: FakeClock;
 
-  const run = (
-    options: Parameters<typeof smokeExecutor>[0],
-    responder: Responder = healthy(),
-  ) => {
+  const run = (options: Parameters<typeof smokeExecutor>[0], responder: Responder = healthy()) => {
     clock = new FakeClock();
     http = new ScriptedHttp(clock, responder);
     return smokeExecutor(options, context, {
@@ -62,8 +53,7 @@ describe('smoke executor', () => {
       log: (line) => lines.push(line),
     });
   };
-  const reportFile = (env = 'local') =>
-    join(ws.root, 'dist/smoke', env, 'catalog.json');
+  const reportFile = (env = 'local') => join(ws.root, 'dist/smoke', env, 'catalog.json');
 
   beforeEach(() => {
     ws = tempWorkspace();
@@ -98,17 +88,13 @@ describe('smoke executor', () => {
       outcome: 'pass',
       reportFile: reportFile(),
     });
-    const report = JSON.parse(
-      readFileSync(reportFile(), 'utf8'),
-    ) as SmokeReport;
+    const report = JSON.parse(readFileSync(reportFile(), 'utf8')) as SmokeReport;
     expect(report).toMatchObject({
       outcome: 'pass',
       exitCode: 0,
       expected: { fields: { version: '2.0.0' }, source: '--expect-version' },
     });
-    expect(readFileSync(summary, 'utf8')).toContain(
-      '### ✅ Smoke catalog @ local: PASS (exit 0)',
-    );
+    expect(readFileSync(summary, 'utf8')).toContain('### ✅ Smoke catalog @ local: PASS (exit 0)');
     expect(lines.join('\n')).toContain('PASS (exit 0)');
   });
 
@@ -119,18 +105,12 @@ describe('smoke executor', () => {
       exitCode: 1,
       outcome: 'fail',
     });
-    const report = JSON.parse(
-      readFileSync(reportFile(), 'utf8'),
-    ) as SmokeReport;
-    expect(report.summary).toMatch(
-      /^version: still serving 2\.0\.0, expected 2\.1\.0 after 1\.0 s/,
-    );
+    const report = JSON.parse(readFileSync(reportFile(), 'utf8')) as SmokeReport;
+    expect(report.summary).toMatch(/^version: still serving 2\.0\.0, expected 2\.1\.0 after 1\.0 s/);
   });
 
   it('returns exit code 2 when inconclusive', async () => {
-    const result = await run({ environment: 'local', expectFrom: 'none' }, () =>
-      refused(),
-    );
+    const result = await run({ environment: 'local', expectFrom: 'none' }, () => refused());
     expect(result).toMatchObject({
       success: false,
       exitCode: 2,
@@ -160,45 +140,29 @@ describe('smoke executor', () => {
     });
     expect(result).toEqual({ success: true, exitCode: 0 });
     expect(http.requests).toHaveLength(0);
-    expect(lines.join('\n')).toContain(
-      'base URL     https://staging.example.com',
-    );
+    expect(lines.join('\n')).toContain('base URL     https://staging.example.com');
     expect(lines.join('\n')).toContain('must report revision abcdef1');
     expect(existsSync(reportFile('staging'))).toBe(false);
   });
 
   it.each([
-    [
-      { environment: 'qa' },
-      'has no "qa" environment (configured: local, staging)',
-    ],
+    [{ environment: 'qa' }, 'has no "qa" environment (configured: local, staging)'],
     [{ baseUrl: 'not-a-url' }, '--base-url: "not-a-url" is not a valid URL'],
     [{ readinessTimeoutMs: -1 }, '--readiness-timeout-ms: -1 is negative'],
-    [
-      { expectFrom: 'image' as const },
-      'dist/images/catalog.json does not exist',
-    ],
-    [
-      { config: 'apps/catalog/missing.json' },
-      'apps/catalog/missing.json: cannot read it (ENOENT)',
-    ],
-  ])(
-    'rejects bad configuration %j before any request, writing nothing',
-    async (options, message) => {
-      const result = await run(options);
-      expect(result).toEqual({ success: false, exitCode: 1 });
-      expect(lines.join('\n')).toContain(message);
-      expect(http.requests).toHaveLength(0);
-      expect(existsSync(join(ws.root, 'dist/smoke'))).toBe(false);
-    },
-  );
+    [{ expectFrom: 'image' as const }, 'dist/images/catalog.json does not exist'],
+    [{ config: 'apps/catalog/missing.json' }, 'apps/catalog/missing.json: cannot read it (ENOENT)'],
+  ])('rejects bad configuration %j before any request, writing nothing', async (options, message) => {
+    const result = await run(options);
+    expect(result).toEqual({ success: false, exitCode: 1 });
+    expect(lines.join('\n')).toContain(message);
+    expect(http.requests).toHaveLength(0);
+    expect(existsSync(join(ws.root, 'dist/smoke'))).toBe(false);
+  });
 
   it('rejects a malformed JSON path in smoke.json before any request', async () => {
     ws.write('apps/catalog/smoke.json', {
       ...smokeJson,
-      checks: [
-        { path: '/p', assertions: [{ path: '$.items[', exists: true }] },
-      ],
+      checks: [{ path: '/p', assertions: [{ path: '$.items[', exists: true }] }],
     });
     const result = await run({});
     expect(result.exitCode).toBe(1);

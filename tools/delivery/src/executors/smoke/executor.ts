@@ -26,13 +26,9 @@ export default async function smokeExecutor(
 ): Promise<SmokeExecutorResult> {
   const log = adapters.log ?? ((line: string) => console.log(line));
   const project = context.projectName;
-  const projectConfig = project
-    ? context.projectsConfigurations?.projects[project]
-    : undefined;
+  const projectConfig = project ? context.projectsConfigurations?.projects[project] : undefined;
   if (!project || !projectConfig) {
-    log(
-      `smoke: no project in the executor context (got "${project ?? ''}"): run it as "nx run <project>:smoke".`,
-    );
+    log(`smoke: no project in the executor context (got "${project ?? ''}"): run it as "nx run <project>:smoke".`);
     return { success: false, exitCode: 1 };
   }
   const environment = options.environment ?? 'local';
@@ -68,9 +64,7 @@ export default async function smokeExecutor(
       expect: expectation,
       adapters: { ...adapters, log },
       reportDir: options.reportDir,
-      stepSummaryFile: options.stepSummary
-        ? resolve(context.root, options.stepSummary)
-        : undefined,
+      stepSummaryFile: options.stepSummary ? resolve(context.root, options.stepSummary) : undefined,
     });
     return {
       success: report.outcome === 'pass',

@@ -3,13 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { tempWorkspace } from '../../lib/smoke/testing/config';
-import {
-  refusingPort,
-  scenarioService,
-  sendJson,
-  startServer,
-  type TestServer,
-} from '../../lib/smoke/testing/servers';
+import { refusingPort, scenarioService, sendJson, startServer, type TestServer } from '../../lib/smoke/testing/servers';
 import type { SmokeReport } from '../../lib/smoke/types';
 import smokeExecutor from './executor';
 
@@ -102,13 +96,10 @@ describe('smoke executor against real servers', () => {
       { log: (line) => lines.push(line) },
     );
     const wallMs = performance.now() - started;
-    const report = JSON.parse(
-      readFileSync(join(ws.root, 'dist/smoke/it/catalog.json'), 'utf8'),
-    ) as SmokeReport;
+    const report = JSON.parse(readFileSync(join(ws.root, 'dist/smoke/it/catalog.json'), 'utf8')) as SmokeReport;
     return { result, report, wallMs, summary: readFileSync(summary, 'utf8') };
   }
-  const stage = (report: SmokeReport, name: string) =>
-    report.stages.find((s) => s.name === name);
+  const stage = (report: SmokeReport, name: string) => report.stages.find((s) => s.name === name);
 
   it('passes a healthy service and writes the report and the step summary', async () => {
     server = await startServer(scenarioService({ version: () => NEW }));
@@ -118,13 +109,7 @@ describe('smoke executor against real servers', () => {
       exitCode: 0,
       outcome: 'pass',
     });
-    expect(report.stages.map((s) => s.status)).toEqual([
-      'pass',
-      'pass',
-      'pass',
-      'skipped',
-      'skipped',
-    ]);
+    expect(report.stages.map((s) => s.status)).toEqual(['pass', 'pass', 'pass', 'skipped', 'skipped']);
     const check = stage(report, 'checks')?.checks?.[0];
     expect(check?.counts).toEqual({ success: 4, failure: 0, error: 0 });
     // 4 measurements 150 ms apart (start to start): first to last ≈ 450 ms.
@@ -140,15 +125,11 @@ describe('smoke executor against real servers', () => {
       /PASS\s+GET \/products\?limit=5 "list products": 4\/4 ok, min [\d.]+ \/ med [\d.]+ \/ max [\d.]+ ms/,
     );
     // the checks carried request ids, one per measurement
-    expect(
-      server.requests.filter((r) => r.path.startsWith('/products')).length,
-    ).toBe(4);
+    expect(server.requests.filter((r) => r.path.startsWith('/products')).length).toBe(4);
   });
 
   it('waits for a service that is slow to become ready', async () => {
-    server = await startServer(
-      scenarioService({ version: () => NEW, ready: (ms) => ms > 1200 }),
-    );
+    server = await startServer(scenarioService({ version: () => NEW, ready: (ms) => ms > 1200 }));
     const { result, report } = await smoke(server.url);
     expect(result.outcome).toBe('pass');
     const readiness = stage(report, 'readiness');
@@ -176,16 +157,12 @@ describe('smoke executor against real servers', () => {
     );
     expect(wallMs).toBeGreaterThanOrEqual(3000);
     expect(wallMs).toBeLessThan(4500);
-    expect(server.requests.every((r) => r.path === '/health/readiness')).toBe(
-      true,
-    );
+    expect(server.requests.every((r) => r.path === '/health/readiness')).toBe(true);
     expect(summary).toContain('### ❌ Smoke catalog @ it: FAIL (exit 1)');
   });
 
   it('waits while the old version still answers, then passes when the new one takes over', async () => {
-    server = await startServer(
-      scenarioService({ version: (ms) => (ms < 1000 ? OLD : NEW) }),
-    );
+    server = await startServer(scenarioService({ version: (ms) => (ms < 1000 ? OLD : NEW) }));
     const { result, report } = await smoke(server.url);
     expect(result.outcome).toBe('pass');
     const version = stage(report, 'version');
@@ -194,9 +171,7 @@ describe('smoke executor against real servers', () => {
       message: 'serving 1.0.0 (revision aaaaaaaaaaaa)',
     });
     expect(version?.attempts?.slice(-1)[0]?.outcome).toBe('success');
-    expect(version?.message).toMatch(
-      /^serving 1\.1\.0 \(revision bbbbbbbbbbbb\) as expected/,
-    );
+    expect(version?.message).toMatch(/^serving 1\.1\.0 \(revision bbbbbbbbbbbb\) as expected/);
     expect(version?.durationMs).toBeGreaterThanOrEqual(900);
     expect(version?.durationMs).toBeLessThan(2500);
   });
@@ -210,9 +185,7 @@ describe('smoke executor against real servers', () => {
     );
     expect(wallMs).toBeGreaterThanOrEqual(3000);
     expect(wallMs).toBeLessThan(4500);
-    expect(server.requests.some((r) => r.path.startsWith('/products'))).toBe(
-      false,
-    );
+    expect(server.requests.some((r) => r.path.startsWith('/products'))).toBe(false);
   });
 
   it('fails a flapping service at failureLimit 0 and passes it with failureLimit 2', async () => {
@@ -254,8 +227,7 @@ describe('smoke executor against real servers', () => {
     server = await startServer(
       scenarioService({
         version: () => NEW,
-        products: (_c, res) =>
-          sendJson(res, 500, { statusCode: 500, message: 'db exploded' }),
+        products: (_c, res) => sendJson(res, 500, { statusCode: 500, message: 'db exploded' }),
       }),
     );
     const { result, report } = await smoke(server.url);
@@ -279,10 +251,7 @@ describe('smoke executor against real servers', () => {
       outcome: 'inconclusive',
     });
     const check = stage(report, 'checks')?.checks?.[0];
-    expect(check?.measurements.map((m) => m.outcome)).toEqual([
-      'error',
-      'error',
-    ]);
+    expect(check?.measurements.map((m) => m.outcome)).toEqual(['error', 'error']);
     for (const m of check?.measurements ?? []) {
       expect(m.message).toBe('TIMEOUT: no complete answer within 400 ms');
       expect(m.durationMs).toBeGreaterThanOrEqual(395);
@@ -295,19 +264,14 @@ describe('smoke executor against real servers', () => {
 
   it('is inconclusive when the service refuses connections, within the readiness timeout', async () => {
     const port = await refusingPort();
-    const { result, report, wallMs, summary } = await smoke(
-      `http://127.0.0.1:${port}`,
-      { readinessTimeoutMs: 1000 },
-    );
+    const { result, report, wallMs, summary } = await smoke(`http://127.0.0.1:${port}`, { readinessTimeoutMs: 1000 });
     expect(result).toMatchObject({ exitCode: 2, outcome: 'inconclusive' });
     expect(report.summary).toMatch(
       new RegExp(
         `^readiness: no answer from http://127\\.0\\.0\\.1:${port}/health/readiness after 1\\.\\d s \\(\\d attempts, timeout 1\\.0 s\\): ECONNREFUSED: connection refused`,
       ),
     );
-    expect(report.stages.slice(1).every((s) => s.status === 'skipped')).toBe(
-      true,
-    );
+    expect(report.stages.slice(1).every((s) => s.status === 'skipped')).toBe(true);
     expect(wallMs).toBeGreaterThanOrEqual(1000);
     expect(wallMs).toBeLessThan(2500);
     expect(summary).toContain('INCONCLUSIVE (exit 2)');
@@ -327,18 +291,12 @@ describe('smoke executor against real servers', () => {
       k6: { script: 'k6/smoke.ts' },
     });
     ws.write('apps/catalog/k6/smoke.ts', 'export default function () {}');
-    const result = await smokeExecutor(
-      { environment: 'it', baseUrl: server.url },
-      context(),
-      {
-        log: (line) => lines.push(line),
-      },
-    );
+    const result = await smokeExecutor({ environment: 'it', baseUrl: server.url }, context(), {
+      log: (line) => lines.push(line),
+    });
     expect(result).toEqual({ success: false, exitCode: 1 });
     expect(lines.join('\n')).toContain('readiness.timeoutMs: -1 is negative');
-    expect(lines.join('\n')).toContain(
-      'filter expressions ("[?(...)]") are not supported',
-    );
+    expect(lines.join('\n')).toContain('filter expressions ("[?(...)]") are not supported');
     expect(server.requests).toHaveLength(0);
   });
 });

@@ -22,7 +22,9 @@ describe('validate-manifests executor: bad options', () => {
   it('names a missing overlays folder and the option that fixes it', async () => {
     const result = await runValidateManifestsExecutor({ overlaysDir: 'deploy/nope' }, { root } as ExecutorContext);
     expect(result.success).toBe(false);
-    expect(errors.join('\n')).toMatch(/validate failed: overlays folder .*deploy\/nope does not exist\n {2}fix: pass --overlays-dir/);
+    expect(errors.join('\n')).toMatch(
+      /validate failed: overlays folder .*deploy\/nope does not exist\n {2}fix: pass --overlays-dir/,
+    );
   });
 
   it('refuses an exemption of an unknown policy, listing the known ones', async () => {

@@ -2,13 +2,7 @@ import type { RunOptions, RunResult } from '../shared/process';
 import { GitOpsCluster, argocdVerdict } from './gitops';
 import { KubectlCluster } from './kubectl';
 import { PodmanCluster } from './podman';
-import {
-  LABEL_INSTANCE,
-  LABEL_PROJECT,
-  LABEL_SPEC,
-  parseObjects,
-  shapeForHost,
-} from './render';
+import { LABEL_INSTANCE, LABEL_PROJECT, LABEL_SPEC, parseObjects, shapeForHost } from './render';
 
 type Call = {
   program: string;
@@ -19,11 +13,7 @@ type Call = {
 
 function fakeRunner(answer: (call: Call) => Partial<RunResult>) {
   const calls: Call[] = [];
-  const run = async (
-    program: string,
-    args: readonly string[],
-    options: RunOptions,
-  ): Promise<RunResult> => {
+  const run = async (program: string, args: readonly string[], options: RunOptions): Promise<RunResult> => {
     const call = {
       program,
       args: [...args],
@@ -94,9 +84,7 @@ describe('KubectlCluster', () => {
         projects: ['orders'],
         log: () => undefined,
       }),
-    ).rejects.toThrow(
-      /rollout of orders \(deployment\/orders\) did not finish within the deadline: error: timed out/,
-    );
+    ).rejects.toThrow(/rollout of orders \(deployment\/orders\) did not finish within the deadline: error: timed out/);
     let clock = 0;
     const slow = fakeRunner((call) => {
       if (call.args.includes('kustomize')) return { stdout: rendered };
@@ -113,9 +101,7 @@ describe('KubectlCluster', () => {
         projects: ['catalog', 'orders'],
         log: () => undefined,
       }),
-    ).rejects.toThrow(
-      'rollout deadline of 5 s passed before orders was checked',
-    );
+    ).rejects.toThrow('rollout deadline of 5 s passed before orders was checked');
   });
 });
 
@@ -166,9 +152,7 @@ describe('GitOpsCluster', () => {
       run,
     }).apply({ projects: ['catalog'], commit, log: () => undefined });
     expect(calls).toEqual([]);
-    expect(result.notes[0]).toMatch(
-      /the smoke version gate waits for the new version/,
-    );
+    expect(result.notes[0]).toMatch(/the smoke version gate waits for the new version/);
   });
 
   it('with argocd polls until the pushed revision is Synced and Healthy, bounded', async () => {
@@ -193,9 +177,7 @@ describe('GitOpsCluster', () => {
       },
     ];
     const { run, calls } = fakeRunner((call) =>
-      call.args[0] === 'version'
-        ? {}
-        : { stdout: JSON.stringify(answers.shift()) },
+      call.args[0] === 'version' ? {} : { stdout: JSON.stringify(answers.shift()) },
     );
     const env = {
       ARGOCD_SERVER: 'argocd.example',
@@ -233,9 +215,7 @@ describe('GitOpsCluster', () => {
         now: () => t,
         pollMs: 1000,
       }).apply({ projects: [], commit, log: () => undefined }),
-    ).rejects.toThrow(
-      /did not sync cccccccccccc within 3 s \(last: sync OutOfSync at eeeeeeeeeeee/,
-    );
+    ).rejects.toThrow(/did not sync cccccccccccc within 3 s \(last: sync OutOfSync at eeeeeeeeeeee/);
   });
 });
 
@@ -244,12 +224,7 @@ describe('PodmanCluster', () => {
     instance: 'e2e',
     ports: {},
   });
-  const pod = (
-    project: string,
-    spec: string,
-    status = 'Running',
-    container = 'running',
-  ) => ({
+  const pod = (project: string, spec: string, status = 'Running', container = 'running') => ({
     Name: `e2e-${project}-pod-0`,
     Status: status,
     Labels: {
@@ -294,16 +269,14 @@ describe('PodmanCluster', () => {
         pod('orders', orders?.specHash as string),
       ]).adapter.drift('/o', ['catalog', 'orders']),
     ).toEqual([]);
+    expect(await cluster([pod('catalog', 'old')]).adapter.drift('/o', ['catalog', 'orders'])).toEqual([
+      'catalog',
+      'orders',
+    ]);
     expect(
-      await cluster([pod('catalog', 'old')]).adapter.drift('/o', [
+      await cluster([pod('catalog', catalog?.specHash as string, 'Degraded', 'exited')]).adapter.drift('/o', [
         'catalog',
-        'orders',
       ]),
-    ).toEqual(['catalog', 'orders']);
-    expect(
-      await cluster([
-        pod('catalog', catalog?.specHash as string, 'Degraded', 'exited'),
-      ]).adapter.drift('/o', ['catalog']),
     ).toEqual(['catalog']);
   });
 
@@ -323,27 +296,16 @@ describe('PodmanCluster', () => {
       '--runtime',
       'runc',
     ]);
-    expect(play?.args.slice(6, 11)).toEqual([
-      'kube',
-      'play',
-      '--replace',
-      '--network',
-      'host',
-    ]);
+    expect(play?.args.slice(6, 11)).toEqual(['kube', 'play', '--replace', '--network', 'host']);
     expect(play?.args[11]).toMatch(/e2e-orders\.yaml$/);
     expect(play?.env?.['CONTAINERS_CONF']).toMatch(/containers\.conf$/);
-    expect(
-      require('node:fs').readFileSync(
-        play?.env?.['CONTAINERS_REGISTRIES_CONF'],
-        'utf8',
-      ),
-    ).toContain('location = "127.0.0.1:5000"\ninsecure = true');
+    expect(require('node:fs').readFileSync(play?.env?.['CONTAINERS_REGISTRIES_CONF'], 'utf8')).toContain(
+      'location = "127.0.0.1:5000"\ninsecure = true',
+    );
     const failing = cluster([], 125).adapter;
     const error = await failing
       .apply({ overlayDir: '/o', projects: ['catalog'], log: () => undefined })
       .catch((e: Error) => e);
-    expect((error as Error).message).toBe(
-      'podman kube play of catalog failed (exit 125):\nError: image not known',
-    );
+    expect((error as Error).message).toBe('podman kube play of catalog failed (exit 125):\nError: image not known');
   });
 });

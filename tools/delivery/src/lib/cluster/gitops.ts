@@ -1,12 +1,6 @@
 import { runProcess } from '../shared/process';
 import type { ProcessRunner } from './podman';
-import {
-  ClusterError,
-  type ApplyRequest,
-  type ApplyResult,
-  type ClusterAdapter,
-  type WorkloadStatus,
-} from './types';
+import { ClusterError, type ApplyRequest, type ApplyResult, type ClusterAdapter, type WorkloadStatus } from './types';
 
 /**
  * GitOps environments: the push of the bump commit is the apply; Argo CD syncs it. When the argocd
@@ -33,25 +27,17 @@ interface ArgoApp {
   };
 }
 
-export function argocdVerdict(
-  app: ArgoApp,
-  commit: string,
-): { done: boolean; failed?: string; state: string } {
+export function argocdVerdict(app: ArgoApp, commit: string): { done: boolean; failed?: string; state: string } {
   const sync = app.status?.sync;
-  const revisions = [sync?.revision, ...(sync?.revisions ?? [])].filter(
-    (r): r is string => !!r,
-  );
-  const onRevision = revisions.some(
-    (r) => r === commit || (r.length >= 7 && commit.startsWith(r)),
-  );
+  const revisions = [sync?.revision, ...(sync?.revisions ?? [])].filter((r): r is string => !!r);
+  const onRevision = revisions.some((r) => r === commit || (r.length >= 7 && commit.startsWith(r)));
   const health = app.status?.health?.status ?? 'Unknown';
   const state = `sync ${sync?.status ?? 'Unknown'} at ${revisions[0]?.slice(0, 12) ?? '?'}, health ${health}`;
   const phase = app.status?.operationState?.phase;
   if (onRevision && (phase === 'Failed' || phase === 'Error'))
     return {
       done: true,
-      failed:
-        `sync of ${commit.slice(0, 12)} ${phase}: ${app.status?.operationState?.message ?? ''}`.trim(),
+      failed: `sync of ${commit.slice(0, 12)} ${phase}: ${app.status?.operationState?.message ?? ''}`.trim(),
       state,
     };
   if (onRevision && health === 'Degraded')
@@ -78,8 +64,7 @@ export class GitOpsCluster implements ClusterAdapter {
 
   /** Whether the argocd CLI and credentials are here. */
   async argocdAvailable(): Promise<boolean> {
-    if (!this.env['ARGOCD_SERVER'] || !this.env['ARGOCD_AUTH_TOKEN'])
-      return false;
+    if (!this.env['ARGOCD_SERVER'] || !this.env['ARGOCD_AUTH_TOKEN']) return false;
     try {
       const r = await this.run('argocd', ['version', '--client', '--short'], {
         timeoutMs: 30_000,
@@ -92,8 +77,7 @@ export class GitOpsCluster implements ClusterAdapter {
   }
 
   async apply(request: ApplyRequest): Promise<ApplyResult> {
-    if (!request.commit)
-      return { notes: ['no new commit: nothing for Argo CD to sync'] };
+    if (!request.commit) return { notes: ['no new commit: nothing for Argo CD to sync'] };
     if (!(await this.argocdAvailable())) {
       return {
         notes: [
@@ -102,9 +86,7 @@ export class GitOpsCluster implements ClusterAdapter {
       };
     }
     const now = this.options.now ?? Date.now;
-    const sleep =
-      this.options.sleep ??
-      ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    const sleep = this.options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
     const deadline = now() + this.options.timeoutSeconds * 1000;
     const token = this.env['ARGOCD_AUTH_TOKEN'] as string;
     let last = '';
@@ -112,30 +94,21 @@ export class GitOpsCluster implements ClusterAdapter {
       `waiting for Argo CD application ${this.options.app} to sync ${request.commit.slice(0, 12)} (up to ${this.options.timeoutSeconds} s)`,
     );
     for (let attempt = 0; ; attempt++) {
-      const r = await this.run(
-        'argocd',
-        ['app', 'get', this.options.app, '--refresh', '-o', 'json'],
-        { timeoutMs: 120_000, env: this.env, secrets: [token] },
-      );
-      if (r.code !== 0)
-        throw new ClusterError(
-          `argocd app get ${this.options.app} failed: ${r.stderr.trim()}`,
-        );
-      const verdict = argocdVerdict(
-        JSON.parse(r.stdout) as ArgoApp,
-        request.commit,
-      );
+      const r = await this.run('argocd', ['app', 'get', this.options.app, '--refresh', '-o', 'json'], {
+        timeoutMs: 120_000,
+        env: this.env,
+        secrets: [token],
+      });
+      if (r.code !== 0) throw new ClusterError(`argocd app get ${this.options.app} failed: ${r.stderr.trim()}`);
+      const verdict = argocdVerdict(JSON.parse(r.stdout) as ArgoApp, request.commit);
       last = verdict.state;
       if (verdict.failed) throw new ClusterError(`Argo CD: ${verdict.failed}`);
-      if (verdict.done)
-        return { notes: [`Argo CD ${this.options.app}: ${verdict.state}`] };
+      if (verdict.done) return { notes: [`Argo CD ${this.options.app}: ${verdict.state}`] };
       if (now() >= deadline)
         throw new ClusterError(
           `Argo CD application ${this.options.app} did not sync ${request.commit.slice(0, 12)} within ${this.options.timeoutSeconds} s (last: ${last})`,
         );
-      await sleep(
-        Math.min(this.options.pollMs ?? 5000, Math.max(1, deadline - now())),
-      );
+      await sleep(Math.min(this.options.pollMs ?? 5000, Math.max(1, deadline - now())));
     }
   }
 
@@ -143,10 +116,7 @@ export class GitOpsCluster implements ClusterAdapter {
     return [];
   }
 
-  async status(
-    _overlayDir: string | undefined,
-    projects: string[],
-  ): Promise<WorkloadStatus[]> {
+  async status(_overlayDir: string | undefined, projects: string[]): Promise<WorkloadStatus[]> {
     return projects.map((project) => ({
       project,
       state: 'managed by Argo CD',

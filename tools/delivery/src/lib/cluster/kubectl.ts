@@ -1,13 +1,7 @@
 import { runProcess } from '../shared/process';
 import type { ProcessRunner } from './podman';
 import { deploymentsByProject, kustomizeBuild, parseObjects } from './render';
-import {
-  ClusterError,
-  type ApplyRequest,
-  type ApplyResult,
-  type ClusterAdapter,
-  type WorkloadStatus,
-} from './types';
+import { ClusterError, type ApplyRequest, type ApplyResult, type ClusterAdapter, type WorkloadStatus } from './types';
 
 /**
  * Any cluster kubectl reaches (kind, k3d, a real one): `kubectl apply -k <overlay>`, then
@@ -41,35 +35,21 @@ export class KubectlCluster implements ClusterAdapter {
         timeoutMs,
       });
     } catch (error) {
-      throw new ClusterError(
-        `kubectl is not installed (${(error as Error).message}): install kubectl`,
-      );
+      throw new ClusterError(`kubectl is not installed (${(error as Error).message}): install kubectl`);
     }
   }
 
   async apply(request: ApplyRequest): Promise<ApplyResult> {
     if (!request.overlayDir)
-      throw new ClusterError(
-        'kubectl mode needs the overlay directory of the GitOps working copy',
-      );
+      throw new ClusterError('kubectl mode needs the overlay directory of the GitOps working copy');
     const deadline = this.now() + this.options.rolloutTimeoutSeconds * 1000;
-    const deployments = deploymentsByProject(
-      parseObjects(await kustomizeBuild(request.overlayDir, this.run)),
-    );
+    const deployments = deploymentsByProject(parseObjects(await kustomizeBuild(request.overlayDir, this.run)));
     const missing = request.projects.filter((p) => !deployments.has(p));
-    if (missing.length > 0)
-      throw new ClusterError(
-        `the overlay renders no Deployment for ${missing.join(', ')}`,
-      );
+    if (missing.length > 0) throw new ClusterError(`the overlay renders no Deployment for ${missing.join(', ')}`);
     request.log(`kubectl apply -k ${request.overlayDir}`);
-    const applied = await this.kubectl(
-      ['apply', '-k', request.overlayDir],
-      300_000,
-    );
+    const applied = await this.kubectl(['apply', '-k', request.overlayDir], 300_000);
     if (applied.code !== 0)
-      throw new ClusterError(
-        `kubectl apply -k ${request.overlayDir} failed: ${applied.stderr.trim()}`,
-      );
+      throw new ClusterError(`kubectl apply -k ${request.overlayDir} failed: ${applied.stderr.trim()}`);
     const notes = applied.stdout.trim().split('\n').filter(Boolean);
     for (const project of request.projects) {
       const { name, namespace } = deployments.get(project) as {
@@ -83,13 +63,7 @@ export class KubectlCluster implements ClusterAdapter {
         );
       request.log(`kubectl rollout status deployment/${name} (${left} s left)`);
       const status = await this.kubectl(
-        [
-          'rollout',
-          'status',
-          `deployment/${name}`,
-          ...(namespace ? ['-n', namespace] : []),
-          `--timeout=${left}s`,
-        ],
+        ['rollout', 'status', `deployment/${name}`, ...(namespace ? ['-n', namespace] : []), `--timeout=${left}s`],
         (left + 30) * 1000,
       );
       if (status.code !== 0) {
@@ -97,9 +71,7 @@ export class KubectlCluster implements ClusterAdapter {
           `rollout of ${project} (deployment/${name}) did not finish within the deadline: ${(status.stderr || status.stdout).trim()}`,
         );
       }
-      notes.push(
-        `${project}: ${status.stdout.trim().split('\n').pop() ?? 'rolled out'}`,
-      );
+      notes.push(`${project}: ${status.stdout.trim().split('\n').pop() ?? 'rolled out'}`);
     }
     return { notes };
   }
@@ -109,15 +81,9 @@ export class KubectlCluster implements ClusterAdapter {
     return [];
   }
 
-  async status(
-    overlayDir: string | undefined,
-    projects: string[],
-  ): Promise<WorkloadStatus[]> {
-    if (!overlayDir)
-      return projects.map((project) => ({ project, state: 'unknown' }));
-    const deployments = deploymentsByProject(
-      parseObjects(await kustomizeBuild(overlayDir, this.run)),
-    );
+  async status(overlayDir: string | undefined, projects: string[]): Promise<WorkloadStatus[]> {
+    if (!overlayDir) return projects.map((project) => ({ project, state: 'unknown' }));
+    const deployments = deploymentsByProject(parseObjects(await kustomizeBuild(overlayDir, this.run)));
     const out: WorkloadStatus[] = [];
     for (const project of projects) {
       const d = deployments.get(project);
@@ -126,13 +92,7 @@ export class KubectlCluster implements ClusterAdapter {
         continue;
       }
       const r = await this.kubectl(
-        [
-          'get',
-          `deployment/${d.name}`,
-          ...(d.namespace ? ['-n', d.namespace] : []),
-          '-o',
-          'json',
-        ],
+        ['get', `deployment/${d.name}`, ...(d.namespace ? ['-n', d.namespace] : []), '-o', 'json'],
         60_000,
       );
       if (r.code !== 0) {

@@ -10,19 +10,9 @@ import {
   shapeForHost,
   type ProjectManifest,
 } from './render';
-import {
-  ClusterError,
-  type ApplyRequest,
-  type ApplyResult,
-  type ClusterAdapter,
-  type WorkloadStatus,
-} from './types';
+import { ClusterError, type ApplyRequest, type ApplyResult, type ClusterAdapter, type WorkloadStatus } from './types';
 
-export type ProcessRunner = (
-  program: string,
-  args: readonly string[],
-  options: RunOptions,
-) => Promise<RunResult>;
+export type ProcessRunner = (program: string, args: readonly string[], options: RunOptions) => Promise<RunResult>;
 
 /**
  * The local environment's cluster: `podman kube play --replace --network host` of each project's
@@ -71,14 +61,7 @@ export class PodmanCluster implements ClusterAdapter {
   }
 
   private globalArgs(): string[] {
-    return [
-      '--storage-driver',
-      this.options.storageDriver,
-      '--cgroup-manager',
-      'cgroupfs',
-      '--runtime',
-      'runc',
-    ];
+    return ['--storage-driver', this.options.storageDriver, '--cgroup-manager', 'cgroupfs', '--runtime', 'runc'];
   }
 
   private async environment(): Promise<NodeJS.ProcessEnv> {
@@ -94,12 +77,7 @@ export class PodmanCluster implements ClusterAdapter {
       [
         '# Written by the deploy executor: the local registry speaks plain http.',
         'unqualified-search-registries = []',
-        ...this.options.insecureRegistries.flatMap((r) => [
-          '',
-          '[[registry]]',
-          `location = "${r}"`,
-          'insecure = true',
-        ]),
+        ...this.options.insecureRegistries.flatMap((r) => ['', '[[registry]]', `location = "${r}"`, 'insecure = true']),
         '',
       ].join('\n'),
     );
@@ -110,10 +88,7 @@ export class PodmanCluster implements ClusterAdapter {
     };
   }
 
-  private async podman(
-    args: string[],
-    timeoutMs = 300_000,
-  ): Promise<RunResult> {
+  private async podman(args: string[], timeoutMs = 300_000): Promise<RunResult> {
     try {
       return await this.run('podman', [...this.globalArgs(), ...args], {
         env: await this.environment(),
@@ -126,10 +101,7 @@ export class PodmanCluster implements ClusterAdapter {
     }
   }
 
-  async manifests(
-    overlayDir: string,
-    projects?: string[],
-  ): Promise<ProjectManifest[]> {
+  async manifests(overlayDir: string, projects?: string[]): Promise<ProjectManifest[]> {
     const objects = parseObjects(await this.render(overlayDir));
     return shapeForHost(objects, {
       instance: this.options.instance,
@@ -140,63 +112,32 @@ export class PodmanCluster implements ClusterAdapter {
 
   async pods(): Promise<PodInfo[]> {
     const result = await this.podman(
-      [
-        'pod',
-        'ps',
-        '--filter',
-        `label=${LABEL_INSTANCE}=${this.options.instance}`,
-        '--format',
-        'json',
-      ],
+      ['pod', 'ps', '--filter', `label=${LABEL_INSTANCE}=${this.options.instance}`, '--format', 'json'],
       60_000,
     );
-    if (result.code !== 0)
-      throw new ClusterError(
-        `podman pod ps failed: ${withoutSystemdNoise(result.stderr)}`,
-      );
+    if (result.code !== 0) throw new ClusterError(`podman pod ps failed: ${withoutSystemdNoise(result.stderr)}`);
     const text = result.stdout.trim();
     return text ? (JSON.parse(text) as PodInfo[]) : [];
   }
 
   private static isRunning(pod: PodInfo): boolean {
-    const containers = (pod.Containers ?? []).filter(
-      (c) => !/-infra$/.test(c.Names),
-    );
-    return (
-      pod.Status === 'Running' &&
-      containers.length > 0 &&
-      containers.every((c) => c.Status === 'running')
-    );
+    const containers = (pod.Containers ?? []).filter((c) => !/-infra$/.test(c.Names));
+    return pod.Status === 'Running' && containers.length > 0 && containers.every((c) => c.Status === 'running');
   }
 
-  async drift(
-    overlayDir: string | undefined,
-    projects: string[],
-  ): Promise<string[]> {
+  async drift(overlayDir: string | undefined, projects: string[]): Promise<string[]> {
     if (!overlayDir) return [];
-    const [manifests, pods] = await Promise.all([
-      this.manifests(overlayDir, projects),
-      this.pods(),
-    ]);
+    const [manifests, pods] = await Promise.all([this.manifests(overlayDir, projects), this.pods()]);
     return manifests
       .filter((m) => {
         const pod = pods.find((p) => p.Labels?.[LABEL_PROJECT] === m.project);
-        return (
-          !pod ||
-          pod.Labels?.[LABEL_SPEC] !== m.specHash ||
-          !PodmanCluster.isRunning(pod)
-        );
+        return !pod || pod.Labels?.[LABEL_SPEC] !== m.specHash || !PodmanCluster.isRunning(pod);
       })
       .map((m) => m.project);
   }
 
-  async status(
-    overlayDir: string | undefined,
-    projects: string[],
-  ): Promise<WorkloadStatus[]> {
-    const manifests = overlayDir
-      ? await this.manifests(overlayDir, projects)
-      : [];
+  async status(overlayDir: string | undefined, projects: string[]): Promise<WorkloadStatus[]> {
+    const manifests = overlayDir ? await this.manifests(overlayDir, projects) : [];
     const pods = await this.pods();
     return projects.map((project) => {
       const pod = pods.find((p) => p.Labels?.[LABEL_PROJECT] === project);
@@ -210,13 +151,9 @@ export class PodmanCluster implements ClusterAdapter {
         };
       return {
         project,
-        state: PodmanCluster.isRunning(pod)
-          ? 'running'
-          : pod.Status.toLowerCase(),
+        state: PodmanCluster.isRunning(pod) ? 'running' : pod.Status.toLowerCase(),
         image: manifest?.images[0],
-        current: manifest
-          ? pod.Labels?.[LABEL_SPEC] === manifest.specHash
-          : undefined,
+        current: manifest ? pod.Labels?.[LABEL_SPEC] === manifest.specHash : undefined,
         detail: pod.Name,
       };
     });
@@ -224,16 +161,9 @@ export class PodmanCluster implements ClusterAdapter {
 
   async apply(request: ApplyRequest): Promise<ApplyResult> {
     if (!request.overlayDir)
-      throw new ClusterError(
-        'podman mode needs the overlay directory of the GitOps working copy',
-      );
-    const manifests = await this.manifests(
-      request.overlayDir,
-      request.projects,
-    );
-    const missing = request.projects.filter(
-      (p) => !manifests.some((m) => m.project === p),
-    );
+      throw new ClusterError('podman mode needs the overlay directory of the GitOps working copy');
+    const manifests = await this.manifests(request.overlayDir, request.projects);
+    const missing = request.projects.filter((p) => !manifests.some((m) => m.project === p));
     if (missing.length > 0) {
       throw new ClusterError(
         `the overlay ${request.overlayDir} renders no Deployment for ${missing.join(', ')}: add it to the overlay's resources`,
@@ -245,50 +175,29 @@ export class PodmanCluster implements ClusterAdapter {
     for (const manifest of manifests) {
       const file = path.join(dir, `${manifest.deployment}.yaml`);
       await fs.writeFile(file, manifest.yaml);
-      request.log(
-        `podman kube play --replace ${manifest.deployment} (${manifest.images.join(', ')})`,
-      );
-      const result = await this.podman(
-        ['kube', 'play', '--replace', '--network', 'host', file],
-        600_000,
-      );
+      request.log(`podman kube play --replace ${manifest.deployment} (${manifest.images.join(', ')})`);
+      const result = await this.podman(['kube', 'play', '--replace', '--network', 'host', file], 600_000);
       if (result.code !== 0) {
-        const detail = withoutSystemdNoise(`${result.stderr}\n${result.stdout}`)
-          .split('\n')
-          .slice(-12)
-          .join('\n');
+        const detail = withoutSystemdNoise(`${result.stderr}\n${result.stdout}`).split('\n').slice(-12).join('\n');
         throw new ClusterError(
           `podman kube play of ${manifest.project} failed (exit ${result.code}${result.timedOut ? ', timed out' : ''}):\n${detail}`,
         );
       }
-      notes.push(
-        `${manifest.project}: pod ${manifest.deployment}-pod-0 started (${manifest.images.join(', ')})`,
-      );
+      notes.push(`${manifest.project}: pod ${manifest.deployment}-pod-0 started (${manifest.images.join(', ')})`);
     }
     return { notes };
   }
 
   async down(projects: string[]): Promise<string[]> {
-    const pods = (await this.pods()).filter((p) =>
-      projects.includes(p.Labels?.[LABEL_PROJECT] ?? ''),
-    );
+    const pods = (await this.pods()).filter((p) => projects.includes(p.Labels?.[LABEL_PROJECT] ?? ''));
     const removed: string[] = [];
     for (const pod of pods) {
       const result = await this.podman(
-        [
-          'pod',
-          'rm',
-          '--force',
-          '--time',
-          String(this.options.stopTimeoutSeconds ?? 10),
-          pod.Name,
-        ],
+        ['pod', 'rm', '--force', '--time', String(this.options.stopTimeoutSeconds ?? 10), pod.Name],
         120_000,
       );
       if (result.code !== 0)
-        throw new ClusterError(
-          `podman pod rm ${pod.Name} failed: ${withoutSystemdNoise(result.stderr)}`,
-        );
+        throw new ClusterError(`podman pod rm ${pod.Name} failed: ${withoutSystemdNoise(result.stderr)}`);
       removed.push(pod.Name);
     }
     return removed;

@@ -58,12 +58,14 @@ describe('shapeForHost', () => {
       ports: { catalog: 3101, orders: 3102 },
     });
     expect(catalog?.deployment).toBe('e2e-1-catalog');
-    expect(
-      catalog?.objects.map((o) => `${o.kind}/${o.metadata?.name}`),
-    ).toEqual(['ConfigMap/catalog-config', 'Deployment/e2e-1-catalog']);
-    expect(orders?.objects.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual(
-      ['ConfigMap/orders-config', 'Deployment/e2e-1-orders'],
-    );
+    expect(catalog?.objects.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual([
+      'ConfigMap/catalog-config',
+      'Deployment/e2e-1-catalog',
+    ]);
+    expect(orders?.objects.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual([
+      'ConfigMap/orders-config',
+      'Deployment/e2e-1-orders',
+    ]);
     const labels = (
       parse(catalog?.yaml.split('---\n')[1] as string) as {
         spec: { template: { metadata: { labels: Record<string, string> } } };
@@ -74,9 +76,7 @@ describe('shapeForHost', () => {
       [LABEL_PROJECT]: 'catalog',
       [LABEL_SPEC]: catalog?.specHash,
     });
-    expect(catalog?.images).toEqual([
-      `127.0.0.1:5000/slipway/catalog:h-aaaaaaaaaaaa@sha256:${'a'.repeat(64)}`,
-    ]);
+    expect(catalog?.images).toEqual([`127.0.0.1:5000/slipway/catalog:h-aaaaaaaaaaaa@sha256:${'a'.repeat(64)}`]);
   });
 
   it('remaps PORT, probes, annotations and loopback URLs to the wanted ports, and nothing else', () => {
@@ -91,9 +91,7 @@ describe('shapeForHost', () => {
     expect(text).toContain('OTHER: http://example.com:3101/x');
     expect(text).toContain('value: http://localhost:3601');
     expect(text).toContain('prometheus.io/port: "3601"');
-    expect(text).toMatch(
-      /startupProbe:\n\s+httpGet:\n\s+path: \/health\/liveness\n\s+port: 3602/,
-    );
+    expect(text).toMatch(/startupProbe:\n\s+httpGet:\n\s+path: \/health\/liveness\n\s+port: 3602/);
   });
 
   it('the spec hash changes with the image and the ports, not with the instance label alone', () => {
@@ -105,18 +103,13 @@ describe('shapeForHost', () => {
       instance: 'x',
       ports: { catalog: 3601 },
     })[0]?.specHash;
-    const changed = parseObjects(
-      rendered.replace('h-aaaaaaaaaaaa', 'h-cccccccccccc'),
-    );
+    const changed = parseObjects(rendered.replace('h-aaaaaaaaaaaa', 'h-cccccccccccc'));
     const c = shapeForHost(changed, {
       instance: 'x',
       ports: { catalog: 3101 },
     })[0]?.specHash;
     expect(new Set([a, b, c]).size).toBe(3);
-    expect(
-      shapeForHost(objects, { instance: 'x', ports: { catalog: 3101 } })[0]
-        ?.specHash,
-    ).toBe(a);
+    expect(shapeForHost(objects, { instance: 'x', ports: { catalog: 3101 } })[0]?.specHash).toBe(a);
   });
 
   it('filters projects and maps Deployments for kubectl', () => {
@@ -137,17 +130,9 @@ describe('shapeForHost', () => {
 describe('remapLoopbackPorts', () => {
   it('rewrites only loopback hosts with a mapped port', () => {
     const map = new Map([[3101, 3601]]);
-    expect(remapLoopbackPorts('http://127.0.0.1:3101', map)).toBe(
-      'http://127.0.0.1:3601',
-    );
-    expect(remapLoopbackPorts('http://localhost:3101/api?x=1', map)).toBe(
-      'http://localhost:3601/api?x=1',
-    );
-    expect(remapLoopbackPorts('http://127.0.0.1:31010', map)).toBe(
-      'http://127.0.0.1:31010',
-    );
-    expect(remapLoopbackPorts('http://10.0.0.1:3101', map)).toBe(
-      'http://10.0.0.1:3101',
-    );
+    expect(remapLoopbackPorts('http://127.0.0.1:3101', map)).toBe('http://127.0.0.1:3601');
+    expect(remapLoopbackPorts('http://localhost:3101/api?x=1', map)).toBe('http://localhost:3601/api?x=1');
+    expect(remapLoopbackPorts('http://127.0.0.1:31010', map)).toBe('http://127.0.0.1:31010');
+    expect(remapLoopbackPorts('http://10.0.0.1:3101', map)).toBe('http://10.0.0.1:3101');
   });
 });

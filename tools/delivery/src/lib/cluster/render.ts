@@ -26,11 +26,7 @@ export class RenderError extends Error {}
 
 export async function kustomizeBuild(
   overlayDir: string,
-  run: (
-    program: string,
-    args: readonly string[],
-    options: RunOptions,
-  ) => Promise<RunResult> = runProcess,
+  run: (program: string, args: readonly string[], options: RunOptions) => Promise<RunResult> = runProcess,
 ): Promise<string> {
   let result;
   try {
@@ -42,10 +38,7 @@ export async function kustomizeBuild(
       `kubectl is not installed (${(error as Error).message}): install kubectl (it carries kustomize), e.g. apt-get install -y kubectl`,
     );
   }
-  if (result.code !== 0)
-    throw new RenderError(
-      `kubectl kustomize ${overlayDir} failed: ${result.stderr.trim()}`,
-    );
+  if (result.code !== 0) throw new RenderError(`kubectl kustomize ${overlayDir} failed: ${result.stderr.trim()}`);
   return result.stdout;
 }
 
@@ -53,9 +46,7 @@ export function parseObjects(yamlText: string): K8sObject[] {
   return parseAllDocuments(yamlText)
     .map((doc) => {
       if (doc.errors.length > 0)
-        throw new RenderError(
-          `rendered manifests are not valid YAML: ${doc.errors[0].message}`,
-        );
+        throw new RenderError(`rendered manifests are not valid YAML: ${doc.errors[0].message}`);
       return doc.toJS() as K8sObject | null;
     })
     .filter((o): o is K8sObject => !!o && typeof o === 'object');
@@ -79,14 +70,8 @@ interface PodSpec {
   volumes?: { configMap?: { name?: string } }[];
 }
 
-function podTemplate(
-  o: K8sObject,
-): { metadata?: K8sObject['metadata']; spec?: PodSpec } | undefined {
-  return (
-    o.spec as
-      | { template?: { metadata?: K8sObject['metadata']; spec?: PodSpec } }
-      | undefined
-  )?.template;
+function podTemplate(o: K8sObject): { metadata?: K8sObject['metadata']; spec?: PodSpec } | undefined {
+  return (o.spec as { template?: { metadata?: K8sObject['metadata']; spec?: PodSpec } } | undefined)?.template;
 }
 
 /** Which project a workload belongs to: its app.kubernetes.io/name label, else its name. */
@@ -96,18 +81,11 @@ export function projectOf(o: K8sObject): string | undefined {
 
 function configMapsReadBy(spec: PodSpec | undefined): Set<string> {
   const names = new Set<string>();
-  for (const c of [
-    ...(spec?.containers ?? []),
-    ...(spec?.initContainers ?? []),
-  ]) {
-    for (const e of c.envFrom ?? [])
-      if (e.configMapRef?.name) names.add(e.configMapRef.name);
-    for (const e of c.env ?? [])
-      if (e.valueFrom?.configMapKeyRef?.name)
-        names.add(e.valueFrom.configMapKeyRef.name);
+  for (const c of [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])]) {
+    for (const e of c.envFrom ?? []) if (e.configMapRef?.name) names.add(e.configMapRef.name);
+    for (const e of c.env ?? []) if (e.valueFrom?.configMapKeyRef?.name) names.add(e.valueFrom.configMapKeyRef.name);
   }
-  for (const v of spec?.volumes ?? [])
-    if (v.configMap?.name) names.add(v.configMap.name);
+  for (const v of spec?.volumes ?? []) if (v.configMap?.name) names.add(v.configMap.name);
   return names;
 }
 
@@ -128,10 +106,7 @@ export const LABEL_PROJECT = 'slipway.dev/project';
 export const LABEL_SPEC = 'slipway.dev/spec';
 
 /** `http://127.0.0.1:3101/x` with {3101→3601} → `http://127.0.0.1:3601/x` (loopback hosts only). */
-export function remapLoopbackPorts(
-  value: string,
-  portMap: Map<number, number>,
-): string {
+export function remapLoopbackPorts(value: string, portMap: Map<number, number>): string {
   return value.replace(
     /(\/\/(?:127\.0\.0\.1|localhost|0\.0\.0\.0|\[::1\])):(\d{1,5})(?=[/?#]|$|\s)/g,
     (match, host: string, port: string) => {
@@ -143,9 +118,7 @@ export function remapLoopbackPorts(
 
 function remapProbePorts(container: Container, from: number, to: number): void {
   for (const key of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
-    const probe = container[key] as
-      | { httpGet?: { port?: unknown }; tcpSocket?: { port?: unknown } }
-      | undefined;
+    const probe = container[key] as { httpGet?: { port?: unknown }; tcpSocket?: { port?: unknown } } | undefined;
     for (const action of [probe?.httpGet, probe?.tcpSocket]) {
       if (action && Number(action.port) === from) action.port = to;
     }
@@ -170,9 +143,7 @@ export function shapeForHost(
   },
 ): ProjectManifest[] {
   const configMaps = new Map(
-    objects
-      .filter((o) => o.kind === 'ConfigMap' && o.metadata?.name)
-      .map((o) => [o.metadata?.name as string, o]),
+    objects.filter((o) => o.kind === 'ConfigMap' && o.metadata?.name).map((o) => [o.metadata?.name as string, o]),
   );
   const workloads = objects.filter((o) => o.kind === 'Deployment');
   const portMap = new Map<number, number>();
@@ -182,36 +153,24 @@ export function shapeForHost(
     if (wanted === undefined) continue;
     for (const name of configMapsReadBy(podTemplate(w)?.spec)) {
       const current = Number(configMaps.get(name)?.data?.['PORT']);
-      if (Number.isInteger(current) && current > 0 && current !== wanted)
-        portMap.set(current, wanted);
+      if (Number.isInteger(current) && current > 0 && current !== wanted) portMap.set(current, wanted);
     }
   }
   const manifests: ProjectManifest[] = [];
   for (const original of workloads) {
     const project = projectOf(original);
-    if (!project || (opts.projects && !opts.projects.includes(project)))
-      continue;
+    if (!project || (opts.projects && !opts.projects.includes(project))) continue;
     const workload = structuredClone(original);
     const template = podTemplate(workload);
     const spec = template?.spec;
-    const containers = [
-      ...(spec?.containers ?? []),
-      ...(spec?.initContainers ?? []),
-    ];
+    const containers = [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])];
     for (const c of containers) {
       for (const [from, to] of portMap) remapProbePorts(c, from, to);
-      for (const e of c.env ?? [])
-        if (typeof e.value === 'string')
-          e.value = remapLoopbackPorts(e.value, portMap);
+      for (const e of c.env ?? []) if (typeof e.value === 'string') e.value = remapLoopbackPorts(e.value, portMap);
     }
     const annotations = template?.metadata?.annotations;
-    if (
-      annotations?.['prometheus.io/port'] &&
-      portMap.has(Number(annotations['prometheus.io/port']))
-    ) {
-      annotations['prometheus.io/port'] = String(
-        portMap.get(Number(annotations['prometheus.io/port'])),
-      );
+    if (annotations?.['prometheus.io/port'] && portMap.has(Number(annotations['prometheus.io/port']))) {
+      annotations['prometheus.io/port'] = String(portMap.get(Number(annotations['prometheus.io/port'])));
     }
     const maps = [...configMapsReadBy(spec)].flatMap((name) => {
       const cm = configMaps.get(name);
@@ -255,9 +214,7 @@ export function shapeForHost(
 }
 
 /** Namespace and Deployment name per project, for kubectl rollout status. */
-export function deploymentsByProject(
-  objects: K8sObject[],
-): Map<string, { name: string; namespace?: string }> {
+export function deploymentsByProject(objects: K8sObject[]): Map<string, { name: string; namespace?: string }> {
   const out = new Map<string, { name: string; namespace?: string }>();
   for (const o of objects) {
     if (o.kind !== 'Deployment' || !o.metadata?.name) continue;

@@ -36,10 +36,7 @@ export interface ClusterAdapter {
    * a deploy re-applies them even when no reference changed. Adapters that can not tell return [].
    */
   drift(overlayDir: string | undefined, projects: string[]): Promise<string[]>;
-  status(
-    overlayDir: string | undefined,
-    projects: string[],
-  ): Promise<WorkloadStatus[]>;
+  status(overlayDir: string | undefined, projects: string[]): Promise<WorkloadStatus[]>;
   /** Remove what this environment runs (podman); other adapters refuse. */
   down?(projects: string[]): Promise<string[]>;
 }

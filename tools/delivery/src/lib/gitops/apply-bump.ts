@@ -153,7 +153,10 @@ async function planBump(reader: SourceReader, opts: ApplyBumpOptions): Promise<B
           `use one of: ${environments.join(', ') || '(no overlays found)'}; or create ${target.file}`,
         );
       }
-      throw new DeliveryInputError(`${target.file} (a ${target.kind} target of '${opts.environment}') does not exist`, 'fix the target path');
+      throw new DeliveryInputError(
+        `${target.file} (a ${target.kind} target of '${opts.environment}') does not exist`,
+        'fix the target path',
+      );
     }
     const { plan, handled: h } = planImageTarget(target, source, opts.changes);
     for (const p of h) handled.add(p);
@@ -198,7 +201,8 @@ async function planBump(reader: SourceReader, opts: ApplyBumpOptions): Promise<B
         kept.push(hold);
         continue;
       }
-      const release = opts.releaseHolds === true || (Array.isArray(opts.releaseHolds) && opts.releaseHolds.includes(hold.project));
+      const release =
+        opts.releaseHolds === true || (Array.isArray(opts.releaseHolds) && opts.releaseHolds.includes(hold.project));
       if (!release) {
         throw new DeliveryInputError(
           `project '${hold.project}' is held in ${opts.environment} at ${hold.reference} since ${hold.since || '?'} (reason: ${hold.reason || 'none given'}); refusing to move it to ${image.next}`,
@@ -228,7 +232,9 @@ async function planBump(reader: SourceReader, opts: ApplyBumpOptions): Promise<B
 }
 
 function planWrites(plan: BumpPlan): { path: string; before: string; after: string }[] {
-  const writes = plan.files.filter((f) => f.after !== f.before).map((f) => ({ path: f.file, before: f.before, after: f.after }));
+  const writes = plan.files
+    .filter((f) => f.after !== f.before)
+    .map((f) => ({ path: f.file, before: f.before, after: f.after }));
   if (plan.holdFile) writes.push(plan.holdFile);
   return writes;
 }
@@ -244,7 +250,11 @@ function commitMessage(opts: ApplyBumpOptions, plan: BumpPlan): string {
     environment: opts.environment,
     images: opts.changes
       .filter((c) => plan.images.find((i) => i.project === c.project)?.changed)
-      .map((c) => ({ project: c.project, next: c.reference, previous: plan.previousRefs.get(c.project) as ImageReference })),
+      .map((c) => ({
+        project: c.project,
+        next: c.reference,
+        previous: plan.previousRefs.get(c.project) as ImageReference,
+      })),
     releasedHolds: plan.releasedHolds,
     prefix: opts.message?.prefix,
     body: opts.message?.body,
@@ -271,10 +281,14 @@ function assertNoConflict(first: BumpPlan, again: BumpPlan, opts: ApplyBumpOptio
 function validateRequest(opts: ApplyBumpOptions): void {
   assertEnvironmentName(opts.environment);
   if (opts.changes.length === 0) {
-    throw new DeliveryInputError('nothing to bump: no image records and no --set given', 'build images first, or pass --set <project>=<ref>');
+    throw new DeliveryInputError(
+      'nothing to bump: no image records and no --set given',
+      'build images first, or pass --set <project>=<ref>',
+    );
   }
   assertUniqueProjects(opts.changes);
-  for (const c of opts.changes) assertPinnedReference(c.reference, formatImageReference(c.reference), c.source ?? c.project);
+  for (const c of opts.changes)
+    assertPinnedReference(c.reference, formatImageReference(c.reference), c.source ?? c.project);
 }
 
 function baseResult(opts: ApplyBumpOptions, plan: BumpPlan): ApplyBumpResult {
@@ -302,14 +316,20 @@ function pushError(outcome: PushOutcome, remote: string, branch: string, attempt
         'set the token variable named by --token-env (default GITOPS_TOKEN) to a token that may push to this repository',
       );
     case 'declined':
-      return new DeliveryInputError(`push to ${remote} (${branch}) was declined by the remote: ${outcome.detail}`, "check the remote's branch protection / hooks");
+      return new DeliveryInputError(
+        `push to ${remote} (${branch}) was declined by the remote: ${outcome.detail}`,
+        "check the remote's branch protection / hooks",
+      );
     case 'rejected':
       return new DeliveryInputError(
         `push to ${remote} (${branch}) was still rejected after ${attempts} attempts (others kept pushing): ${outcome.detail}`,
         'run the bump again, or raise --max-push-attempts',
       );
     default:
-      return new DeliveryInputError(`push to ${remote} (${branch}) failed: ${outcome.detail}`, 'check the remote URL and network, then run again');
+      return new DeliveryInputError(
+        `push to ${remote} (${branch}) failed: ${outcome.detail}`,
+        'check the remote URL and network, then run again',
+      );
   }
 }
 
@@ -333,7 +353,8 @@ async function recoverLocal(git: GitCli, gitDir: string, root: string, targets: 
     // section) would block every later git command: remove it if it is not older than the journal.
     const indexLock = path.join(gitDir, 'index.lock');
     const lockStat = await fs.stat(indexLock).catch(() => undefined);
-    if (lockStat && createdAt && lockStat.mtimeMs >= Date.parse(createdAt) - 1000) await fs.rm(indexLock, { force: true });
+    if (lockStat && createdAt && lockStat.mtimeMs >= Date.parse(createdAt) - 1000)
+      await fs.rm(indexLock, { force: true });
     const current = await git.revParse(m.ref);
     if (current === m.oldCommit) await git.updateRef(m.ref, m.newCommit, m.oldCommit, 'slipway bump (recovered)');
     if (current === m.oldCommit || current === m.newCommit) await git.updateIndexEntries(m.blobs);
@@ -370,7 +391,9 @@ async function pushWithRetry(args: {
     const retryable = outcome.kind === 'rejected' || outcome.kind === 'unreachable';
     if (!retryable || attempt >= maxAttempts) throw pushError(outcome, shown, branch, attempt);
     const delay = jitteredDelay(attempt, opts.git?.retryBaseMs ?? 250, opts.git?.retryMaxMs ?? 4000, opts.random);
-    opts.log?.(`push to ${shown} ${branch} rejected (${outcome.kind}); fetching and re-applying on the new head in ${delay} ms`);
+    opts.log?.(
+      `push to ${shown} ${branch} rejected (${outcome.kind}); fetching and re-applying on the new head in ${delay} ms`,
+    );
     await sleep(delay);
     const head = await git.fetchBranch(remote, branch, { depth: args.fetchDepth });
     const again = await args.replan(head);
@@ -446,11 +469,17 @@ export async function applyBump(opts: ApplyBumpOptions): Promise<ApplyBumpResult
   const git = (opts.createGit ?? defaultGitFactory)(root, { token: gitOpts.token, username: gitOpts.tokenUser });
   try {
     if (!(await git.isRepository())) {
-      throw new DeliveryInputError(`${root} is not a git repository (work tree)`, 'run the bump inside the GitOps repository clone, or pass --no-commit');
+      throw new DeliveryInputError(
+        `${root} is not a git repository (work tree)`,
+        'run the bump inside the GitOps repository clone, or pass --no-commit',
+      );
     }
     const topLevel = await git.topLevel();
     if (path.resolve(topLevel) !== (await fs.realpath(root))) {
-      throw new DeliveryInputError(`${root} is not the top of its git repository (${topLevel})`, 'pass the repository root as the workspace');
+      throw new DeliveryInputError(
+        `${root} is not the top of its git repository (${topLevel})`,
+        'pass the repository root as the workspace',
+      );
     }
     const branch = await git.currentBranch();
     if (branch === null) {
@@ -468,11 +497,16 @@ export async function applyBump(opts: ApplyBumpOptions): Promise<ApplyBumpResult
       );
     }
     if (pushWanted && (await git.remoteUrl(remote)) === null) {
-      throw new DeliveryInputError(`git remote '${remote}' does not exist in ${root}`, `add it (git remote add ${remote} <url>), pass --remote=<url>, or pass --no-push`);
+      throw new DeliveryInputError(
+        `git remote '${remote}' does not exist in ${root}`,
+        `add it (git remote add ${remote} <url>), pass --remote=<url>, or pass --no-push`,
+      );
     }
     const gitDir = await git.gitDir();
     return await withRepositoryLock(gitDir, async () => {
-      const targets = (opts.targets ?? defaultTargets(opts.environment, opts.overlaysDir ?? DEFAULT_OVERLAYS_DIR)).map((t) => t.file);
+      const targets = (opts.targets ?? defaultTargets(opts.environment, opts.overlaysDir ?? DEFAULT_OVERLAYS_DIR)).map(
+        (t) => t.file,
+      );
       const recovered = await recoverLocal(git, gitDir, root, targets);
       if (recovered.length > 0) log(`finished an interrupted bump: ${recovered.join(', ')}`);
       const head = await git.revParse('HEAD');
@@ -491,11 +525,17 @@ export async function applyBump(opts: ApplyBumpOptions): Promise<ApplyBumpResult
         }
       }
       const plan = await planBump(gitReader(git, head), opts);
-      const result: ApplyBumpResult = { ...baseResult(opts, plan), remote: pushWanted ? remote : undefined, branch: remoteBranch };
+      const result: ApplyBumpResult = {
+        ...baseResult(opts, plan),
+        remote: pushWanted ? remote : undefined,
+        branch: remoteBranch,
+      };
       if (!plan.changed || opts.dryRun) return result;
       const writes = planWrites(plan);
       // Everything that can be checked locally is checked before anything leaves the machine.
-      await preflightWrites(writes.map((w) => ({ path: path.join(root, w.path), content: w.after, expectedBefore: w.before })));
+      await preflightWrites(
+        writes.map((w) => ({ path: path.join(root, w.path), content: w.after, expectedBefore: w.before })),
+      );
       const built = await buildCommit(git, opts, head, plan);
       result.message = commitMessage(opts, plan);
       let pushed: { commit: string | null; base?: string } = { commit: built.commit };
@@ -522,7 +562,12 @@ export async function applyBump(opts: ApplyBumpOptions): Promise<ApplyBumpResult
       result.commit = pushed.commit ?? undefined;
       if (pushed.base === undefined) {
         // The commit sits directly on the local HEAD: write the files and move the branch together.
-        const meta: LocalApplyMeta = { ref: `refs/heads/${branch}`, oldCommit: head, newCommit: built.commit, blobs: built.blobs };
+        const meta: LocalApplyMeta = {
+          ref: `refs/heads/${branch}`,
+          oldCommit: head,
+          newCommit: built.commit,
+          blobs: built.blobs,
+        };
         await writeFilesAtomically(
           writes.map((w) => ({ path: path.join(root, w.path), content: w.after, expectedBefore: w.before })),
           {
@@ -542,10 +587,17 @@ export async function applyBump(opts: ApplyBumpOptions): Promise<ApplyBumpResult
           // A failed rename was rolled back; undo the ref and index move too if they happened.
           if ((await git.revParse(meta.ref)) === meta.newCommit) {
             await git.updateRef(meta.ref, meta.oldCommit, meta.newCommit, 'slipway bump rolled back');
-            await git.updateIndexEntries(await git.blobsAt(meta.oldCommit, meta.blobs.map((b) => b.path)));
+            await git.updateIndexEntries(
+              await git.blobsAt(
+                meta.oldCommit,
+                meta.blobs.map((b) => b.path),
+              ),
+            );
           }
           if (result.pushed) {
-            throw new GitError(`${(error as Error).message} (the commit ${built.commit.slice(0, 12)} was pushed to ${remote}; run git pull to get it)`);
+            throw new GitError(
+              `${(error as Error).message} (the commit ${built.commit.slice(0, 12)} was pushed to ${remote}; run git pull to get it)`,
+            );
           }
           throw error;
         });
@@ -554,7 +606,10 @@ export async function applyBump(opts: ApplyBumpOptions): Promise<ApplyBumpResult
         // Pushed on top of a newer remote head: bring the local branch along if it can fast-forward.
         const target = pushed.commit ?? pushed.base;
         if (target && (await git.mergeFastForward(target))) result.localUpdated = true;
-        else result.notes.push(`local branch ${branch} was not fast-forwarded to ${remote}/${remoteBranch}; run git pull --ff-only`);
+        else
+          result.notes.push(
+            `local branch ${branch} was not fast-forwarded to ${remote}/${remoteBranch}; run git pull --ff-only`,
+          );
       }
       return result;
     });
@@ -576,7 +631,9 @@ export async function recoverInterruptedBump(opts: {
   const root = path.resolve(opts.workspaceRoot);
   const git = new GitCli(root);
   const gitDir = await git.gitDir();
-  const targets = (opts.targets ?? defaultTargets(opts.environment, opts.overlaysDir ?? DEFAULT_OVERLAYS_DIR)).map((t) => t.file);
+  const targets = (opts.targets ?? defaultTargets(opts.environment, opts.overlaysDir ?? DEFAULT_OVERLAYS_DIR)).map(
+    (t) => t.file,
+  );
   return withRepositoryLock(gitDir, () => recoverLocal(git, gitDir, root, targets));
 }
 

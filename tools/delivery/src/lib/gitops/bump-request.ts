@@ -61,7 +61,10 @@ export function assertPinnedReference(ref: ImageReference, raw: string, where: s
     );
   }
   if (ref.tag === 'latest') {
-    throw new DeliveryInputError(`${where}: tag 'latest' in '${raw}' moves; it can not identify a release`, 'use the content tag (h-…) or sha tag from the image record');
+    throw new DeliveryInputError(
+      `${where}: tag 'latest' in '${raw}' moves; it can not identify a release`,
+      'use the content tag (h-…) or sha tag from the image record',
+    );
   }
 }
 
@@ -86,24 +89,32 @@ export function parseImageRecord(text: string, file: string): ImageRecord {
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new DeliveryInputError(`${file} is not valid JSON: ${(error as Error).message}`, 'rebuild it with nx run <project>:image');
+    throw new DeliveryInputError(
+      `${file} is not valid JSON: ${(error as Error).message}`,
+      'rebuild it with nx run <project>:image',
+    );
   }
   const r = data as Partial<ImageRecord>;
   const problems: string[] = [];
   if (!r || typeof r !== 'object') problems.push('not a JSON object');
   else {
-    if (typeof r.project !== 'string' || !PROJECT_PATTERN.test(r.project)) problems.push(`project '${String(r.project)}' is invalid`);
+    if (typeof r.project !== 'string' || !PROJECT_PATTERN.test(r.project))
+      problems.push(`project '${String(r.project)}' is invalid`);
     if (typeof r.image !== 'string') problems.push('image is missing');
     else problems.push(...repositoryProblems(r.image).map((p) => `image '${r.image}': ${p}`));
     if (typeof r.digest !== 'string') problems.push('digest is missing');
     else problems.push(...digestProblems(r.digest));
     if (typeof r.contentTag !== 'string') problems.push('contentTag is missing');
     else problems.push(...tagProblems(r.contentTag));
-    if (!Array.isArray(r.tags) || r.tags.some((t) => typeof t !== 'string')) problems.push('tags is not a list of strings');
+    if (!Array.isArray(r.tags) || r.tags.some((t) => typeof t !== 'string'))
+      problems.push('tags is not a list of strings');
     else for (const t of r.tags) problems.push(...tagProblems(t));
   }
   if (problems.length > 0) {
-    throw new DeliveryInputError(`image record ${file} is invalid: ${problems.join('; ')}`, 'rebuild it with nx run <project>:image');
+    throw new DeliveryInputError(
+      `image record ${file} is invalid: ${problems.join('; ')}`,
+      'rebuild it with nx run <project>:image',
+    );
   }
   return r as ImageRecord;
 }
@@ -113,7 +124,10 @@ export function recordToChange(record: ImageRecord, file: string, prefer: TagPre
   if (prefer === 'sha') {
     const sha = record.tags.find((t) => /^sha-[0-9a-f]{7,40}$/.test(t));
     if (!sha) {
-      throw new DeliveryInputError(`image record ${file} has no sha-<hex> tag (tags: ${record.tags.join(', ')})`, "use --tag-preference=content, or add the 'sha' tag rule to the image target");
+      throw new DeliveryInputError(
+        `image record ${file} has no sha-<hex> tag (tags: ${record.tags.join(', ')})`,
+        "use --tag-preference=content, or add the 'sha' tag rule to the image target",
+      );
     }
     tag = sha;
   }
@@ -152,11 +166,17 @@ export async function readImageRecords(
   if (errors.length > 0) throw errors.length === 1 ? errors[0] : new DeliveryInputErrors(errors);
   for (const p of opts.projects ?? []) {
     if (!changes.some((c) => c.project === p)) {
-      throw new DeliveryInputError(`no image record for project '${p}' in ${opts.displayDir ?? dir}`, `run nx run ${p}:image first, or drop it from --projects`);
+      throw new DeliveryInputError(
+        `no image record for project '${p}' in ${opts.displayDir ?? dir}`,
+        `run nx run ${p}:image first, or drop it from --projects`,
+      );
     }
   }
   if (changes.length === 0) {
-    throw new DeliveryInputError(`no image records in ${opts.displayDir ?? dir}`, 'build images first (nx run-many -t image), or pass --set');
+    throw new DeliveryInputError(
+      `no image records in ${opts.displayDir ?? dir}`,
+      'build images first (nx run-many -t image), or pass --set',
+    );
   }
   return changes;
 }

@@ -5,7 +5,11 @@ import { applyBump } from './apply-bump';
 import { parseBumpMessage } from './trailers';
 import { createGitOpsFixture, digestOf, git, snapshot, type GitOpsFixture } from './test-support';
 
-const ref = (s: string, tag: string, c: string) => ({ repository: `127.0.0.1:5000/slipway/${s}`, tag, digest: digestOf(c) });
+const ref = (s: string, tag: string, c: string) => ({
+  repository: `127.0.0.1:5000/slipway/${s}`,
+  tag,
+  digest: digestOf(c),
+});
 
 describe('applyBump against a real bare remote', () => {
   let fx: GitOpsFixture;
@@ -25,12 +29,16 @@ describe('applyBump against a real bare remote', () => {
     expect(result).toMatchObject({ changed: true, pushed: true, pushAttempts: 1, localUpdated: true });
     const after = await fs.readFile(path.join(repo, 'deploy/k8s/overlays/staging/kustomization.yaml'), 'utf8');
     expect(after).toBe(
-      before.replace('newTag: h-000000000000   # initial', 'newTag: h-0123456789ab   # initial').replace(digestOf('0'), digestOf('c')),
+      before
+        .replace('newTag: h-000000000000   # initial', 'newTag: h-0123456789ab   # initial')
+        .replace(digestOf('0'), digestOf('c')),
     );
     expect(await git(repo, ['rev-parse', 'HEAD'])).toBe(result.commit);
     expect(await git(fx.bare, ['rev-parse', 'main'])).toBe(result.commit);
     expect(await git(repo, ['status', '--porcelain'])).toBe('');
-    expect(await git(repo, ['diff', '--name-only', 'HEAD~1', 'HEAD'])).toBe('deploy/k8s/overlays/staging/kustomization.yaml');
+    expect(await git(repo, ['diff', '--name-only', 'HEAD~1', 'HEAD'])).toBe(
+      'deploy/k8s/overlays/staging/kustomization.yaml',
+    );
     const message = await git(repo, ['log', '-1', '--format=%B']);
     expect(message.split('\n')[0]).toBe('chore(deploy): staging catalog h-0123456789ab');
     expect(parseBumpMessage(message)?.images[0]).toEqual({
@@ -94,15 +102,19 @@ describe('applyBump against a real bare remote', () => {
     // The local branch was fast-forwarded to the pushed commit: it has both changes.
     expect(await git(a, ['rev-parse', 'HEAD'])).toBe(result.commit);
     expect(await fs.readFile(path.join(a, 'README.md'), 'utf8')).toBe('# changed by b\n');
-    expect(parse(await fs.readFile(path.join(a, 'deploy/k8s/overlays/staging/kustomization.yaml'), 'utf8')).images[1].newTag).toBe(
-      'h-0123456789ab',
-    );
+    expect(
+      parse(await fs.readFile(path.join(a, 'deploy/k8s/overlays/staging/kustomization.yaml'), 'utf8')).images[1].newTag,
+    ).toBe('h-0123456789ab');
   });
 
   it('a real conflict (someone moved the same image) fails naming both values, pushing nothing', async () => {
     const a = await fx.clone('a');
     const b = await fx.clone('b');
-    await applyBump({ workspaceRoot: b, environment: 'staging', changes: [{ project: 'catalog', reference: ref('catalog', 'h-bbbbbbbbbbbb', 'b') }] });
+    await applyBump({
+      workspaceRoot: b,
+      environment: 'staging',
+      changes: [{ project: 'catalog', reference: ref('catalog', 'h-bbbbbbbbbbbb', 'b') }],
+    });
     const remoteHead = await git(fx.bare, ['rev-parse', 'main']);
     const before = await snapshot(a);
     const error = await applyBump({
@@ -111,7 +123,9 @@ describe('applyBump against a real bare remote', () => {
       changes: [{ project: 'catalog', reference: ref('catalog', 'h-aaaaaaaaaaaa', 'a') }],
       git: { retryBaseMs: 10 },
     }).catch((e: Error) => e);
-    expect(String(error)).toMatch(/conflict in staging: 'catalog' was changed on origin\/main \([0-9a-f]{12}\) to 127\.0\.0\.1:5000\/slipway\/catalog:h-bbbbbbbbbbbb@sha256:b{64} while this bump moves it from .*:h-000000000000@sha256:0{64} to .*:h-aaaaaaaaaaaa@sha256:a{64}/);
+    expect(String(error)).toMatch(
+      /conflict in staging: 'catalog' was changed on origin\/main \([0-9a-f]{12}\) to 127\.0\.0\.1:5000\/slipway\/catalog:h-bbbbbbbbbbbb@sha256:b{64} while this bump moves it from .*:h-000000000000@sha256:0{64} to .*:h-aaaaaaaaaaaa@sha256:a{64}/,
+    );
     expect(await git(fx.bare, ['rev-parse', 'main'])).toBe(remoteHead);
     expect(await snapshot(a)).toEqual(before);
   });
@@ -135,7 +149,10 @@ describe('applyBump against a real bare remote', () => {
 
   it('respects holds and releases one only when asked, in the same commit', async () => {
     const a = await fx.clone('a');
-    const hold = { environment: 'staging', holds: [{ project: 'catalog', reference: 'x', reason: 'smoke failed', since: '2026-01-01T00:00:00Z' }] };
+    const hold = {
+      environment: 'staging',
+      holds: [{ project: 'catalog', reference: 'x', reason: 'smoke failed', since: '2026-01-01T00:00:00Z' }],
+    };
     await fs.writeFile(path.join(a, 'deploy/holds/staging.json'), JSON.stringify(hold));
     await git(a, ['commit', '--quiet', '-am', 'chore(deploy): hold catalog']);
     const change = [{ project: 'catalog', reference: ref('catalog', 'h-0123456789ab', 'c') }];
@@ -156,7 +173,10 @@ describe('applyBump against a real bare remote', () => {
     await fx.cleanup();
     fx = await createGitOpsFixture({
       extraFiles: {
-        'deploy/helm/values-staging.yaml': '# values\norders:\n  image:\n    repository: r/orders  # helm\n    tag: h-1\n    digest: sha256:' + '0'.repeat(64) + '\n',
+        'deploy/helm/values-staging.yaml':
+          '# values\norders:\n  image:\n    repository: r/orders  # helm\n    tag: h-1\n    digest: sha256:' +
+          '0'.repeat(64) +
+          '\n',
         'deploy/plain/web.yaml': 'kind: Pod\nspec:\n  containers:\n    - image: r/web:h-1 # slipway:image web\n',
       },
     });
@@ -174,12 +194,20 @@ describe('applyBump against a real bare remote', () => {
     const before = await snapshot(a);
     const head = await git(a, ['rev-parse', 'HEAD']);
     for (const hooks of [
-      { beforeTempWrite: (i: number) => { if (i === 1) throw new Error('injected fault on write 2'); } },
-      { beforeRename: (i: number) => { if (i === 1) throw new Error('injected fault on write 2'); } },
+      {
+        beforeTempWrite: (i: number) => {
+          if (i === 1) throw new Error('injected fault on write 2');
+        },
+      },
+      {
+        beforeRename: (i: number) => {
+          if (i === 1) throw new Error('injected fault on write 2');
+        },
+      },
     ]) {
-      await expect(applyBump({ workspaceRoot: a, environment: 'staging', targets, changes, git: { push: false }, hooks })).rejects.toThrow(
-        'injected fault on write 2',
-      );
+      await expect(
+        applyBump({ workspaceRoot: a, environment: 'staging', targets, changes, git: { push: false }, hooks }),
+      ).rejects.toThrow('injected fault on write 2');
       expect(await snapshot(a)).toEqual(before);
       expect(await git(a, ['rev-parse', 'HEAD'])).toBe(head);
       expect(await git(a, ['status', '--porcelain'])).toBe('');

@@ -38,31 +38,17 @@ export interface CommitFilesResult {
 }
 
 function isUrlRemote(remote: string): boolean {
-  return (
-    remote.includes('://') ||
-    /^[^/\s]+@[^/\s]+:/.test(remote) ||
-    path.isAbsolute(remote)
-  );
+  return remote.includes('://') || /^[^/\s]+@[^/\s]+:/.test(remote) || path.isAbsolute(remote);
 }
 
-async function changedFiles(
-  git: GitCli,
-  head: string,
-  opts: CommitFilesOptions,
-): Promise<FileAtCommit[]> {
+async function changedFiles(git: GitCli, head: string, opts: CommitFilesOptions): Promise<FileAtCommit[]> {
   const files = await opts.edit((file) => git.readFile(head, file));
   const changed: FileAtCommit[] = [];
-  for (const f of files)
-    if ((await git.readFile(head, f.path)) !== f.content) changed.push(f);
+  for (const f of files) if ((await git.readFile(head, f.path)) !== f.content) changed.push(f);
   return changed;
 }
 
-function pushFailure(
-  outcome: PushOutcome,
-  remote: string,
-  branch: string,
-  attempts: number,
-): DeliveryInputError {
+function pushFailure(outcome: PushOutcome, remote: string, branch: string, attempts: number): DeliveryInputError {
   if (outcome.kind === 'auth') {
     return new DeliveryInputError(
       `push to ${remote} (${branch}) was refused for authentication: ${outcome.detail}`,
@@ -118,16 +104,9 @@ async function commitAndPush(
       result.commit = commit;
       return result;
     }
-    const retryable =
-      outcome.kind === 'rejected' || outcome.kind === 'unreachable';
-    if (!retryable || attempt >= maxAttempts)
-      throw pushFailure(outcome, remote, branch, attempt);
-    const delay = jitteredDelay(
-      attempt,
-      opts.git?.retryBaseMs ?? 250,
-      opts.git?.retryMaxMs ?? 4000,
-      opts.random,
-    );
+    const retryable = outcome.kind === 'rejected' || outcome.kind === 'unreachable';
+    if (!retryable || attempt >= maxAttempts) throw pushFailure(outcome, remote, branch, attempt);
+    const delay = jitteredDelay(attempt, opts.git?.retryBaseMs ?? 250, opts.git?.retryMaxMs ?? 4000, opts.random);
     opts.log?.(
       `push to ${remote} ${branch} rejected (${outcome.kind}); fetching and re-applying on the new head in ${delay} ms`,
     );
@@ -137,9 +116,7 @@ async function commitAndPush(
     });
     files = await changedFiles(git, remoteHead, opts);
     if (files.length === 0) {
-      result.notes.push(
-        `${remote}/${branch} already has these changes; nothing pushed`,
-      );
+      result.notes.push(`${remote}/${branch} already has these changes; nothing pushed`);
       result.commit = undefined;
       return result;
     }
@@ -154,17 +131,13 @@ async function commitAndPush(
   }
 }
 
-export async function commitFiles(
-  opts: CommitFilesOptions,
-): Promise<CommitFilesResult> {
+export async function commitFiles(opts: CommitFilesOptions): Promise<CommitFilesResult> {
   const gitOpts = opts.git ?? {};
   const remote = gitOpts.remote ?? 'origin';
   const push = gitOpts.push !== false;
   if (push && isUrlRemote(remote)) {
     const branch = gitOpts.branch ?? 'main';
-    const dir = await fs.mkdtemp(
-      path.join(os.tmpdir(), 'slipway-gitops-files-'),
-    );
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-gitops-files-'));
     const git = new GitCli(dir, {
       token: gitOpts.token,
       username: gitOpts.tokenUser,
@@ -207,23 +180,11 @@ export async function commitFiles(
     return await withRepositoryLock(await git.gitDir(), async () => {
       const head = await git.revParse('HEAD');
       if (!head)
-        throw new DeliveryInputError(
-          `branch ${branch} of ${root} has no commit yet`,
-          'commit the manifests first',
-        );
-      const result = await commitAndPush(
-        git,
-        opts,
-        head,
-        remote,
-        remoteBranch,
-        push,
-        undefined,
-      );
+        throw new DeliveryInputError(`branch ${branch} of ${root} has no commit yet`, 'commit the manifests first');
+      const result = await commitAndPush(git, opts, head, remote, remoteBranch, push, undefined);
       if (result.commit) {
         // The working copy follows (a fast-forward touches only the committed files).
-        if (await git.mergeFastForward(result.commit))
-          result.localUpdated = true;
+        if (await git.mergeFastForward(result.commit)) result.localUpdated = true;
         else
           result.notes.push(
             `local branch ${branch} was not fast-forwarded to ${result.commit.slice(0, 12)}; run git pull --ff-only`,

@@ -32,7 +32,16 @@ describe('concurrent bumps against one bare remote', () => {
         runDriver(driver, {
           workspaceRoot: clones[i],
           environment: 'staging',
-          changes: [{ project: service, reference: { repository: `127.0.0.1:5000/slipway/${service}`, tag: `h-${String(i).repeat(12)}`, digest: digestOf('abcde'[i]) } }],
+          changes: [
+            {
+              project: service,
+              reference: {
+                repository: `127.0.0.1:5000/slipway/${service}`,
+                tag: `h-${String(i).repeat(12)}`,
+                digest: digestOf('abcde'[i]),
+              },
+            },
+          ],
           git: { maxAttempts: 12, retryBaseMs: 50, retryMaxMs: 800 },
         }),
       ),
@@ -44,9 +53,16 @@ describe('concurrent bumps against one bare remote', () => {
 
     const overlay = parse(await git(fx.bare, ['show', 'main:deploy/k8s/overlays/staging/kustomization.yaml']));
     SERVICES.forEach((service, i) => {
-      expect(overlay.images[i]).toMatchObject({ name: `slipway/${service}`, newTag: `h-${String(i).repeat(12)}`, digest: digestOf('abcde'[i]) });
+      expect(overlay.images[i]).toMatchObject({
+        name: `slipway/${service}`,
+        newTag: `h-${String(i).repeat(12)}`,
+        digest: digestOf('abcde'[i]),
+      });
     });
-    const messages = (await git(fx.bare, ['log', '--format=%B%x00', 'main'])).split('\0').map((m) => m.trim()).filter(Boolean);
+    const messages = (await git(fx.bare, ['log', '--format=%B%x00', 'main']))
+      .split('\0')
+      .map((m) => m.trim())
+      .filter(Boolean);
     const bumps = messages.map(parseBumpMessage).filter((m) => m !== null);
     expect(bumps.map((b) => b?.images[0].project).sort()).toEqual([...SERVICES].sort());
     // Linear history: every bump commit has exactly one parent.

@@ -56,7 +56,10 @@ export class GitCli {
   }
 
   /** Run git; never rejects for a non-zero exit (callers classify), output redacted. */
-  async run(args: string[], opts: { input?: string; env?: Record<string, string>; network?: boolean } = {}): Promise<RunResult> {
+  async run(
+    args: string[],
+    opts: { input?: string; env?: Record<string, string>; network?: boolean } = {},
+  ): Promise<RunResult> {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       // Messages are parsed: keep them in English. Never wait for a password on a terminal.
@@ -92,10 +95,16 @@ export class GitCli {
     }
   }
 
-  async runOk(args: string[], opts: { input?: string; env?: Record<string, string>; network?: boolean } = {}): Promise<string> {
+  async runOk(
+    args: string[],
+    opts: { input?: string; env?: Record<string, string>; network?: boolean } = {},
+  ): Promise<string> {
     const r = await this.run(args, opts);
     if (r.code !== 0) {
-      throw new GitError(`git ${redactCredentials(args.join(' '), this.secrets())} failed: ${(r.stderr || r.stdout).trim()}`, r);
+      throw new GitError(
+        `git ${redactCredentials(args.join(' '), this.secrets())} failed: ${(r.stderr || r.stdout).trim()}`,
+        r,
+      );
     }
     return r.stdout;
   }
@@ -260,7 +269,14 @@ export class GitCli {
 
   /** Fetch `branch` from `remote` (name or URL); returns the fetched head. */
   async fetchBranch(remote: string, branch: string, opts: { depth?: number } = {}): Promise<string> {
-    const args = ['fetch', '--no-tags', '--quiet', ...(opts.depth ? [`--depth=${opts.depth}`] : []), remote, `refs/heads/${branch}`];
+    const args = [
+      'fetch',
+      '--no-tags',
+      '--quiet',
+      ...(opts.depth ? [`--depth=${opts.depth}`] : []),
+      remote,
+      `refs/heads/${branch}`,
+    ];
     const r = await this.run(args, { network: true });
     if (r.code !== 0) {
       throw new GitError(`git fetch ${redactCredentials(remote)} ${branch} failed: ${r.stderr.trim()}`, r);
@@ -301,7 +317,11 @@ export function classifyPush(r: Pick<RunResult, 'code' | 'stdout' | 'stderr'>): 
     return { kind: 'auth', detail };
   }
   if (/\[remote rejected\]/.test(text)) return { kind: 'declined', detail };
-  if (/(Could not resolve host|Connection refused|Connection timed out|Could not read from remote|unable to access)/i.test(text)) {
+  if (
+    /(Could not resolve host|Connection refused|Connection timed out|Could not read from remote|unable to access)/i.test(
+      text,
+    )
+  ) {
     return { kind: 'unreachable', detail };
   }
   return { kind: 'other', detail };

@@ -5,7 +5,9 @@ import { GitCli, type GitAuth, type PushOutcome } from './git';
 import { createGitOpsFixture, digestOf, git, startGitHttpServer, type GitOpsFixture } from './test-support';
 
 const TOKEN = 'tok-3f9a1c77e2b5d0e4';
-const change = (tag: string, c: string) => [{ project: 'catalog', reference: { repository: '127.0.0.1:5000/slipway/catalog', tag, digest: digestOf(c) } }];
+const change = (tag: string, c: string) => [
+  { project: 'catalog', reference: { repository: '127.0.0.1:5000/slipway/catalog', tag, digest: digestOf(c) } },
+];
 
 describe('GitOps remote over smart HTTP with a token', () => {
   let fx: GitOpsFixture;
@@ -24,7 +26,13 @@ describe('GitOps remote over smart HTTP with a token', () => {
     const repo = await fx.clone('http-ok');
     await git(repo, ['remote', 'set-url', 'origin', `${server.url}/remote.git`]);
     const logs: string[] = [];
-    const result = await applyBump({ workspaceRoot: repo, environment: 'staging', changes: change('h-0123456789ab', 'a'), git: { token: TOKEN }, log: (l) => logs.push(l) });
+    const result = await applyBump({
+      workspaceRoot: repo,
+      environment: 'staging',
+      changes: change('h-0123456789ab', 'a'),
+      git: { token: TOKEN },
+      log: (l) => logs.push(l),
+    });
     expect(result.pushed).toBe(true);
     expect(await git(fx.bare, ['rev-parse', 'main'])).toBe(result.commit);
     expect(JSON.stringify(result) + logs.join('\n')).not.toContain(TOKEN);
@@ -36,8 +44,15 @@ describe('GitOps remote over smart HTTP with a token', () => {
     const head = await git(repo, ['rev-parse', 'HEAD']);
     const file = path.join(repo, 'deploy/k8s/overlays/staging/kustomization.yaml');
     const before = await fs.readFile(file, 'utf8');
-    const error = await applyBump({ workspaceRoot: repo, environment: 'staging', changes: change('h-bbbbbbbbbbbb', 'b'), git: { token: 'wrong-token-value' } }).catch((e: Error) => e);
-    expect(String(error)).toMatch(/push to origin \(main\) was refused for authentication[\s\S]*fix: set the token variable/);
+    const error = await applyBump({
+      workspaceRoot: repo,
+      environment: 'staging',
+      changes: change('h-bbbbbbbbbbbb', 'b'),
+      git: { token: 'wrong-token-value' },
+    }).catch((e: Error) => e);
+    expect(String(error)).toMatch(
+      /push to origin \(main\) was refused for authentication[\s\S]*fix: set the token variable/,
+    );
     expect(String(error)).not.toContain('wrong-token-value');
     expect(await git(repo, ['rev-parse', 'HEAD'])).toBe(head);
     expect(await fs.readFile(file, 'utf8')).toBe(before);
@@ -68,7 +83,11 @@ describe('git adapter', () => {
     await fs.writeFile(path.join(repo, 'README.md'), 'local edit, not staged\n');
     const g = new GitCli(repo);
     const head = (await g.revParse('HEAD')) as string;
-    const { commit } = await g.createCommit({ parent: head, files: [{ path: 'deploy/new.txt', content: 'x\n' }], message: 'chore: test\n' });
+    const { commit } = await g.createCommit({
+      parent: head,
+      files: [{ path: 'deploy/new.txt', content: 'x\n' }],
+      message: 'chore: test\n',
+    });
     expect(await g.readFile(commit, 'deploy/new.txt')).toBe('x\n');
     expect(await g.readFile(commit, 'README.md')).toBe('# gitops fixture\n');
     expect(await git(repo, ['rev-parse', 'HEAD'])).toBe(head);
@@ -77,10 +96,16 @@ describe('git adapter', () => {
 
   it('classifies a push declined by a pre-receive hook without retrying', async () => {
     const hooks = path.join(fx.bare, 'hooks');
-    await fs.writeFile(path.join(hooks, 'pre-receive'), '#!/bin/sh\necho "branch is protected" >&2\nexit 1\n', { mode: 0o755 });
+    await fs.writeFile(path.join(hooks, 'pre-receive'), '#!/bin/sh\necho "branch is protected" >&2\nexit 1\n', {
+      mode: 0o755,
+    });
     try {
       const repo = await fx.clone('declined');
-      const result = await applyBump({ workspaceRoot: repo, environment: 'staging', changes: change('h-dddddddddddd', 'd') }).catch((e: Error) => e);
+      const result = await applyBump({
+        workspaceRoot: repo,
+        environment: 'staging',
+        changes: change('h-dddddddddddd', 'd'),
+      }).catch((e: Error) => e);
       expect(String(result)).toMatch(/was declined by the remote: .*pre-receive hook declined/);
     } finally {
       await fs.rm(path.join(hooks, 'pre-receive'));
@@ -140,7 +165,9 @@ describe('push retry with a swapped git adapter (real git, injected push outcome
       createGit: factory,
       git: { retryBaseMs: 5, maxAttempts: 3 },
     }).catch((e: Error) => e);
-    expect(String(error)).toMatch(/push to origin \(main\) was still rejected after 3 attempts[\s\S]*fix: run the bump again, or raise --max-push-attempts/);
+    expect(String(error)).toMatch(
+      /push to origin \(main\) was still rejected after 3 attempts[\s\S]*fix: run the bump again, or raise --max-push-attempts/,
+    );
     expect(calls.pushes).toBe(3);
     expect(await git(repo, ['rev-parse', 'HEAD'])).toBe(head);
     expect(await git(fx.bare, ['rev-parse', 'main'])).toBe(remoteHead);

@@ -27,7 +27,10 @@ export function parseHoldFile(text: string, file: string, environment: string): 
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new DeliveryInputError(`${file} is not valid JSON: ${(error as Error).message}`, 'fix or delete the hold file');
+    throw new DeliveryInputError(
+      `${file} is not valid JSON: ${(error as Error).message}`,
+      'fix or delete the hold file',
+    );
   }
   const obj = data as Partial<HoldFile>;
   if (!obj || typeof obj !== 'object' || !Array.isArray(obj.holds)) {
@@ -41,7 +44,10 @@ export function parseHoldFile(text: string, file: string, environment: string): 
   }
   obj.holds.forEach((h, i) => {
     if (!h || typeof h.project !== 'string' || !h.project || typeof h.reference !== 'string') {
-      throw new DeliveryInputError(`${file}: holds[${i}] needs "project" and "reference" strings`, 'fix the hold entry');
+      throw new DeliveryInputError(
+        `${file}: holds[${i}] needs "project" and "reference" strings`,
+        'fix the hold entry',
+      );
     }
   });
   return obj as HoldFile;

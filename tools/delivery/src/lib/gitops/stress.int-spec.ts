@@ -16,7 +16,10 @@ const TARGETS = [
   { kind: 'marker', file: 'deploy/plain/web.yaml' },
 ];
 const setOf = (tag: string, c: string) =>
-  ['catalog', 'orders', 'web'].map((project) => ({ project, reference: { repository: `127.0.0.1:5000/slipway/${project}`, tag, digest: digestOf(c) } }));
+  ['catalog', 'orders', 'web'].map((project) => ({
+    project,
+    reference: { repository: `127.0.0.1:5000/slipway/${project}`, tag, digest: digestOf(c) },
+  }));
 const A = setOf('h-aaaaaaaaaaaa', 'a');
 const B = setOf('h-bbbbbbbbbbbb', 'b');
 
@@ -38,9 +41,18 @@ describe('kill -9 stress', () => {
   const readAll = (repo: string) => Promise.all(TARGETS.map((t) => fs.readFile(path.join(repo, t.file), 'utf8')));
 
   function bump(repo: string, changes: typeof A, criticalPauseMs?: number) {
-    const options = { workspaceRoot: repo, environment: 'staging', targets: TARGETS, changes, git: { retryBaseMs: 20, maxAttempts: 6 }, criticalPauseMs };
+    const options = {
+      workspaceRoot: repo,
+      environment: 'staging',
+      targets: TARGETS,
+      changes,
+      git: { retryBaseMs: 20, maxAttempts: 6 },
+      criticalPauseMs,
+    };
     const child = spawn(process.execPath, [driver, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'ignore'] });
-    const critical = new Promise<void>((resolve) => child.stdout.on('data', (b: Buffer) => b.toString().includes('CRITICAL') && resolve()));
+    const critical = new Promise<void>((resolve) =>
+      child.stdout.on('data', (b: Buffer) => b.toString().includes('CRITICAL') && resolve()),
+    );
     return {
       done: new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 137))),
       critical,
@@ -85,16 +97,27 @@ describe('kill -9 stress', () => {
         if (c !== contentA[k] && c !== contentB[k]) torn++;
       });
 
-      rolledForward += (await recoverInterruptedBump({ workspaceRoot: repo, environment: 'staging', targets: TARGETS as never })).length > 0 ? 1 : 0;
+      rolledForward +=
+        (await recoverInterruptedBump({ workspaceRoot: repo, environment: 'staging', targets: TARGETS as never }))
+          .length > 0
+          ? 1
+          : 0;
       const recovered = await readAll(repo);
-      const state = recovered.every((c, k) => c === contentA[k]) ? 'A' : recovered.every((c, k) => c === contentB[k]) ? 'B' : 'mixed';
+      const state = recovered.every((c, k) => c === contentA[k])
+        ? 'A'
+        : recovered.every((c, k) => c === contentB[k])
+          ? 'B'
+          : 'mixed';
       expect(state).not.toBe('mixed');
       // Past the commit point a killed bump is finished by recovery: the new contents win.
       if (inCritical) expect(recovered).toEqual(expected);
       // The branch's commit has exactly these contents: no half-applied commit either.
-      for (const [k, t] of TARGETS.entries()) expect(await git(repo, ['show', `HEAD:${t.file}`])).toBe(recovered[k].replace(/\n$/, ''));
+      for (const [k, t] of TARGETS.entries())
+        expect(await git(repo, ['show', `HEAD:${t.file}`])).toBe(recovered[k].replace(/\n$/, ''));
       expect(await git(repo, ['status', '--porcelain', '--', 'deploy'])).toBe('');
-      const leftovers = (await Promise.all(TARGETS.map((t) => fs.readdir(path.dirname(path.join(repo, t.file)))))).flat().filter((n) => n.includes('.slipway-'));
+      const leftovers = (await Promise.all(TARGETS.map((t) => fs.readdir(path.dirname(path.join(repo, t.file))))))
+        .flat()
+        .filter((n) => n.includes('.slipway-'));
       expect(leftovers).toEqual([]);
     }
     expect(torn).toBe(0);

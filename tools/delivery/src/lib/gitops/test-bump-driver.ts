@@ -24,7 +24,9 @@ async function main(): Promise<void> {
   }
   try {
     const result = await applyBump(options);
-    process.stdout.write(`${JSON.stringify({ changed: result.changed, commit: result.commit, attempts: result.pushAttempts })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ changed: result.changed, commit: result.commit, attempts: result.pushAttempts })}\n`,
+    );
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 1;

@@ -64,8 +64,15 @@ export async function createGitOpsFixture(
   await configure(seed);
   const files: Record<string, string> = {
     'README.md': '# gitops fixture\n',
-    ...Object.fromEntries(environments.map((e) => [`deploy/k8s/overlays/${e}/kustomization.yaml`, overlayFor(services, e)])),
-    ...Object.fromEntries(environments.map((e) => [`deploy/holds/${e}.json`, `${JSON.stringify({ environment: e, holds: [] }, null, 2)}\n`])),
+    ...Object.fromEntries(
+      environments.map((e) => [`deploy/k8s/overlays/${e}/kustomization.yaml`, overlayFor(services, e)]),
+    ),
+    ...Object.fromEntries(
+      environments.map((e) => [
+        `deploy/holds/${e}.json`,
+        `${JSON.stringify({ environment: e, holds: [] }, null, 2)}\n`,
+      ]),
+    ),
     ...(opts.extraFiles ?? {}),
   };
   for (const [file, content] of Object.entries(files)) {
@@ -99,7 +106,13 @@ async function configure(repo: string): Promise<void> {
   await git(repo, ['config', 'commit.gpgsign', 'false']);
 }
 
-export async function writeRecord(root: string, project: string, tag: string, digestChar: string, extra: Record<string, unknown> = {}): Promise<void> {
+export async function writeRecord(
+  root: string,
+  project: string,
+  tag: string,
+  digestChar: string,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
   const dir = path.join(root, 'dist/images');
   await fs.mkdir(dir, { recursive: true });
   const record = {
@@ -136,7 +149,10 @@ export async function snapshot(dir: string, sub = 'deploy'): Promise<Record<stri
  * A real smart-HTTP git server on 127.0.0.1 (port 0): `git http-backend` behind Basic auth with a
  * token. Used to prove token auth works, a wrong token is refused, and the token is never printed.
  */
-export async function startGitHttpServer(projectRoot: string, token: string): Promise<{ url: string; close(): Promise<void> }> {
+export async function startGitHttpServer(
+  projectRoot: string,
+  token: string,
+): Promise<{ url: string; close(): Promise<void> }> {
   const http = await import('node:http');
   const { spawn } = await import('node:child_process');
   const server = http.createServer((req, res) => {

@@ -9,7 +9,11 @@ const img = (project: string, tag: string, prevTag: string) => ({
 
 describe('bump commit message', () => {
   it('is a Conventional Commit with environment and per-image trailers naming the previous value', () => {
-    const message = buildBumpMessage({ environment: 'staging', images: [img('catalog', 'h-0123456789ab', 'h-aaaaaaaaaaaa')], releasedHolds: ['catalog'] });
+    const message = buildBumpMessage({
+      environment: 'staging',
+      images: [img('catalog', 'h-0123456789ab', 'h-aaaaaaaaaaaa')],
+      releasedHolds: ['catalog'],
+    });
     expect(message).toBe(
       [
         'chore(deploy): staging catalog h-0123456789ab',

@@ -62,7 +62,8 @@ export function buildBumpMessage(input: BumpMessageInput): string {
   const trailers = [
     `${TRAILER_ENVIRONMENT}: ${input.environment}`,
     ...input.images.map(
-      (i) => `${TRAILER_IMAGE}: ${i.project} ${formatImageReference(i.next)} (was ${formatImageReference(i.previous) || 'none'})`,
+      (i) =>
+        `${TRAILER_IMAGE}: ${i.project} ${formatImageReference(i.next)} (was ${formatImageReference(i.previous) || 'none'})`,
     ),
     ...(input.releasedHolds ?? []).map((p) => `${TRAILER_HOLD_RELEASED}: ${p}`),
   ];

@@ -13,7 +13,14 @@ describe('Dockerfile context sources', () => {
       'COPY dist/a \\',
       '     dist/b /app/',
     ].join('\n');
-    expect(contextSourcesOfDockerfile(text)).toEqual(['dist/package.json', 'dist/package-lock.json', 'dist/.npm-offline/', 'dist/server main.js', 'dist/a', 'dist/b']);
+    expect(contextSourcesOfDockerfile(text)).toEqual([
+      'dist/package.json',
+      'dist/package-lock.json',
+      'dist/.npm-offline/',
+      'dist/server main.js',
+      'dist/a',
+      'dist/b',
+    ]);
   });
   it('keeps only the part of a glob that must exist', () => {
     expect(staticPrefix('dist/*.js')).toBe('dist');

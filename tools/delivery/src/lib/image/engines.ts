@@ -74,7 +74,14 @@ const docker: ImageEngine = {
     if (spec.push) args.push('--push', '--metadata-file', spec.digestFile);
     if (spec.load) args.push('--load');
     args.push(spec.contextDir);
-    return [{ program: 'docker', args, purpose: 'build', env: spec.dockerConfigDir ? { DOCKER_CONFIG: spec.dockerConfigDir } : undefined }];
+    return [
+      {
+        program: 'docker',
+        args,
+        purpose: 'build',
+        env: spec.dockerConfigDir ? { DOCKER_CONFIG: spec.dockerConfigDir } : undefined,
+      },
+    ];
   },
   readDigest(content) {
     try {
@@ -104,7 +111,14 @@ function containersEngine(name: 'podman' | 'buildah'): ImageEngine {
       // copies the whole root filesystem (measured here: 2m12s with --layers, 12s without). Without it the
       // runtime stage's instructions become one application layer on top of the base.
       const layered = spec.cacheFrom.length > 0 || spec.cacheTo.length > 0;
-      const build = [...globalArgs(spec), name === 'podman' ? 'build' : 'bud', '--isolation', 'chroot', `--layers=${layered}`, ...commonBuildArgs(spec)];
+      const build = [
+        ...globalArgs(spec),
+        name === 'podman' ? 'build' : 'bud',
+        '--isolation',
+        'chroot',
+        `--layers=${layered}`,
+        ...commonBuildArgs(spec),
+      ];
       if (spec.platforms.length > 0) build.push('--platform', spec.platforms.join(','));
       if (multiPlatform) build.push('--manifest', localName);
       else for (const ref of spec.refs) build.push('--tag', ref);
@@ -113,12 +127,24 @@ function containersEngine(name: 'podman' | 'buildah'): ImageEngine {
       build.push(spec.contextDir);
       const commands: EngineCommand[] = [{ program: name, args: build, purpose: 'build' }];
       if (!spec.push) return commands;
-      const pushFlags = [...(spec.insecureRegistry ? ['--tls-verify=false'] : []), ...(spec.authFile ? ['--authfile', spec.authFile] : [])];
+      const pushFlags = [
+        ...(spec.insecureRegistry ? ['--tls-verify=false'] : []),
+        ...(spec.authFile ? ['--authfile', spec.authFile] : []),
+      ];
       // Each tag is pushed by the engine; blobs already in the registry are skipped, so later tags are cheap.
       spec.refs.forEach((ref, index) => {
         const digestArgs = index === 0 ? ['--digestfile', spec.digestFile] : [];
         const args = multiPlatform
-          ? [...globalArgs(spec), 'manifest', 'push', '--all', ...pushFlags, ...digestArgs, localName, `docker://${ref}`]
+          ? [
+              ...globalArgs(spec),
+              'manifest',
+              'push',
+              '--all',
+              ...pushFlags,
+              ...digestArgs,
+              localName,
+              `docker://${ref}`,
+            ]
           : [...globalArgs(spec), 'push', ...pushFlags, ...digestArgs, ref, `docker://${ref}`];
         commands.push({ program: name, args, purpose: 'push' });
       });
@@ -171,7 +197,9 @@ export async function resolveEngine(requested: string, probe: EngineProbe): Prom
     );
   }
   if (!(ENGINE_NAMES as readonly string[]).includes(requested)) {
-    throw new EngineError(`Unknown engine "${requested}": use auto, docker, podman or buildah (--engine=auto picks the first that works).`);
+    throw new EngineError(
+      `Unknown engine "${requested}": use auto, docker, podman or buildah (--engine=auto picks the first that works).`,
+    );
   }
   const name = requested as EngineName;
   const ok = name === 'docker' ? await probe.dockerDaemonAnswers() : await probe.installed(name);
@@ -191,6 +219,8 @@ export function shellQuote(arg: string): string {
 }
 
 export function formatCommand(command: EngineCommand): string {
-  const env = Object.entries(command.env ?? {}).map(([k, v]) => `${k}=${shellQuote(v)} `).join('');
+  const env = Object.entries(command.env ?? {})
+    .map(([k, v]) => `${k}=${shellQuote(v)} `)
+    .join('');
   return `${env}${[command.program, ...command.args].map(shellQuote).join(' ')}`;
 }

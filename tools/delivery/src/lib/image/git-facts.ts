@@ -27,7 +27,10 @@ export function isPullRequestEvent(event: string): boolean {
 }
 
 /** Facts from the GitHub Actions environment, or undefined when not running in Actions. */
-export function gitFactsFromGithubEnv(env: NodeJS.ProcessEnv, readEvent: (path: string) => string = (p) => readFileSync(p, 'utf8')): GitFacts | undefined {
+export function gitFactsFromGithubEnv(
+  env: NodeJS.ProcessEnv,
+  readEvent: (path: string) => string = (p) => readFileSync(p, 'utf8'),
+): GitFacts | undefined {
   if (env['GITHUB_ACTIONS'] !== 'true' || !env['GITHUB_SHA']) return undefined;
   const ref = env['GITHUB_REF'] ?? '';
   const event = env['GITHUB_EVENT_NAME'] ?? 'push';
@@ -48,7 +51,8 @@ export function gitFactsFromGithubEnv(env: NodeJS.ProcessEnv, readEvent: (path: 
     defaultBranch: repository?.default_branch ?? env['SLIPWAY_DEFAULT_BRANCH'] ?? 'main',
     owner: env['GITHUB_REPOSITORY_OWNER'] ?? env['GITHUB_REPOSITORY']?.split('/')[0],
   };
-  if (env['GITHUB_REPOSITORY']) facts.repositoryUrl = `${env['GITHUB_SERVER_URL'] ?? 'https://github.com'}/${env['GITHUB_REPOSITORY']}`;
+  if (env['GITHUB_REPOSITORY'])
+    facts.repositoryUrl = `${env['GITHUB_SERVER_URL'] ?? 'https://github.com'}/${env['GITHUB_REPOSITORY']}`;
   if (ref.startsWith('refs/heads/')) facts.branch = ref.slice('refs/heads/'.length);
   if (ref.startsWith('refs/tags/')) facts.tag = ref.slice('refs/tags/'.length);
   const prMatch = /^refs\/pull\/(\d+)\//.exec(ref);
@@ -56,7 +60,8 @@ export function gitFactsFromGithubEnv(env: NodeJS.ProcessEnv, readEvent: (path: 
   else if (pullRequest?.number) facts.prNumber = pullRequest.number;
   if (isPullRequestEvent(event) && env['GITHUB_HEAD_REF']) facts.branch = env['GITHUB_HEAD_REF'];
   // metadata-action's DOCKER_METADATA_PR_HEAD_SHA: tag PR images with the head commit, not the merge commit.
-  if (isPullRequestEvent(event) && env['DOCKER_METADATA_PR_HEAD_SHA'] === 'true' && pullRequest?.head?.sha) facts.sha = pullRequest.head.sha;
+  if (isPullRequestEvent(event) && env['DOCKER_METADATA_PR_HEAD_SHA'] === 'true' && pullRequest?.head?.sha)
+    facts.sha = pullRequest.head.sha;
   return facts;
 }
 
@@ -87,7 +92,10 @@ export function remoteToBrowsableUrl(remote: string | undefined): string | undef
 /** Facts read from the local git checkout (outside CI). */
 export async function gitFactsFromLocalGit(cwd: string, fallbackDefaultBranch = 'main'): Promise<GitFacts> {
   const sha = await git(cwd, ['rev-parse', 'HEAD']);
-  if (!sha) throw new Error(`Cannot read the git commit in ${cwd}: run the image build inside a git checkout with at least one commit.`);
+  if (!sha)
+    throw new Error(
+      `Cannot read the git commit in ${cwd}: run the image build inside a git checkout with at least one commit.`,
+    );
   const branch = await git(cwd, ['symbolic-ref', '--quiet', '--short', 'HEAD']);
   const tagsAtHead = (await git(cwd, ['tag', '--points-at', 'HEAD']))?.split('\n').filter(Boolean) ?? [];
   const originHead = await git(cwd, ['symbolic-ref', '--quiet', '--short', 'refs/remotes/origin/HEAD']);
@@ -107,6 +115,10 @@ export async function gitFactsFromLocalGit(cwd: string, fallbackDefaultBranch = 
   return facts;
 }
 
-export async function resolveGitFacts(cwd: string, env: NodeJS.ProcessEnv, fallbackDefaultBranch = 'main'): Promise<GitFacts> {
+export async function resolveGitFacts(
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  fallbackDefaultBranch = 'main',
+): Promise<GitFacts> {
   return gitFactsFromGithubEnv(env) ?? gitFactsFromLocalGit(cwd, fallbackDefaultBranch);
 }

@@ -20,8 +20,10 @@ export function recordPath(workspaceRoot: string, project: string): string {
 }
 
 export function assertRecord(record: ImageRecord): void {
-  if (!/^sha256:[0-9a-f]{64}$/.test(record.digest)) throw new Error(`Refusing to write an image record with digest "${record.digest}": expected sha256:<64 hex>.`);
-  if (!record.tags.includes(record.contentTag)) throw new Error(`Image record tags must include the content tag ${record.contentTag}.`);
+  if (!/^sha256:[0-9a-f]{64}$/.test(record.digest))
+    throw new Error(`Refusing to write an image record with digest "${record.digest}": expected sha256:<64 hex>.`);
+  if (!record.tags.includes(record.contentTag))
+    throw new Error(`Image record tags must include the content tag ${record.contentTag}.`);
 }
 
 /** Write atomically (temp file + rename) so a reader never sees half a record. */

@@ -1,6 +1,7 @@
 /** Registry host and repository names, validated the way the OCI distribution spec defines them. */
 
-const REGISTRY_HOST = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]{1,5})?$/;
+const REGISTRY_HOST =
+  /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]{1,5})?$/;
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
 
 export class ReferenceError extends Error {}
@@ -33,7 +34,12 @@ export interface ImageName {
   full: string;
 }
 
-export function resolveImageName(registry: string, repository: string | undefined, owner: string, project: string): ImageName {
+export function resolveImageName(
+  registry: string,
+  repository: string | undefined,
+  owner: string,
+  project: string,
+): ImageName {
   assertValidRegistry(registry);
   let path = repository ?? `${owner}/${project}`;
   // Accept a repository given with the registry prefix too ("127.0.0.1:5000/slipway/catalog").

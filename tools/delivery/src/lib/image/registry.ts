@@ -75,7 +75,12 @@ export class HttpRegistryClient implements RegistryClient {
     const headers = new Headers(init.headers);
     if (authorization) headers.set('Authorization', authorization);
     try {
-      return await this.fetchImpl(url, { ...init, headers, signal: AbortSignal.timeout(this.timeoutMs), redirect: 'follow' });
+      return await this.fetchImpl(url, {
+        ...init,
+        headers,
+        signal: AbortSignal.timeout(this.timeoutMs),
+        redirect: 'follow',
+      });
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
       throw new RegistryUnreachableError(
@@ -87,7 +92,8 @@ export class HttpRegistryClient implements RegistryClient {
   private async token(challenge: Record<string, string>, scope: string): Promise<string> {
     const cached = this.tokens.get(scope);
     if (cached) return cached;
-    if (!challenge['realm']) throw new RegistryError(`Registry ${this.options.registry} asked for a bearer token without a realm.`);
+    if (!challenge['realm'])
+      throw new RegistryError(`Registry ${this.options.registry} asked for a bearer token without a realm.`);
     const url = new URL(challenge['realm']);
     if (challenge['service']) url.searchParams.set('service', challenge['service']);
     url.searchParams.set('scope', challenge['scope'] ?? scope);
@@ -95,7 +101,9 @@ export class HttpRegistryClient implements RegistryClient {
     if (this.options.credentials) headers['Authorization'] = this.basic();
     const response = await this.send(url.toString(), { headers }, scope);
     if (!response.ok) {
-      throw new RegistryError(`Registry ${this.options.registry} refused a token (${response.status}): check the registry credentials (username/password environment variables).`);
+      throw new RegistryError(
+        `Registry ${this.options.registry} refused a token (${response.status}): check the registry credentials (username/password environment variables).`,
+      );
     }
     const json = (await response.json()) as { token?: string; access_token?: string };
     const token = json.token ?? json.access_token;
@@ -134,11 +142,16 @@ export class HttpRegistryClient implements RegistryClient {
 
   private async failure(response: Response, what: string): Promise<RegistryError> {
     const text = (await response.text().catch(() => '')).slice(0, 300);
-    return new RegistryError(`Registry ${this.options.registry}: ${what} failed with ${response.status} ${response.statusText}${text ? `: ${text}` : ''}`);
+    return new RegistryError(
+      `Registry ${this.options.registry}: ${what} failed with ${response.status} ${response.statusText}${text ? `: ${text}` : ''}`,
+    );
   }
 
   async headManifest(path: string, reference: string): Promise<ManifestInfo | undefined> {
-    const response = await this.request(path, `/v2/${path}/manifests/${reference}`, { method: 'HEAD', headers: { Accept: MANIFEST_ACCEPT } });
+    const response = await this.request(path, `/v2/${path}/manifests/${reference}`, {
+      method: 'HEAD',
+      headers: { Accept: MANIFEST_ACCEPT },
+    });
     if (response.status === 404) return undefined;
     if (!response.ok) throw await this.failure(response, `HEAD manifest ${path}:${reference}`);
     const digest = response.headers.get('docker-content-digest');
@@ -151,11 +164,15 @@ export class HttpRegistryClient implements RegistryClient {
   }
 
   async getManifest(path: string, reference: string): Promise<FetchedManifest> {
-    const response = await this.request(path, `/v2/${path}/manifests/${reference}`, { method: 'GET', headers: { Accept: MANIFEST_ACCEPT } });
+    const response = await this.request(path, `/v2/${path}/manifests/${reference}`, {
+      method: 'GET',
+      headers: { Accept: MANIFEST_ACCEPT },
+    });
     if (!response.ok) throw await this.failure(response, `GET manifest ${path}:${reference}`);
     const body = Buffer.from(await response.arrayBuffer());
     const parsed = JSON.parse(body.toString('utf8')) as { mediaType?: string };
-    const mediaType = response.headers.get('content-type') || parsed.mediaType || 'application/vnd.oci.image.manifest.v1+json';
+    const mediaType =
+      response.headers.get('content-type') || parsed.mediaType || 'application/vnd.oci.image.manifest.v1+json';
     return { body, mediaType, digest: sha256Digest(body) };
   }
 
@@ -176,7 +193,9 @@ export class HttpRegistryClient implements RegistryClient {
       config?: { digest: string };
     };
     if (manifest.manifests && manifest.manifests.length > 0) {
-      manifest = JSON.parse((await this.getManifest(path, (manifest.manifests[0] as { digest: string }).digest)).body.toString('utf8'));
+      manifest = JSON.parse(
+        (await this.getManifest(path, (manifest.manifests[0] as { digest: string }).digest)).body.toString('utf8'),
+      );
     }
     if (!manifest.config) return {};
     const response = await this.request(path, `/v2/${path}/blobs/${manifest.config.digest}`, { method: 'GET' });

@@ -14,15 +14,23 @@ import { Lockfile, copyOfflineTarballs, pruneToExternals } from './runtime-manif
 function main(): void {
   const projectRoot = process.argv[2];
   const buildTarget = process.argv[3] ?? 'build';
-  if (!projectRoot) throw new Error('Usage: runtime-manifest.cli.ts <projectRoot> [buildTarget] (e.g. apps/catalog build)');
+  if (!projectRoot)
+    throw new Error('Usage: runtime-manifest.cli.ts <projectRoot> [buildTarget] (e.g. apps/catalog build)');
   const workspaceRoot = process.cwd();
   const pkg = JSON.parse(readFileSync(join(workspaceRoot, projectRoot, 'package.json'), 'utf8'));
   const build = pkg.nx?.targets?.[buildTarget]?.options ?? {};
-  if (!build.outputPath) throw new Error(`${projectRoot}/package.json: nx.targets.${buildTarget}.options.outputPath is not set.`);
+  if (!build.outputPath)
+    throw new Error(`${projectRoot}/package.json: nx.targets.${buildTarget}.options.outputPath is not set.`);
   const outputPath = resolve(workspaceRoot, build.outputPath);
   const rootLock = JSON.parse(readFileSync(join(workspaceRoot, 'package-lock.json'), 'utf8')) as Lockfile;
   const registry = process.env['npm_config_registry'] || 'https://registry.npmjs.org/';
-  const manifest = pruneToExternals({ rootLock, name: pkg.name, version: pkg.version, externals: build.external ?? [], registry });
+  const manifest = pruneToExternals({
+    rootLock,
+    name: pkg.name,
+    version: pkg.version,
+    externals: build.external ?? [],
+    registry,
+  });
   mkdirSync(outputPath, { recursive: true });
   writeFileSync(join(outputPath, 'package.json'), `${JSON.stringify(manifest.packageJson, null, 2)}\n`);
   writeFileSync(join(outputPath, 'package-lock.json'), `${JSON.stringify(manifest.lockfile, null, 2)}\n`);
@@ -38,7 +46,8 @@ function main(): void {
       execFileSync('npm', ['cache', 'add', `${name}@${entry?.version}`], { stdio: 'inherit' });
     }
     result = copyOfflineTarballs(manifest.lockfile, hostCache, offline);
-    if (result.missing.length > 0) throw new Error(`Tarballs missing from the npm cache ${hostCache}: ${result.missing.join(', ')}`);
+    if (result.missing.length > 0)
+      throw new Error(`Tarballs missing from the npm cache ${hostCache}: ${result.missing.join(', ')}`);
   }
   mkdirSync(offline, { recursive: true });
   console.log(

@@ -73,7 +73,9 @@ export interface RuntimeManifest {
 export function pruneToExternals(input: RuntimeManifestInput): RuntimeManifest {
   const source = input.rootLock.packages;
   if (input.rootLock.lockfileVersion < 2 || !source) {
-    throw new RuntimeManifestError('The workspace package-lock.json must be lockfileVersion 2 or 3: run npm install with npm 7 or newer.');
+    throw new RuntimeManifestError(
+      'The workspace package-lock.json must be lockfileVersion 2 or 3: run npm install with npm 7 or newer.',
+    );
   }
   const dependencies: Record<string, string> = {};
   const skipped: string[] = [];
@@ -87,7 +89,9 @@ export function pruneToExternals(input: RuntimeManifestInput): RuntimeManifest {
       continue;
     }
     if (entry.link) {
-      throw new RuntimeManifestError(`External "${name}" is a workspace package: workspace libs are bundled, remove it from the build target's "external" list.`);
+      throw new RuntimeManifestError(
+        `External "${name}" is a workspace package: workspace libs are bundled, remove it from the build target's "external" list.`,
+      );
     }
     dependencies[name] = entry.version as string;
     queue.push(location);
@@ -109,7 +113,10 @@ export function pruneToExternals(input: RuntimeManifestInput): RuntimeManifest {
     }
     for (const dep of Object.keys(required)) {
       const found = resolveLocation(source, location, dep);
-      if (!found) throw new RuntimeManifestError(`The workspace lockfile has no entry for ${dep}, needed by ${name}: run npm install to repair package-lock.json.`);
+      if (!found)
+        throw new RuntimeManifestError(
+          `The workspace lockfile has no entry for ${dep}, needed by ${name}: run npm install to repair package-lock.json.`,
+        );
       queue.push(found);
     }
     for (const dep of Object.keys(entry.optionalDependencies ?? {})) {
@@ -139,7 +146,11 @@ export function cacachePath(cacheRoot: string, integrity: string): string {
  * build runs `npm ci --offline` with no network (hermetic and the same on every machine). npm reads
  * tarballs from the cache by integrity; no index entries are needed.
  */
-export function copyOfflineTarballs(lockfile: Lockfile, hostCache: string, offlineCache: string): { copied: string[]; missing: string[] } {
+export function copyOfflineTarballs(
+  lockfile: Lockfile,
+  hostCache: string,
+  offlineCache: string,
+): { copied: string[]; missing: string[] } {
   const copied: string[] = [];
   const missing: string[] = [];
   for (const [location, entry] of Object.entries(lockfile.packages)) {

@@ -1,10 +1,38 @@
 import { GitFacts } from './git-facts';
-import { DEFAULT_TAG_RULES, MAX_TAG_LENGTH, assertValidTags, computeMetadataTags, contentTagFromHash, parseTagRule, sanitizeTag } from './tags';
+import {
+  DEFAULT_TAG_RULES,
+  MAX_TAG_LENGTH,
+  assertValidTags,
+  computeMetadataTags,
+  contentTagFromHash,
+  parseTagRule,
+  sanitizeTag,
+} from './tags';
 
 const SHA = '1a2b3c4d5e6f708192a3b4c5d6e7f80912a3b4c5';
-const push = (branch: string, extra: Partial<GitFacts> = {}): GitFacts => ({ sha: SHA, event: 'push', ref: `refs/heads/${branch}`, branch, defaultBranch: 'main', ...extra });
-const tagPush = (tag: string): GitFacts => ({ sha: SHA, event: 'push', ref: `refs/tags/${tag}`, tag, defaultBranch: 'main' });
-const pr = (n: number, head: string): GitFacts => ({ sha: SHA, event: 'pull_request', ref: `refs/pull/${n}/merge`, prNumber: n, branch: head, defaultBranch: 'main' });
+const push = (branch: string, extra: Partial<GitFacts> = {}): GitFacts => ({
+  sha: SHA,
+  event: 'push',
+  ref: `refs/heads/${branch}`,
+  branch,
+  defaultBranch: 'main',
+  ...extra,
+});
+const tagPush = (tag: string): GitFacts => ({
+  sha: SHA,
+  event: 'push',
+  ref: `refs/tags/${tag}`,
+  tag,
+  defaultBranch: 'main',
+});
+const pr = (n: number, head: string): GitFacts => ({
+  sha: SHA,
+  event: 'pull_request',
+  ref: `refs/pull/${n}/merge`,
+  prNumber: n,
+  branch: head,
+  defaultBranch: 'main',
+});
 
 describe('metadata-action tag rules', () => {
   // [case, rules, facts, expected tags in order]
@@ -12,24 +40,64 @@ describe('metadata-action tag rules', () => {
     ['default branch push: sha, branch, latest', DEFAULT_TAG_RULES, push('main'), ['main', 'latest', 'sha-1a2b3c4']],
     ['other branch: no latest', DEFAULT_TAG_RULES, push('develop'), ['develop', 'sha-1a2b3c4']],
     ['branch with slashes', ['type=ref,event=branch'], push('feature/new-thing'), ['feature-new-thing']],
-    ['uppercase is kept (tags are case sensitive), invalid runs become one -', ['type=ref,event=branch'], push('Feature/ABC@@x'), ['Feature-ABC-x']],
+    [
+      'uppercase is kept (tags are case sensitive), invalid runs become one -',
+      ['type=ref,event=branch'],
+      push('Feature/ABC@@x'),
+      ['Feature-ABC-x'],
+    ],
     ['leading dot or dash is dropped', ['type=ref,event=branch'], push('-.hidden'), ['hidden']],
-    ['pull request: pr-<n>, no branch tag, no latest even from main head', DEFAULT_TAG_RULES, pr(42, 'main'), ['pr-42', 'sha-1a2b3c4']],
+    [
+      'pull request: pr-<n>, no branch tag, no latest even from main head',
+      DEFAULT_TAG_RULES,
+      pr(42, 'main'),
+      ['pr-42', 'sha-1a2b3c4'],
+    ],
     ['semver tag with v', DEFAULT_TAG_RULES, tagPush('v1.2.3'), ['1.2.3', 'v1.2.3', 'sha-1a2b3c4']],
-    ['semver tag without v', ['type=semver,pattern={{version}}', 'type=semver,pattern={{major}}.{{minor}}', 'type=semver,pattern={{major}}'], tagPush('1.2.3'), ['1.2.3', '1.2', '1']],
+    [
+      'semver tag without v',
+      ['type=semver,pattern={{version}}', 'type=semver,pattern={{major}}.{{minor}}', 'type=semver,pattern={{major}}'],
+      tagPush('1.2.3'),
+      ['1.2.3', '1.2', '1'],
+    ],
     ['semver raw keeps the v', ['type=semver,pattern={{raw}}'], tagPush('v1.2.3'), ['v1.2.3']],
-    ['pre-release: only the full version, even for {{major}}.{{minor}}', ['type=semver,pattern={{version}}', 'type=semver,pattern={{major}}.{{minor}}'], tagPush('v2.0.8-beta.67'), ['2.0.8-beta.67']],
+    [
+      'pre-release: only the full version, even for {{major}}.{{minor}}',
+      ['type=semver,pattern={{version}}', 'type=semver,pattern={{major}}.{{minor}}'],
+      tagPush('v2.0.8-beta.67'),
+      ['2.0.8-beta.67'],
+    ],
     ['semver on a non-semver tag: nothing', ['type=semver,pattern={{version}}'], tagPush('release-2024'), []],
     ['semver on a branch build: nothing', ['type=semver,pattern={{version}}'], push('main'), []],
     ['semver from value', ['type=semver,pattern={{major}}.{{minor}},value=v3.4.5'], push('main'), ['3.4']],
     ['sha long and custom prefix', ['type=sha,format=long,prefix=git-'], push('main'), [`git-${SHA}`]],
-    ['raw with enable is_not_default_branch', ['type=raw,value=edge,enable={{is_not_default_branch}}'], push('dev'), ['edge']],
+    [
+      'raw with enable is_not_default_branch',
+      ['type=raw,value=edge,enable={{is_not_default_branch}}'],
+      push('dev'),
+      ['edge'],
+    ],
     ['raw with globals', ['type=raw,value=build-{{branch}}-{{sha}}'], push('a/b'), ['build-a-b-1a2b3c4']],
     ['bare value is raw', ['stable'], push('x'), ['stable']],
-    ['priority orders tags; duplicates collapse', ['type=raw,value=main,priority=50', 'type=ref,event=branch'], push('main'), ['main']],
+    [
+      'priority orders tags; duplicates collapse',
+      ['type=raw,value=main,priority=50', 'type=ref,event=branch'],
+      push('main'),
+      ['main'],
+    ],
     ['enable=false drops the rule', ['type=sha,enable=false', 'type=ref,event=branch'], push('main'), ['main']],
-    ['tag push is not a default-branch build', ['type=raw,value=latest,enable={{is_default_branch}}'], tagPush('v1.0.0'), []],
-    ['local detached HEAD without tag: only sha', DEFAULT_TAG_RULES, { sha: SHA, event: 'local', ref: '', defaultBranch: 'main' }, ['sha-1a2b3c4']],
+    [
+      'tag push is not a default-branch build',
+      ['type=raw,value=latest,enable={{is_default_branch}}'],
+      tagPush('v1.0.0'),
+      [],
+    ],
+    [
+      'local detached HEAD without tag: only sha',
+      DEFAULT_TAG_RULES,
+      { sha: SHA, event: 'local', ref: '', defaultBranch: 'main' },
+      ['sha-1a2b3c4'],
+    ],
   ];
   it.each(table)('%s', (_name, rules, facts, expected) => {
     expect(computeMetadataTags(rules, facts)).toEqual(expected);
@@ -62,7 +130,9 @@ describe('metadata-action tag rules', () => {
   });
 
   it('checks literal raw tags instead of rewriting them', () => {
-    expect(() => computeMetadataTags(['type=raw,value=Release Candidate'], push('main'))).toThrow(/Invalid image tag "Release Candidate".*Use "Release-Candidate" instead/);
+    expect(() => computeMetadataTags(['type=raw,value=Release Candidate'], push('main'))).toThrow(
+      /Invalid image tag "Release Candidate".*Use "Release-Candidate" instead/,
+    );
     expect(() => computeMetadataTags(['type=raw,value=ok,prefix=.'], push('main'))).toThrow(/must not start with/);
   });
 

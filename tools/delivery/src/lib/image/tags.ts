@@ -46,7 +46,10 @@ export function parseTagRule(source: string): TagRule {
   const attrs: Record<string, string> = {};
   for (const part of text.split(',')) {
     const eq = part.indexOf('=');
-    if (eq <= 0) throw new TagRuleError(`Tag rule "${source}": "${part}" is not key=value. Write attributes as key=value separated by commas, e.g. "type=ref,event=branch".`);
+    if (eq <= 0)
+      throw new TagRuleError(
+        `Tag rule "${source}": "${part}" is not key=value. Write attributes as key=value separated by commas, e.g. "type=ref,event=branch".`,
+      );
     attrs[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
   }
   const type = attrs['type'] as TagRuleType | undefined;
@@ -56,7 +59,9 @@ export function parseTagRule(source: string): TagRule {
   }
   for (const key of Object.keys(attrs)) {
     if (!KNOWN_ATTRS[type].includes(key)) {
-      throw new TagRuleError(`Tag rule "${source}": unknown attribute "${key}" for type=${type}. Allowed: ${KNOWN_ATTRS[type].join(', ')}.`);
+      throw new TagRuleError(
+        `Tag rule "${source}": unknown attribute "${key}" for type=${type}. Allowed: ${KNOWN_ATTRS[type].join(', ')}.`,
+      );
     }
   }
   if (type === 'ref' && !['branch', 'tag', 'pr'].includes(attrs['event'] ?? '')) {
@@ -72,7 +77,8 @@ export function parseTagRule(source: string): TagRule {
   let priority = DEFAULT_PRIORITY[type];
   if (attrs['priority'] !== undefined) {
     priority = Number(attrs['priority']);
-    if (!Number.isInteger(priority)) throw new TagRuleError(`Tag rule "${source}": priority "${attrs['priority']}" is not an integer.`);
+    if (!Number.isInteger(priority))
+      throw new TagRuleError(`Tag rule "${source}": priority "${attrs['priority']}" is not an integer.`);
   }
   return { type, attrs, priority, source };
 }
@@ -93,7 +99,12 @@ export function isValidTag(tag: string): boolean {
 }
 
 export function isDefaultBranch(facts: GitFacts): boolean {
-  return !isPullRequestEvent(facts.event) && !!facts.branch && facts.ref === `refs/heads/${facts.branch}` && facts.branch === facts.defaultBranch;
+  return (
+    !isPullRequestEvent(facts.event) &&
+    !!facts.branch &&
+    facts.ref === `refs/heads/${facts.branch}` &&
+    facts.branch === facts.defaultBranch
+  );
 }
 
 function expandGlobals(template: string, facts: GitFacts): string {
@@ -110,7 +121,9 @@ function isEnabled(rule: TagRule, facts: GitFacts): boolean {
   if (enable === undefined) return true;
   const value = expandGlobals(enable, facts).trim().toLowerCase();
   if (value !== 'true' && value !== 'false') {
-    throw new TagRuleError(`Tag rule "${rule.source}": enable must be true, false, {{is_default_branch}} or {{is_not_default_branch}}, got "${enable}".`);
+    throw new TagRuleError(
+      `Tag rule "${rule.source}": enable must be true, false, {{is_default_branch}} or {{is_not_default_branch}}, got "${enable}".`,
+    );
   }
   return value === 'true';
 }
@@ -140,7 +153,10 @@ function ruleValues(rule: TagRule, facts: GitFacts): string[] {
       return [rule.attrs['format'] === 'long' ? facts.sha : facts.sha.slice(0, 7)];
     case 'ref': {
       const event = rule.attrs['event'];
-      if (event === 'branch') return !isPullRequestEvent(facts.event) && facts.branch && facts.ref.startsWith('refs/heads/') ? [facts.branch] : [];
+      if (event === 'branch')
+        return !isPullRequestEvent(facts.event) && facts.branch && facts.ref.startsWith('refs/heads/')
+          ? [facts.branch]
+          : [];
       if (event === 'tag') return facts.tag ? [facts.tag] : [];
       return isPullRequestEvent(facts.event) && facts.prNumber !== undefined ? [String(facts.prNumber)] : [];
     }
@@ -160,11 +176,14 @@ function defaultPrefix(rule: TagRule): string {
 /** Metadata tags for the given rules and git facts, highest priority first, without duplicates. */
 export function computeMetadataTags(ruleSources: readonly string[], facts: GitFacts): string[] {
   const rules = ruleSources.map(parseTagRule);
-  const ordered = rules.map((rule, index) => ({ rule, index })).sort((a, b) => b.rule.priority - a.rule.priority || a.index - b.index);
+  const ordered = rules
+    .map((rule, index) => ({ rule, index }))
+    .sort((a, b) => b.rule.priority - a.rule.priority || a.index - b.index);
   const tags: string[] = [];
   for (const { rule } of ordered) {
     if (!isEnabled(rule, facts)) continue;
-    const prefix = rule.attrs['prefix'] !== undefined ? expandGlobals(rule.attrs['prefix'], facts) : defaultPrefix(rule);
+    const prefix =
+      rule.attrs['prefix'] !== undefined ? expandGlobals(rule.attrs['prefix'], facts) : defaultPrefix(rule);
     const suffix = rule.attrs['suffix'] !== undefined ? expandGlobals(rule.attrs['suffix'], facts) : '';
     for (const value of ruleValues(rule, facts)) {
       const literal = `${rule.attrs['prefix'] ?? ''}${rule.attrs['value'] ?? ''}${rule.attrs['suffix'] ?? ''}`;
@@ -181,7 +200,9 @@ export function computeMetadataTags(ruleSources: readonly string[], facts: GitFa
 export function contentTagFromHash(taskHash: string): string {
   const hex = taskHash.trim().toLowerCase();
   if (!/^[0-9a-z]{12,}$/.test(hex)) {
-    throw new Error(`The Nx task hash "${taskHash}" is not usable for a content tag (expected at least 12 alphanumeric characters). Run the image target through Nx (nx run <project>:image).`);
+    throw new Error(
+      `The Nx task hash "${taskHash}" is not usable for a content tag (expected at least 12 alphanumeric characters). Run the image target through Nx (nx run <project>:image).`,
+    );
   }
   return `h-${hex.slice(0, 12)}`;
 }

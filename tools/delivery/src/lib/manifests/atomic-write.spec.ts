@@ -9,7 +9,8 @@ describe('writeFilesAtomically', () => {
   const read = async () => Promise.all(files().map((f) => fs.readFile(f, 'utf8')));
   const leftovers = async () => {
     const all: string[] = [];
-    for (const d of [dir, path.join(dir, 'sub')]) all.push(...(await fs.readdir(d)).filter((n) => n.includes('.slipway-')));
+    for (const d of [dir, path.join(dir, 'sub')])
+      all.push(...(await fs.readdir(d)).filter((n) => n.includes('.slipway-')));
     return all;
   };
 
@@ -64,7 +65,9 @@ describe('writeFilesAtomically', () => {
 
   it('refuses a target that changed since it was read, writing nothing', async () => {
     await fs.writeFile(files()[2], 'someone else\n');
-    await expect(writeFilesAtomically(writes(), { journalDir: dir })).rejects.toThrow(/c\.yaml changed while the bump was being prepared/);
+    await expect(writeFilesAtomically(writes(), { journalDir: dir })).rejects.toThrow(
+      /c\.yaml changed while the bump was being prepared/,
+    );
     expect((await read()).slice(0, 2)).toEqual(['old 0\n', 'old 1\n']);
   });
 
@@ -75,7 +78,9 @@ describe('writeFilesAtomically', () => {
       await expect(writeFilesAtomically(writes(), { journalDir: dir })).rejects.toThrow(/sub\/b\.yaml does not exist/);
     } else {
       await fs.chmod(files()[1], 0o444);
-      await expect(writeFilesAtomically(writes(), { journalDir: dir })).rejects.toThrow(/b\.yaml \(or its folder\) is not writable[\s\S]*fix: /);
+      await expect(writeFilesAtomically(writes(), { journalDir: dir })).rejects.toThrow(
+        /b\.yaml \(or its folder\) is not writable[\s\S]*fix: /,
+      );
     }
     expect(await fs.readFile(files()[0], 'utf8')).toBe('old 0\n');
   });
@@ -95,7 +100,10 @@ describe('writeFilesAtomically', () => {
         hooks: {
           afterCommitPoint: async () => {
             // Copy the journal and temps aside before the rollback removes them, as a kill -9 would leave them.
-            const names = [...(await fs.readdir(dir)), ...(await fs.readdir(path.join(dir, 'sub'))).map((n) => `sub/${n}`)];
+            const names = [
+              ...(await fs.readdir(dir)),
+              ...(await fs.readdir(path.join(dir, 'sub'))).map((n) => `sub/${n}`),
+            ];
             for (const n of names.filter((x) => x.includes('.slipway-tmp-') || x.endsWith('journal.json'))) {
               await fs.copyFile(path.join(dir, n), path.join(dir, `${n}.keep`));
             }
@@ -105,7 +113,8 @@ describe('writeFilesAtomically', () => {
       }),
     ).rejects.toBe(crash);
     for (const d of [dir, path.join(dir, 'sub')]) {
-      for (const n of (await fs.readdir(d)).filter((x) => x.endsWith('.keep'))) await fs.rename(path.join(d, n), path.join(d, n.slice(0, -5)));
+      for (const n of (await fs.readdir(d)).filter((x) => x.endsWith('.keep')))
+        await fs.rename(path.join(d, n), path.join(d, n.slice(0, -5)));
     }
     const { rolledForward } = await recoverInterruptedWrite(dir, [], { ownersAreDead: true });
     expect(rolledForward.sort()).toEqual(files().sort());

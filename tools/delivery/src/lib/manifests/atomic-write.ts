@@ -136,7 +136,13 @@ export async function writeFilesAtomically(
     throw error;
   }
 
-  const journal: Journal = { version: 1, pid: process.pid, createdAt: new Date().toISOString(), meta: opts.meta, entries };
+  const journal: Journal = {
+    version: 1,
+    pid: process.pid,
+    createdAt: new Date().toISOString(),
+    meta: opts.meta,
+    entries,
+  };
   const journalTemp = `${journalPath}.${token}.tmp`;
   try {
     await fs.mkdir(opts.journalDir, { recursive: true });
@@ -227,7 +233,8 @@ export async function recoverInterruptedWrite(
   }
   try {
     for (const name of await fs.readdir(journalDir)) {
-      if (name.startsWith(`${JOURNAL_NAME}.`) && name.endsWith('.tmp')) await removeQuietly(path.join(journalDir, name));
+      if (name.startsWith(`${JOURNAL_NAME}.`) && name.endsWith('.tmp'))
+        await removeQuietly(path.join(journalDir, name));
     }
   } catch {
     // No journal dir yet.

@@ -9,7 +9,9 @@ describe('unifiedDiff', () => {
     const a = ['1', '2', '3', '4', '5', '6', '7', '8', '9'].join('\n') + '\n';
     const b = a.replace('5', 'five');
     expect(unifiedDiff(a, b, 'k.yaml')).toBe(
-      ['--- a/k.yaml', '+++ b/k.yaml', '@@ -2,7 +2,7 @@', ' 2', ' 3', ' 4', '-5', '+five', ' 6', ' 7', ' 8', ''].join('\n'),
+      ['--- a/k.yaml', '+++ b/k.yaml', '@@ -2,7 +2,7 @@', ' 2', ' 3', ' 4', '-5', '+five', ' 6', ' 7', ' 8', ''].join(
+        '\n',
+      ),
     );
   });
 

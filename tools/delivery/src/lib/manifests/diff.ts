@@ -10,7 +10,12 @@ export function unifiedDiff(oldText: string, newText: string, oldName: string, n
   let prefix = 0;
   while (prefix < a.length && prefix < b.length && a[prefix] === b[prefix]) prefix++;
   let suffix = 0;
-  while (suffix < a.length - prefix && suffix < b.length - prefix && a[a.length - 1 - suffix] === b[b.length - 1 - suffix]) suffix++;
+  while (
+    suffix < a.length - prefix &&
+    suffix < b.length - prefix &&
+    a[a.length - 1 - suffix] === b[b.length - 1 - suffix]
+  )
+    suffix++;
   const am = a.slice(prefix, a.length - suffix);
   const bm = b.slice(prefix, b.length - suffix);
   const lcs: number[][] = Array.from({ length: am.length + 1 }, () => new Array<number>(bm.length + 1).fill(0));
@@ -66,7 +71,9 @@ export function unifiedDiff(oldText: string, newText: string, oldName: string, n
     const hunk = ops.slice(start, end);
     const oldLen = hunk.filter((o) => o.kind !== '+').length;
     const newLen = hunk.filter((o) => o.kind !== '-').length;
-    out.push(`@@ -${oldLen === 0 ? oldStart - 1 : oldStart},${oldLen} +${newLen === 0 ? newStart - 1 : newStart},${newLen} @@`);
+    out.push(
+      `@@ -${oldLen === 0 ? oldStart - 1 : oldStart},${oldLen} +${newLen === 0 ? newStart - 1 : newStart},${newLen} @@`,
+    );
     for (const o of hunk) out.push(`${o.kind}${o.line}`);
     k = end;
     start = end;

@@ -4,7 +4,10 @@ const digest = `sha256:${'a'.repeat(64)}`;
 
 describe('parseImageReference', () => {
   it.each([
-    ['127.0.0.1:5000/slipway/catalog:h-0123456789ab@' + digest, { repository: '127.0.0.1:5000/slipway/catalog', tag: 'h-0123456789ab', digest }],
+    [
+      '127.0.0.1:5000/slipway/catalog:h-0123456789ab@' + digest,
+      { repository: '127.0.0.1:5000/slipway/catalog', tag: 'h-0123456789ab', digest },
+    ],
     ['127.0.0.1:5000/slipway/catalog', { repository: '127.0.0.1:5000/slipway/catalog' }],
     ['ghcr.io/acme/web@' + digest, { repository: 'ghcr.io/acme/web', digest }],
     ['localhost/x:v1.2.3', { repository: 'localhost/x', tag: 'v1.2.3' }],
@@ -28,6 +31,8 @@ describe('parseImageReference', () => {
 });
 
 describe('isImmutableTag', () => {
-  it.each(['h-0123456789ab', 'sha-1a2b3c4', 'v1.2.3', '1.2.3-rc.1'])('%s names one build', (t) => expect(isImmutableTag(t)).toBe(true));
+  it.each(['h-0123456789ab', 'sha-1a2b3c4', 'v1.2.3', '1.2.3-rc.1'])('%s names one build', (t) =>
+    expect(isImmutableTag(t)).toBe(true),
+  );
   it.each(['latest', 'main', 'feature-x', 'pr-42', 'v1'])('%s moves', (t) => expect(isImmutableTag(t)).toBe(false));
 });

@@ -12,12 +12,40 @@ const change = (project: string, repository: string, tag: string, digestChar: st
 
 describe('kustomize images: targets', () => {
   it('golden: a commented, oddly formatted kustomization keeps every other byte', () => {
-    const { plan, handled } = planImageTarget({ kind: 'kustomize', file: 'odd.yaml' }, fixture('odd-kustomization.yaml'), [
-      { project: 'catalog', reference: { repository: '127.0.0.1:5000/slipway/catalog', tag: 'h-0123456789ab', digest: `sha256:${'ab'.repeat(32)}` } },
-      { project: 'orders', reference: { repository: '127.0.0.1:5000/slipway/orders', tag: 'h-5d6e7f8a9b0c', digest: `sha256:${'cd'.repeat(32)}` } },
-      { project: 'web', reference: { repository: '127.0.0.1:5000/slipway/web', tag: 'h-0000000000ff', digest: `sha256:${'ef'.repeat(32)}` } },
-      { project: 'legacy', reference: { repository: 'ghcr.io/acme/legacy', tag: 'v1.2.3', digest: `sha256:${hex('9')}` } },
-    ]);
+    const { plan, handled } = planImageTarget(
+      { kind: 'kustomize', file: 'odd.yaml' },
+      fixture('odd-kustomization.yaml'),
+      [
+        {
+          project: 'catalog',
+          reference: {
+            repository: '127.0.0.1:5000/slipway/catalog',
+            tag: 'h-0123456789ab',
+            digest: `sha256:${'ab'.repeat(32)}`,
+          },
+        },
+        {
+          project: 'orders',
+          reference: {
+            repository: '127.0.0.1:5000/slipway/orders',
+            tag: 'h-5d6e7f8a9b0c',
+            digest: `sha256:${'cd'.repeat(32)}`,
+          },
+        },
+        {
+          project: 'web',
+          reference: {
+            repository: '127.0.0.1:5000/slipway/web',
+            tag: 'h-0000000000ff',
+            digest: `sha256:${'ef'.repeat(32)}`,
+          },
+        },
+        {
+          project: 'legacy',
+          reference: { repository: 'ghcr.io/acme/legacy', tag: 'v1.2.3', digest: `sha256:${hex('9')}` },
+        },
+      ],
+    );
     expect(plan.after).toBe(fixture('odd-kustomization.golden.yaml'));
     expect([...handled].sort()).toEqual(['catalog', 'legacy', 'orders', 'web']);
     expect(plan.occurrences.every((o) => o.changed)).toBe(true);
@@ -67,28 +95,33 @@ describe('kustomize images: targets', () => {
   it('refuses anchors and aliases in the images list, naming the line', () => {
     const source = 'images:\n  - &cat\n    name: slipway/catalog\n    newTag: h-1\n  - *cat\n';
     expect(() =>
-      planImageTarget({ kind: 'kustomize', file: 'k.yaml' }, source, [change('catalog', 'slipway/catalog', 'h-0123456789ab', '1')]),
+      planImageTarget({ kind: 'kustomize', file: 'k.yaml' }, source, [
+        change('catalog', 'slipway/catalog', 'h-0123456789ab', '1'),
+      ]),
     ).toThrow(/k\.yaml:\d+: the images: list uses a YAML anchor \(&cat\)/);
   });
 
   it('refuses duplicate keys, naming file, line and key', () => {
     const source = 'images:\n  - name: slipway/catalog\n    newTag: h-1\n    newTag: h-2\n';
-    expect(() => planImageTarget({ kind: 'kustomize', file: 'k.yaml' }, source, [])).toThrow(/k\.yaml:4:\d+: duplicate key/);
+    expect(() => planImageTarget({ kind: 'kustomize', file: 'k.yaml' }, source, [])).toThrow(
+      /k\.yaml:4:\d+: duplicate key/,
+    );
   });
 
   it('lists the current references', () => {
-    expect(readImageTarget({ kind: 'kustomize', file: 'k.yaml' }, fixture('odd-kustomization.yaml')).map((e) => e.project)).toEqual([
-      'catalog',
-      'orders',
-      'web',
-      'legacy',
-    ]);
+    expect(
+      readImageTarget({ kind: 'kustomize', file: 'k.yaml' }, fixture('odd-kustomization.yaml')).map((e) => e.project),
+    ).toEqual(['catalog', 'orders', 'web', 'legacy']);
   });
 
   it('keeps CRLF line endings when inserting a key', () => {
     const source = 'images:\r\n  - name: slipway/catalog\r\n    newTag: h-1\r\nx: 1\r\n';
-    const { plan } = planImageTarget({ kind: 'kustomize', file: 'k.yaml' }, source, [change('catalog', 'slipway/catalog', 'h-0123456789ab', '1')]);
-    expect(plan.after).toBe(`images:\r\n  - name: slipway/catalog\r\n    newTag: h-0123456789ab\r\n    digest: sha256:${hex('1')}\r\nx: 1\r\n`);
+    const { plan } = planImageTarget({ kind: 'kustomize', file: 'k.yaml' }, source, [
+      change('catalog', 'slipway/catalog', 'h-0123456789ab', '1'),
+    ]);
+    expect(plan.after).toBe(
+      `images:\r\n  - name: slipway/catalog\r\n    newTag: h-0123456789ab\r\n    digest: sha256:${hex('1')}\r\nx: 1\r\n`,
+    );
   });
 });
 
@@ -108,9 +141,11 @@ describe('Helm values targets', () => {
   ].join('\n');
 
   it('edits repository/tag in place and inserts the digest beside its siblings', () => {
-    const { plan } = planImageTarget({ kind: 'helm', file: 'values.yaml', project: 'catalog', path: 'catalog.image' }, values, [
-      change('catalog', '127.0.0.1:5000/slipway/catalog', 'h-0123456789ab', 'f'),
-    ]);
+    const { plan } = planImageTarget(
+      { kind: 'helm', file: 'values.yaml', project: 'catalog', path: 'catalog.image' },
+      values,
+      [change('catalog', '127.0.0.1:5000/slipway/catalog', 'h-0123456789ab', 'f')],
+    );
     expect(plan.after).toBe(
       values
         .replace('tag: h-aaaaaaaaaaaa', 'tag: h-0123456789ab')
@@ -129,7 +164,9 @@ describe('Helm values targets', () => {
 
   it('names a missing values path and how to fix it', () => {
     expect(() =>
-      planImageTarget({ kind: 'helm', file: 'values.yaml', project: 'web', path: 'web.image' }, values, [change('web', 'r/web', 'h-0123456789ab', '1')]),
+      planImageTarget({ kind: 'helm', file: 'values.yaml', project: 'web', path: 'web.image' }, values, [
+        change('web', 'r/web', 'h-0123456789ab', '1'),
+      ]),
     ).toThrow(/values\.yaml: the Helm values path 'web\.image' for project 'web' is missing[\s\S]*fix: add web\.image/);
   });
 });
@@ -164,6 +201,9 @@ describe('marker comment targets', () => {
         .replace('"r/orders:h-1"', `"r/orders:h-0123456789ab@sha256:${hex('b')}"`),
     );
     expect([...handled].sort()).toEqual(['catalog', 'orders']);
-    expect(plan.occurrences.find((o) => o.project === 'orders')?.previous).toEqual({ repository: 'r/orders', tag: 'h-1' });
+    expect(plan.occurrences.find((o) => o.project === 'orders')?.previous).toEqual({
+      repository: 'r/orders',
+      tag: 'h-1',
+    });
   });
 });

@@ -23,7 +23,13 @@ import {
  */
 export type ImageTarget =
   | { kind: 'kustomize'; file: string }
-  | { kind: 'helm'; file: string; project: string; path: string; keys?: { repository?: string; tag?: string; digest?: string } }
+  | {
+      kind: 'helm';
+      file: string;
+      project: string;
+      path: string;
+      keys?: { repository?: string; tag?: string; digest?: string };
+    }
   | { kind: 'marker'; file: string };
 
 /** The reference a project should run. */
@@ -91,20 +97,30 @@ function planKustomize(parsed: ParsedYaml, changes: ImageChange[], parts: PlanPa
   const handled = new Set<string>();
   const doc = parsed.docs[0];
   if (!doc || !isMap(doc.contents)) {
-    throw new DeliveryInputError(`${parsed.file} is not a kustomization (no top-level map)`, 'point the target at a kustomization.yaml');
+    throw new DeliveryInputError(
+      `${parsed.file} is not a kustomization (no top-level map)`,
+      'point the target at a kustomization.yaml',
+    );
   }
   const images = doc.contents.get('images', true) as unknown;
   if (images === undefined || images === null) return handled;
   assertNoAnchors(parsed, images as never, 'the images: list');
   if (!isSeq(images)) {
-    throw new DeliveryInputError(`${parsed.file}: images: is not a list`, 'write images: as a list of {name, newName, newTag, digest}');
+    throw new DeliveryInputError(
+      `${parsed.file}: images: is not a list`,
+      'write images: as a list of {name, newName, newTag, digest}',
+    );
   }
   const entries = images.items.map((item, index) => {
     if (!isMap(item)) {
-      throw new DeliveryInputError(`${parsed.file}: images[${index}] is not a map`, 'each images: entry is a map with name:');
+      throw new DeliveryInputError(
+        `${parsed.file}: images[${index}] is not a map`,
+        'each images: entry is a map with name:',
+      );
     }
     const name = scalarString(mapScalar(item, 'name'));
-    if (!name) throw new DeliveryInputError(`${parsed.file}: images[${index}] has no name:`, 'give every images: entry a name');
+    if (!name)
+      throw new DeliveryInputError(`${parsed.file}: images[${index}] has no name:`, 'give every images: entry a name');
     return { item, index, name };
   });
   for (const change of changes) {
@@ -289,7 +305,11 @@ export function readImageTarget(target: ImageTarget, source: string): { project:
       visit(doc, {
         Scalar: (_k, node) => {
           const m = node.comment ? MARKER_PATTERN.exec(node.comment) : null;
-          if (m) out.push({ project: m[1], reference: parseImageReference(scalarString(node) ?? '', `${target.file}: marked image`) });
+          if (m)
+            out.push({
+              project: m[1],
+              reference: parseImageReference(scalarString(node) ?? '', `${target.file}: marked image`),
+            });
         },
       }),
     );

@@ -166,7 +166,10 @@ export function insertPairEdit(parsed: ParsedYaml, map: YAMLMap, key: string, va
   const lastKey = last?.key as YamlNode | undefined;
   const lastValue = last?.value as YamlNode | undefined;
   if (!last || !lastKey?.range || !lastValue?.range) {
-    throw new DeliveryInputError(`${parsed.file}: ${what} is an empty map; can not add '${key}' beside nothing`, `add ${key}: by hand once`);
+    throw new DeliveryInputError(
+      `${parsed.file}: ${what} is an empty map; can not add '${key}' beside nothing`,
+      `add ${key}: by hand once`,
+    );
   }
   const siblingType = isScalar(lastValue) ? (lastValue.type as string | undefined) : undefined;
   const scalar = newScalarSource(value, siblingType);
@@ -202,9 +205,7 @@ function setIn(target: unknown, path: (string | number)[], value: string): void 
  */
 export function applyTextEdits(parsed: ParsedYaml, edits: TextEdit[], expected: ExpectedChange[]): string {
   // Right to left so earlier offsets stay valid; inserts at one offset keep their given order.
-  const sorted = edits
-    .map((e, index) => ({ ...e, index }))
-    .sort((a, b) => b.start - a.start || b.index - a.index);
+  const sorted = edits.map((e, index) => ({ ...e, index })).sort((a, b) => b.start - a.start || b.index - a.index);
   for (let i = 1; i < sorted.length; i++) {
     if (sorted[i].end > sorted[i - 1].start) throw new Error(`overlapping edits in ${parsed.file}`);
   }

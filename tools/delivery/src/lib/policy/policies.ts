@@ -7,7 +7,12 @@ import { isImmutableTag, parseImageReference } from '../manifests/image-referenc
 export interface KubeObject {
   apiVersion?: string;
   kind?: string;
-  metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   spec?: Record<string, unknown>;
   [key: string]: unknown;
 }
@@ -88,7 +93,9 @@ export function workloadOf(object: KubeObject): Workload | undefined {
   if (kind === 'Pod') return { object, podSpec: (object.spec ?? {}) as PodSpec, podPath: 'spec', longRunning: true };
   if (kind === 'CronJob') {
     const spec = get(object, 'spec', 'jobTemplate', 'spec', 'template', 'spec') as PodSpec | undefined;
-    return spec ? { object, podSpec: spec, podPath: 'spec.jobTemplate.spec.template.spec', longRunning: false } : undefined;
+    return spec
+      ? { object, podSpec: spec, podPath: 'spec.jobTemplate.spec.template.spec', longRunning: false }
+      : undefined;
   }
   if (['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Rollout', 'Job'].includes(kind)) {
     const spec = get(object, 'spec', 'template', 'spec') as PodSpec | undefined;
@@ -99,7 +106,12 @@ export function workloadOf(object: KubeObject): Workload | undefined {
       podPath: 'spec.template.spec',
       templateAnnotations: (get(object, 'spec', 'template', 'metadata', 'annotations') ?? {}) as Record<string, string>,
       longRunning: kind !== 'Job',
-      replicas: typeof object.spec?.replicas === 'number' ? (object.spec.replicas as number) : kind === 'DaemonSet' ? undefined : 1,
+      replicas:
+        typeof object.spec?.replicas === 'number'
+          ? (object.spec.replicas as number)
+          : kind === 'DaemonSet'
+            ? undefined
+            : 1,
     };
   }
   return undefined;
@@ -130,7 +142,9 @@ function perContainer(
       const list = opts.appOnly
         ? (w.podSpec.containers ?? []).map((c, i) => ({ c, path: `${w.podPath}.containers[${c.name ?? i}]` }))
         : containersOf(w);
-      return list.flatMap(({ c, path }) => test(c, w, path, ctx).map((v) => ({ policy: id, object: objectName(object), ...v })));
+      return list.flatMap(({ c, path }) =>
+        test(c, w, path, ctx).map((v) => ({ policy: id, object: objectName(object), ...v })),
+      );
     },
   };
 }
@@ -192,7 +206,11 @@ export const POLICIES: Policy[] = [
       for (const [probe, want] of Object.entries(expected) as [keyof typeof expected, string][]) {
         const got = c[probe]?.httpGet?.path;
         if (got !== undefined && got !== want) {
-          out.push({ field: `${path}.${probe}.httpGet.path`, message: `is '${got}'`, fix: `use ${want} (the service-kit endpoint)` });
+          out.push({
+            field: `${path}.${probe}.httpGet.path`,
+            message: `is '${got}'`,
+            fix: `use ${want} (the service-kit endpoint)`,
+          });
         }
       }
       return out;
@@ -205,7 +223,11 @@ export const POLICIES: Policy[] = [
     for (const kind of ['requests', 'limits'] as const) {
       for (const res of ['cpu', 'memory']) {
         if (c.resources?.[kind]?.[res] === undefined) {
-          out.push({ field: `${path}.resources.${kind}.${res}`, message: 'is missing', fix: `set resources.${kind}.${res} (e.g. ${res === 'cpu' ? '500m' : '256Mi'})` });
+          out.push({
+            field: `${path}.resources.${kind}.${res}`,
+            message: 'is missing',
+            fix: `set resources.${kind}.${res} (e.g. ${res === 'cpu' ? '500m' : '256Mi'})`,
+          });
         }
       }
     }
@@ -215,7 +237,13 @@ export const POLICIES: Policy[] = [
   perContainer('run-as-non-root', 'Containers run as non-root (runAsNonRoot: true).', (c, w, path) =>
     effective(c, w, 'runAsNonRoot') === true
       ? []
-      : [{ field: `${path}.securityContext.runAsNonRoot`, message: 'is not true (pod or container)', fix: 'set securityContext.runAsNonRoot: true' }],
+      : [
+          {
+            field: `${path}.securityContext.runAsNonRoot`,
+            message: 'is not true (pod or container)',
+            fix: 'set securityContext.runAsNonRoot: true',
+          },
+        ],
   ),
 
   perContainer('fixed-uid', 'Containers run with a fixed non-root uid (runAsUser ≥ 1000).', (c, w, path) => {
@@ -258,27 +286,51 @@ export const POLICIES: Policy[] = [
   perContainer('no-privilege-escalation', 'allowPrivilegeEscalation is false.', (c, _w, path) =>
     c.securityContext?.allowPrivilegeEscalation === false
       ? []
-      : [{ field: `${path}.securityContext.allowPrivilegeEscalation`, message: 'is not false', fix: 'set allowPrivilegeEscalation: false' }],
+      : [
+          {
+            field: `${path}.securityContext.allowPrivilegeEscalation`,
+            message: 'is not false',
+            fix: 'set allowPrivilegeEscalation: false',
+          },
+        ],
   ),
 
   perContainer('drop-all-capabilities', 'All Linux capabilities are dropped and none added.', (c, _w, path) => {
     const out: Omit<PolicyViolation, 'policy' | 'object'>[] = [];
     if (!(c.securityContext?.capabilities?.drop ?? []).includes('ALL')) {
-      out.push({ field: `${path}.securityContext.capabilities.drop`, message: 'does not include ALL', fix: 'set capabilities: { drop: [ALL] }' });
+      out.push({
+        field: `${path}.securityContext.capabilities.drop`,
+        message: 'does not include ALL',
+        fix: 'set capabilities: { drop: [ALL] }',
+      });
     }
     const added = c.securityContext?.capabilities?.add ?? [];
     if (added.length > 0) {
-      out.push({ field: `${path}.securityContext.capabilities.add`, message: `adds ${added.join(', ')}`, fix: 'remove capabilities.add (listen on a port ≥ 1024 instead of NET_BIND_SERVICE)' });
+      out.push({
+        field: `${path}.securityContext.capabilities.add`,
+        message: `adds ${added.join(', ')}`,
+        fix: 'remove capabilities.add (listen on a port ≥ 1024 instead of NET_BIND_SERVICE)',
+      });
     }
     return out;
   }),
 
-  perContainer('seccomp-runtime-default', 'Containers use the RuntimeDefault (or a Localhost) seccomp profile.', (c, w, path) => {
-    const type = effective(c, w, 'seccompProfile')?.type;
-    return type === 'RuntimeDefault' || type === 'Localhost'
-      ? []
-      : [{ field: `${path}.securityContext.seccompProfile.type`, message: type ? `is ${type}` : 'is not set (pod or container)', fix: 'set seccompProfile: { type: RuntimeDefault } on the pod' }];
-  }),
+  perContainer(
+    'seccomp-runtime-default',
+    'Containers use the RuntimeDefault (or a Localhost) seccomp profile.',
+    (c, w, path) => {
+      const type = effective(c, w, 'seccompProfile')?.type;
+      return type === 'RuntimeDefault' || type === 'Localhost'
+        ? []
+        : [
+            {
+              field: `${path}.securityContext.seccompProfile.type`,
+              message: type ? `is ${type}` : 'is not set (pod or container)',
+              fix: 'set seccompProfile: { type: RuntimeDefault } on the pod',
+            },
+          ];
+    },
+  ),
 
   perContainer('not-privileged', 'No privileged containers.', (c, _w, path) =>
     c.securityContext?.privileged === true
@@ -294,7 +346,13 @@ export const POLICIES: Policy[] = [
       if (!w) return [];
       return (['hostPID', 'hostIPC'] as const)
         .filter((k) => w.podSpec[k] === true)
-        .map((k) => ({ policy: 'no-host-namespaces', object: objectName(object), field: `${w.podPath}.${k}`, message: 'is true', fix: `remove ${k}` }));
+        .map((k) => ({
+          policy: 'no-host-namespaces',
+          object: objectName(object),
+          field: `${w.podPath}.${k}`,
+          message: 'is true',
+          fix: `remove ${k}`,
+        }));
     },
   },
 
@@ -355,7 +413,9 @@ export const SET_POLICIES: SetPolicy[] = [
         (o) =>
           o.kind === 'NetworkPolicy' &&
           Object.keys((get(o, 'spec', 'podSelector') ?? { x: 1 }) as object).length === 0 &&
-          ['Ingress', 'Egress'].every((t) => ((get(o, 'spec', 'policyTypes') as string[] | undefined) ?? []).includes(t)) &&
+          ['Ingress', 'Egress'].every((t) =>
+            ((get(o, 'spec', 'policyTypes') as string[] | undefined) ?? []).includes(t),
+          ) &&
           get(o, 'spec', 'ingress') === undefined &&
           get(o, 'spec', 'egress') === undefined,
       );
@@ -366,7 +426,8 @@ export const SET_POLICIES: SetPolicy[] = [
               policy: 'default-deny-network-policy',
               object: 'NetworkPolicy/*',
               field: 'spec.podSelector',
-              message: 'no NetworkPolicy with podSelector: {} and policyTypes [Ingress, Egress] denies all traffic by default',
+              message:
+                'no NetworkPolicy with podSelector: {} and policyTypes [Ingress, Egress] denies all traffic by default',
               fix: 'include deploy/k8s/base/platform (default-deny-all) in the overlay',
             },
           ];
@@ -374,11 +435,19 @@ export const SET_POLICIES: SetPolicy[] = [
   },
 ];
 
-export function checkObject(object: KubeObject, ctx: PolicyContext, skip: ReadonlySet<string> = new Set()): PolicyViolation[] {
+export function checkObject(
+  object: KubeObject,
+  ctx: PolicyContext,
+  skip: ReadonlySet<string> = new Set(),
+): PolicyViolation[] {
   return POLICIES.filter((p) => !skip.has(p.id)).flatMap((p) => p.check(object, ctx));
 }
 
-export function checkObjectSet(objects: KubeObject[], ctx: PolicyContext, skip: ReadonlySet<string> = new Set()): PolicyViolation[] {
+export function checkObjectSet(
+  objects: KubeObject[],
+  ctx: PolicyContext,
+  skip: ReadonlySet<string> = new Set(),
+): PolicyViolation[] {
   return SET_POLICIES.filter((p) => !skip.has(p.id)).flatMap((p) => p.check(objects, ctx));
 }
 

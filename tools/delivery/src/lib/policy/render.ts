@@ -37,7 +37,9 @@ export async function renderKustomization(
       result = await runProcess(kubectl, ['kustomize', wrapper], { timeoutMs: opts.timeoutMs ?? 120_000 });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new RenderError(`${kubectl} is not installed (needed to render ${relDir}); install kubectl (it includes kustomize) or pass --kubectl=<path>`);
+        throw new RenderError(
+          `${kubectl} is not installed (needed to render ${relDir}); install kubectl (it includes kustomize) or pass --kubectl=<path>`,
+        );
       }
       throw error;
     }

@@ -12,7 +12,13 @@ const API_VERSION = /^(?:([a-z0-9]+(?:[.-][a-z0-9]+)*)\/)?(v[0-9]+(?:(?:alpha|be
 const KIND = /^[A-Z][A-Za-z0-9]*$/;
 
 /** Argo Rollouts' kinds share the argoproj.io group with Argo CD's but live in their own models. */
-const ARGO_ROLLOUTS_KINDS = new Set(['Rollout', 'AnalysisTemplate', 'ClusterAnalysisTemplate', 'AnalysisRun', 'Experiment']);
+const ARGO_ROLLOUTS_KINDS = new Set([
+  'Rollout',
+  'AnalysisTemplate',
+  'ClusterAnalysisTemplate',
+  'AnalysisRun',
+  'Experiment',
+]);
 
 /** Module that holds the models of an API group/version, or undefined if none is installed. */
 function modelModule(apiVersion: string, kind: string): string | undefined {
@@ -21,7 +27,9 @@ function modelModule(apiVersion: string, kind: string): string | undefined {
   const [, group, version] = m;
   if (!group) return `kubernetes-models/${version}`;
   if (group === 'argoproj.io') {
-    return ARGO_ROLLOUTS_KINDS.has(kind) ? `@kubernetes-models/argo-rollouts/${group}/${version}` : `@kubernetes-models/argo-cd/${group}/${version}`;
+    return ARGO_ROLLOUTS_KINDS.has(kind)
+      ? `@kubernetes-models/argo-rollouts/${group}/${version}`
+      : `@kubernetes-models/argo-cd/${group}/${version}`;
   }
   if (!group.includes('.') || group.endsWith('.k8s.io')) return `kubernetes-models/${group}/${version}`;
   return undefined;
@@ -50,17 +58,29 @@ function toField(instancePath: string): string {
     .join('');
 }
 
-export function schemaProblems(object: { apiVersion?: unknown; kind?: unknown; [field: string]: unknown }): SchemaProblem[] {
+export function schemaProblems(object: {
+  apiVersion?: unknown;
+  kind?: unknown;
+  [field: string]: unknown;
+}): SchemaProblem[] {
   const apiVersion = typeof object.apiVersion === 'string' ? object.apiVersion : '';
   const kind = typeof object.kind === 'string' ? object.kind : '';
   if (!apiVersion || !kind) return [{ field: apiVersion ? 'kind' : 'apiVersion', message: 'is missing' }];
   const Model = loadModel(apiVersion, kind);
-  if (!Model) return [{ field: 'apiVersion', message: `no offline schema for ${apiVersion} ${kind} (unknown or misspelled kind/version)` }];
+  if (!Model)
+    return [
+      {
+        field: 'apiVersion',
+        message: `no offline schema for ${apiVersion} ${kind} (unknown or misspelled kind/version)`,
+      },
+    ];
   try {
     new Model(object).validate();
     return [];
   } catch (error) {
-    const errors = (error as { errors?: { instancePath?: string; message?: string; params?: Record<string, unknown> }[] }).errors;
+    const errors = (
+      error as { errors?: { instancePath?: string; message?: string; params?: Record<string, unknown> }[] }
+    ).errors;
     if (!Array.isArray(errors) || errors.length === 0) return [{ field: '', message: (error as Error).message }];
     return errors.map((e) => {
       const missing = e.params && typeof e.params.missingProperty === 'string' ? e.params.missingProperty : undefined;

@@ -62,38 +62,78 @@ async function listOverlays(dir: string): Promise<string[]> {
 function validateExemptions(exemptions: PolicyExemption[]): void {
   for (const ex of exemptions) {
     if (!POLICY_IDS.includes(ex.policy)) {
-      throw new DeliveryInputError(`exemption for overlay '${ex.overlay}' names unknown policy '${ex.policy}'`, `use one of: ${POLICY_IDS.join(', ')}`);
+      throw new DeliveryInputError(
+        `exemption for overlay '${ex.overlay}' names unknown policy '${ex.policy}'`,
+        `use one of: ${POLICY_IDS.join(', ')}`,
+      );
     }
     if (!ex.reason || !ex.reason.trim()) {
-      throw new DeliveryInputError(`exemption of policy '${ex.policy}' for overlay '${ex.overlay}' has no reason`, 'say why the policy does not apply there');
+      throw new DeliveryInputError(
+        `exemption of policy '${ex.policy}' for overlay '${ex.overlay}' has no reason`,
+        'say why the policy does not apply there',
+      );
     }
   }
 }
 
-function findingsFor(source: string, rendered: RenderedObject[], imagesFile: string | undefined, overlay: string | undefined, skip: Set<string>): Finding[] {
+function findingsFor(
+  source: string,
+  rendered: RenderedObject[],
+  imagesFile: string | undefined,
+  overlay: string | undefined,
+  skip: Set<string>,
+): Finding[] {
   const out: Finding[] = [];
   const seen = new Map<string, string>();
   for (const { object, file } of rendered) {
     const name = `${object.kind ?? '?'}/${object.metadata?.name ?? '?'}`;
     const key = `${object.apiVersion}|${name}|${object.metadata?.namespace ?? ''}`;
     if (seen.has(key)) {
-      out.push({ source, policy: 'unique-objects', file, object: name, field: 'metadata.name', message: `is also defined in ${seen.get(key)}`, fix: 'give each object a unique name' });
+      out.push({
+        source,
+        policy: 'unique-objects',
+        file,
+        object: name,
+        field: 'metadata.name',
+        message: `is also defined in ${seen.get(key)}`,
+        fix: 'give each object a unique name',
+      });
     }
     seen.set(key, file);
     for (const p of schemaProblems(object)) {
-      out.push({ source, policy: 'schema', file, object: name, field: p.field, message: p.message, fix: 'make the object match the Kubernetes API schema of its apiVersion/kind' });
+      out.push({
+        source,
+        policy: 'schema',
+        file,
+        object: name,
+        field: p.field,
+        message: p.message,
+        fix: 'make the object match the Kubernetes API schema of its apiVersion/kind',
+      });
     }
     const ctx = { overlay, imagesFile };
     for (const v of checkObject(object, ctx, skip)) out.push(toFinding(source, file, v));
   }
-  for (const v of checkObjectSet(rendered.map((r) => r.object), { overlay, imagesFile }, skip)) {
+  for (const v of checkObjectSet(
+    rendered.map((r) => r.object),
+    { overlay, imagesFile },
+    skip,
+  )) {
     out.push(toFinding(source, imagesFile ?? rendered[0]?.file ?? source, v));
   }
   return out;
 }
 
 function toFinding(source: string, file: string, v: PolicyViolation): Finding {
-  return { source, policy: v.policy, file: v.fixFile ? `${file} (fix in ${v.fixFile})` : file, object: v.object, field: v.field, message: v.message, fix: v.fix };
+  return {
+    source,
+    policy: v.policy,
+    file: v.fixFile ? `${file} (fix in ${v.fixFile})` : file,
+    object: v.object,
+    field: v.field,
+    message: v.message,
+    fix: v.fix,
+  };
 }
 
 export async function validateManifests(opts: ValidateOptions): Promise<ValidateReport> {
@@ -102,7 +142,11 @@ export async function validateManifests(opts: ValidateOptions): Promise<Validate
   const exemptions = opts.exemptions ?? [];
   validateExemptions(exemptions);
   const overlays = opts.overlays ?? (await listOverlays(path.join(root, overlaysDir)));
-  if (overlays.length === 0) throw new DeliveryInputError(`no overlays found in ${overlaysDir}`, 'add <overlay>/kustomization.yaml folders or pass --overlays');
+  if (overlays.length === 0)
+    throw new DeliveryInputError(
+      `no overlays found in ${overlaysDir}`,
+      'add <overlay>/kustomization.yaml folders or pass --overlays',
+    );
   const report: ValidateReport = { sources: [], findings: [], ok: true };
   const jobs = [
     ...overlays.map((o) => ({ name: o, dir: path.join(overlaysDir, o), overlay: o as string | undefined })),
@@ -111,14 +155,25 @@ export async function validateManifests(opts: ValidateOptions): Promise<Validate
   for (const job of jobs) {
     const abs = path.join(root, job.dir);
     await fs.access(path.join(abs, 'kustomization.yaml')).catch(() => {
-      throw new DeliveryInputError(`${job.dir}/kustomization.yaml does not exist`, `create it, or drop '${job.name}' from the list`);
+      throw new DeliveryInputError(
+        `${job.dir}/kustomization.yaml does not exist`,
+        `create it, or drop '${job.name}' from the list`,
+      );
     });
     const rendered = await renderKustomization(abs, { workspaceRoot: root, kubectl: opts.kubectl });
     const skip = new Set(exemptions.filter((e) => e.overlay === job.overlay).map((e) => e.policy));
     const imagesFile = job.overlay ? path.join(job.dir, 'kustomization.yaml') : undefined;
     const findings = findingsFor(job.name, rendered, imagesFile, job.overlay, skip);
     if (job.overlay && !rendered.some((r) => workloadOf(r.object))) {
-      findings.push({ source: job.name, policy: 'has-workloads', file: imagesFile ?? job.dir, object: '-', field: 'resources', message: 'renders no workload', fix: 'include ../../base (or the services) in resources:' });
+      findings.push({
+        source: job.name,
+        policy: 'has-workloads',
+        file: imagesFile ?? job.dir,
+        object: '-',
+        field: 'resources',
+        message: 'renders no workload',
+        fix: 'include ../../base (or the services) in resources:',
+      });
     }
     report.sources.push({ name: job.name, dir: job.dir, objects: rendered.length, findings: findings.length });
     report.findings.push(...findings);
@@ -130,7 +185,9 @@ export async function validateManifests(opts: ValidateOptions): Promise<Validate
 export function formatReport(report: ValidateReport): string {
   const lines: string[] = [];
   for (const s of report.sources) {
-    lines.push(`${s.findings === 0 ? '✓' : '✗'} ${s.name} (${s.dir}): ${s.objects} objects, ${s.findings} violation${s.findings === 1 ? '' : 's'}`);
+    lines.push(
+      `${s.findings === 0 ? '✓' : '✗'} ${s.name} (${s.dir}): ${s.objects} objects, ${s.findings} violation${s.findings === 1 ? '' : 's'}`,
+    );
   }
   for (const f of report.findings) {
     lines.push('');
@@ -141,6 +198,8 @@ export function formatReport(report: ValidateReport): string {
     lines.push(`    policy: ${f.policy}`);
   }
   lines.push('');
-  lines.push(report.ok ? 'all manifests valid' : `${report.findings.length} violation${report.findings.length === 1 ? '' : 's'}`);
+  lines.push(
+    report.ok ? 'all manifests valid' : `${report.findings.length} violation${report.findings.length === 1 ? '' : 's'}`,
+  );
   return lines.join('\n');
 }

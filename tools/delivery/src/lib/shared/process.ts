@@ -72,7 +72,11 @@ export function runProcess(program: string, args: readonly string[], options: Ru
 }
 
 /** Whether `program` can be executed (found on PATH and answers `args`, e.g. `--version`). */
-export async function canRun(program: string, args: readonly string[] = ['--version'], timeoutMs = 15_000): Promise<boolean> {
+export async function canRun(
+  program: string,
+  args: readonly string[] = ['--version'],
+  timeoutMs = 15_000,
+): Promise<boolean> {
   try {
     const result = await runProcess(program, args, { timeoutMs });
     return result.code === 0;

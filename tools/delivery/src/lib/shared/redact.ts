@@ -8,7 +8,12 @@ import { redact } from './process';
 export const REDACTED = '***';
 
 export function redactCredentials(text: string, secrets: readonly (string | undefined)[] = []): string {
-  return redactUrlCredentials(redact(text, secrets.filter((s): s is string => typeof s === 'string')));
+  return redactUrlCredentials(
+    redact(
+      text,
+      secrets.filter((s): s is string => typeof s === 'string'),
+    ),
+  );
 }
 
 /** `scheme://user:pass@host` → `scheme://***@host`; `scheme://user@host` is kept (no secret in it). */

@@ -68,12 +68,8 @@ describe('analysis semantics (Argo Rollouts failureLimit / consecutiveErrorLimit
   });
 
   it('resets the consecutive error count on a success or a failure', () => {
-    expect(run([E, E, S, E, E, S], { consecutiveErrorLimit: 2 })).toMatchObject(
-      { outcome: 'pass' },
-    );
-    expect(
-      run([E, E, F, E, E, S], { consecutiveErrorLimit: 2, failureLimit: 1 }),
-    ).toMatchObject({ outcome: 'pass' });
+    expect(run([E, E, S, E, E, S], { consecutiveErrorLimit: 2 })).toMatchObject({ outcome: 'pass' });
+    expect(run([E, E, F, E, E, S], { consecutiveErrorLimit: 2, failureLimit: 1 })).toMatchObject({ outcome: 'pass' });
   });
 
   it('consecutiveErrorLimit 0 makes the first error inconclusive', () => {

@@ -29,10 +29,7 @@ export const emptyAnalysis = (): AnalysisState => ({
   consecutiveErrors: 0,
 });
 
-export function recordMeasurement(
-  state: AnalysisState,
-  outcome: MeasurementOutcome,
-): AnalysisState {
+export function recordMeasurement(state: AnalysisState, outcome: MeasurementOutcome): AnalysisState {
   return {
     taken: state.taken + 1,
     success: state.success + (outcome === 'success' ? 1 : 0),
@@ -42,14 +39,9 @@ export function recordMeasurement(
   };
 }
 
-export type Assessment =
-  | { decided: false }
-  | { decided: true; outcome: Outcome; reason: string };
+export type Assessment = { decided: false } | { decided: true; outcome: Outcome; reason: string };
 
-export function assessAnalysis(
-  state: AnalysisState,
-  limits: AnalysisLimits,
-): Assessment {
+export function assessAnalysis(state: AnalysisState, limits: AnalysisLimits): Assessment {
   if (state.failure > limits.failureLimit) {
     return {
       decided: true,

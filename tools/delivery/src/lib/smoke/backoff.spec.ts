@@ -10,9 +10,7 @@ const options = {
 
 describe('backoff', () => {
   it('doubles from the initial delay and caps at maxDelayMs', () => {
-    expect([0, 1, 2, 3, 4, 5].map((n) => backoffDelay(n, options))).toEqual([
-      250, 500, 1000, 2000, 2000, 2000,
-    ]);
+    expect([0, 1, 2, 3, 4, 5].map((n) => backoffDelay(n, options))).toEqual([250, 500, 1000, 2000, 2000, 2000]);
   });
 
   it('schedules attempts until the timeout, with a last attempt exactly at the deadline', () => {
@@ -47,11 +45,10 @@ describe('backoff', () => {
 
   it('stops at the first done attempt', async () => {
     const clock = new FakeClock();
-    const result = await pollWithBackoff(
-      clock,
-      options,
-      async (_remaining, index) => ({ done: index === 2, value: index }),
-    );
+    const result = await pollWithBackoff(clock, options, async (_remaining, index) => ({
+      done: index === 2,
+      value: index,
+    }));
     expect(result).toEqual({ done: true, attempts: [0, 1, 2], elapsedMs: 750 });
   });
 
@@ -71,14 +68,10 @@ describe('backoff', () => {
   it('gives a last attempt at least 100 ms even when the deadline is closer', async () => {
     const clock = new FakeClock();
     const remaining: number[] = [];
-    await pollWithBackoff(
-      clock,
-      { ...options, timeoutMs: 260 },
-      async (left) => {
-        remaining.push(left);
-        return { done: false, value: 0 };
-      },
-    );
+    await pollWithBackoff(clock, { ...options, timeoutMs: 260 }, async (left) => {
+      remaining.push(left);
+      return { done: false, value: 0 };
+    });
     // attempts at 0, 250 and 260 (the deadline): 10 ms and 0 ms left are raised to 100 ms.
     expect(remaining).toEqual([260, 100, 100]);
   });

@@ -18,10 +18,7 @@ export function backoffSchedule(options: BackoffOptions): number[] {
   const offsets = [0];
   let elapsed = 0;
   for (let attempt = 0; elapsed < options.timeoutMs; attempt += 1) {
-    elapsed = Math.min(
-      options.timeoutMs,
-      elapsed + backoffDelay(attempt, options),
-    );
+    elapsed = Math.min(options.timeoutMs, elapsed + backoffDelay(attempt, options));
     offsets.push(elapsed);
   }
   return offsets;
@@ -61,11 +58,9 @@ export async function pollWithBackoff<T>(
     const remaining = Math.max(MIN_ATTEMPT_TIMEOUT_MS, deadline - clock.now());
     const result = await attempt(remaining, index);
     attempts.push(result.value);
-    if (result.done)
-      return { done: true, attempts, elapsedMs: clock.now() - start };
+    if (result.done) return { done: true, attempts, elapsedMs: clock.now() - start };
     const left = deadline - clock.now();
-    if (left <= 0)
-      return { done: false, attempts, elapsedMs: clock.now() - start };
+    if (left <= 0) return { done: false, attempts, elapsedMs: clock.now() - start };
     delayIndex = resetOn?.(result.value) ? 0 : delayIndex;
     await clock.sleep(Math.min(left, backoffDelay(delayIndex, options)));
     delayIndex += 1;

@@ -1,20 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  baseUrlVariable,
-  loadSmokeConfig,
-  locateSmokeProject,
-  resolveK6Binary,
-  SmokeConfigError,
-} from './config';
+import { baseUrlVariable, loadSmokeConfig, locateSmokeProject, resolveK6Binary, SmokeConfigError } from './config';
 import { configFrom, tempWorkspace } from './testing/config';
 
 function problemsOf(fn: () => unknown): string[] {
   try {
     fn();
   } catch (error) {
-    if (error instanceof SmokeConfigError)
-      return error.problems.map((p) => `${p.where}: ${p.message}`);
+    if (error instanceof SmokeConfigError) return error.problems.map((p) => `${p.where}: ${p.message}`);
     throw error;
   }
   throw new Error('expected a SmokeConfigError');
@@ -36,10 +29,7 @@ describe('smoke config', () => {
       consecutiveMatches: 1,
       required: false,
     });
-    expect(Object.keys(config.versionGate.fields)).toEqual([
-      'version',
-      'revision',
-    ]);
+    expect(Object.keys(config.versionGate.fields)).toEqual(['version', 'revision']);
     expect(config.checks[0]).toMatchObject({
       name: 'GET /products',
       method: 'GET',
@@ -70,12 +60,10 @@ describe('smoke config', () => {
     });
     expect(config.baseUrl).toBe('https://svc.example.com/prefix');
     expect(config.readiness).toMatchObject({ path: '/ready', timeoutMs: 9000 });
-    expect(config.checks.map((c) => [c.name, c.count, c.maxLatencyMs])).toEqual(
-      [
-        ['a', 2, 300],
-        ['b', 7, 300],
-      ],
-    );
+    expect(config.checks.map((c) => [c.name, c.count, c.maxLatencyMs])).toEqual([
+      ['a', 2, 300],
+      ['b', 7, 300],
+    ]);
     expect(config.k6).toBeUndefined();
   });
 
@@ -87,9 +75,7 @@ describe('smoke config', () => {
       baseUrl: 'http://127.0.0.1:3999',
       baseUrlSource: 'SMOKE_CATALOG_URL',
     });
-    expect(
-      configFrom({}, { env, overrides: { baseUrl: 'http://127.0.0.1:3998' } }),
-    ).toMatchObject({
+    expect(configFrom({}, { env, overrides: { baseUrl: 'http://127.0.0.1:3998' } })).toMatchObject({
       baseUrl: 'http://127.0.0.1:3998',
       baseUrlSource: '--base-url',
     });
@@ -165,11 +151,7 @@ describe('smoke config', () => {
           {
             name: 'dup',
             path: '/b',
-            assertions: [
-              { path: '$.x', matches: '([' },
-              { path: '$.y' },
-              { path: '$.z', equals: 1, exists: true },
-            ],
+            assertions: [{ path: '$.x', matches: '([' }, { path: '$.y' }, { path: '$.z', equals: 1, exists: true }],
           },
           { path: '/c', expectStatus: 700, intervalMs: -1, timeout: 5 },
         ],
@@ -188,9 +170,7 @@ describe('smoke config', () => {
       expect.stringMatching(
         /checks\[1\]\.assertions\[0\]\.path: "\$\.\.x" is not a valid JSON path: recursive descent/,
       ),
-      expect.stringMatching(
-        /checks\[2\]\.assertions\[0\]\.matches: "\(\[" is not a valid regular expression/,
-      ),
+      expect.stringMatching(/checks\[2\]\.assertions\[0\]\.matches: "\(\[" is not a valid regular expression/),
       expect.stringMatching(
         /checks\[2\]\.assertions\[1\]: needs exactly one of "equals", "exists", "matches" \(has none\)/,
       ),
@@ -210,48 +190,29 @@ describe('smoke config', () => {
     ['query', 'http://svc.test/?a=1', 'has a query or fragment'],
     ['credentials', 'http://user:pw@svc.test', 'embeds credentials'],
   ])('rejects a base URL with %s', (_label, baseUrl, message) => {
-    const problems = problemsOf(() =>
-      configFrom({ environments: { test: { baseUrl } } }),
-    );
+    const problems = problemsOf(() => configFrom({ environments: { test: { baseUrl } } }));
     expect(problems).toEqual([expect.stringContaining(message)]);
     expect(problems[0]).not.toContain('pw@');
   });
 
   it('rejects a bad SMOKE_<PROJECT>_URL naming the variable, not the file', () => {
-    expect(
-      problemsOf(() =>
-        configFrom({}, { env: { SMOKE_CATALOG_URL: 'localhost:3101' } }),
-      ),
-    ).toEqual([
+    expect(problemsOf(() => configFrom({}, { env: { SMOKE_CATALOG_URL: 'localhost:3101' } }))).toEqual([
       'SMOKE_CATALOG_URL: "localhost:3101" uses localhost, not http or https: set SMOKE_CATALOG_URL to an absolute http(s) URL like http://127.0.0.1:3101',
     ]);
   });
 
   it('rejects negative timeouts given as options', () => {
-    expect(
-      problemsOf(() =>
-        configFrom(
-          {},
-          { overrides: { readinessTimeoutMs: -1, expectTimeoutMs: -20 } },
-        ),
-      ),
-    ).toEqual([
+    expect(problemsOf(() => configFrom({}, { overrides: { readinessTimeoutMs: -1, expectTimeoutMs: -20 } }))).toEqual([
       '--readiness-timeout-ms: -1 is negative: a timeout must be ≥ 0 ms (e.g. 60000)',
       '--expect-timeout-ms: -20 is negative: a timeout must be ≥ 0 ms (e.g. 60000)',
     ]);
   });
 
   it('names the environments when the one asked for is missing, and requires a base URL', () => {
-    expect(
-      problemsOf(() =>
-        configFrom({ environments: { local: {}, staging: {} } }),
-      ),
-    ).toEqual([
+    expect(problemsOf(() => configFrom({ environments: { local: {}, staging: {} } }))).toEqual([
       'apps/catalog/smoke.json environments: has no "test" environment (configured: local, staging): add it or pick one of those',
     ]);
-    expect(
-      problemsOf(() => configFrom({ environments: { test: {} } })),
-    ).toEqual([
+    expect(problemsOf(() => configFrom({ environments: { test: {} } }))).toEqual([
       'apps/catalog/smoke.json environments.test.baseUrl: is missing: set it, export SMOKE_CATALOG_URL, or pass --base-url',
     ]);
   });
@@ -271,26 +232,15 @@ describe('smoke config', () => {
           /k6: a k6 script is configured but no k6 binary was found \(K6_BIN is unset, no k6 on PATH, none in ~\/go\/bin\): run "bash tools\/scripts\/install-k6.sh" or set K6_BIN, or pass --skip-k6$/,
         ),
       ]);
-      expect(
-        configFrom(raw, { ...options, overrides: { skipK6: true } }).k6,
-      ).toBeUndefined();
-      expect(
-        configFrom(raw, { ...options, findK6: () => '/opt/k6' }).k6,
-      ).toMatchObject({
+      expect(configFrom(raw, { ...options, overrides: { skipK6: true } }).k6).toBeUndefined();
+      expect(configFrom(raw, { ...options, findK6: () => '/opt/k6' }).k6).toMatchObject({
         binary: '/opt/k6',
         script: join(ws.root, 'apps/catalog/k6/smoke.ts'),
         timeoutMs: 300000,
       });
       expect(
-        problemsOf(() =>
-          configFrom(
-            { k6: { script: 'k6/missing.ts' } },
-            { ...options, findK6: () => '/opt/k6' },
-          ),
-        ),
-      ).toEqual([
-        expect.stringContaining('k6.script: "k6/missing.ts" does not exist'),
-      ]);
+        problemsOf(() => configFrom({ k6: { script: 'k6/missing.ts' } }, { ...options, findK6: () => '/opt/k6' })),
+      ).toEqual([expect.stringContaining('k6.script: "k6/missing.ts" does not exist')]);
     } finally {
       ws.cleanup();
     }
@@ -326,9 +276,7 @@ describe('smoke config', () => {
           HOME: join(ws.root, 'home'),
         }),
       ).toBe(fromPath);
-      expect(
-        resolveK6Binary({ PATH: '/nonexistent', HOME: join(ws.root, 'home') }),
-      ).toBe(fromGo);
+      expect(resolveK6Binary({ PATH: '/nonexistent', HOME: join(ws.root, 'home') })).toBe(fromGo);
       expect(
         resolveK6Binary({
           PATH: '/nonexistent',
@@ -345,24 +293,18 @@ describe('smoke config', () => {
     try {
       ws.write('apps/web-e2e/playwright.config.mts', 'export default {}');
       const options = { workspaceRoot: ws.root };
-      expect(
-        configFrom({ playwright: { dir: '../web-e2e' } }, options).playwright,
-      ).toMatchObject({ dir: join(ws.root, 'apps/web-e2e'), grep: '@smoke' });
-      expect(
-        problemsOf(() =>
-          configFrom({ playwright: { dir: '../nowhere' } }, options),
-        ),
-      ).toEqual([expect.stringContaining('has no playwright.config.*')]);
-      expect(
-        problemsOf(() =>
-          configFrom(
-            { playwright: { dir: '../web-e2e' } },
-            { ...options, findPlaywrightCli: () => undefined },
-          ),
-        ),
-      ).toEqual([
-        expect.stringContaining('@playwright/test cannot be resolved'),
+      expect(configFrom({ playwright: { dir: '../web-e2e' } }, options).playwright).toMatchObject({
+        dir: join(ws.root, 'apps/web-e2e'),
+        grep: '@smoke',
+      });
+      expect(problemsOf(() => configFrom({ playwright: { dir: '../nowhere' } }, options))).toEqual([
+        expect.stringContaining('has no playwright.config.*'),
       ]);
+      expect(
+        problemsOf(() =>
+          configFrom({ playwright: { dir: '../web-e2e' } }, { ...options, findPlaywrightCli: () => undefined }),
+        ),
+      ).toEqual([expect.stringContaining('@playwright/test cannot be resolved')]);
     } finally {
       ws.cleanup();
     }
@@ -372,9 +314,7 @@ describe('smoke config', () => {
     expect(
       problemsOf(() =>
         configFrom({
-          checks: [
-            { path: '/a', headers: { authorization: 'Bearer ${env.TOKEN}' } },
-          ],
+          checks: [{ path: '/a', headers: { authorization: 'Bearer ${env.TOKEN}' } }],
         }),
       ),
     ).toEqual([
@@ -393,14 +333,9 @@ describe('smoke config', () => {
         env: {},
       };
       expect(problemsOf(() => loadSmokeConfig(base))).toEqual([
-        expect.stringMatching(
-          /^apps\/catalog\/smoke.json: cannot read it \(ENOENT\)/,
-        ),
+        expect.stringMatching(/^apps\/catalog\/smoke.json: cannot read it \(ENOENT\)/),
       ]);
-      writeFileSync(
-        join(ws.root, 'apps/catalog/smoke.json'),
-        '{ "environments": ',
-      );
+      writeFileSync(join(ws.root, 'apps/catalog/smoke.json'), '{ "environments": ');
       expect(problemsOf(() => loadSmokeConfig(base))).toEqual([
         expect.stringMatching(/^apps\/catalog\/smoke.json: is not valid JSON/),
       ]);
@@ -425,17 +360,11 @@ describe('smoke config', () => {
         catalog: { root: 'apps/catalog' },
         orders: { root: 'apps/orders' },
       };
-      expect(
-        problemsOf(() => locateSmokeProject('catalgo', projects, ws.root)),
-      ).toEqual([
+      expect(problemsOf(() => locateSmokeProject('catalgo', projects, ws.root))).toEqual([
         'project: unknown project "catalgo". Projects with a smoke.json: catalog',
       ]);
-      expect(
-        problemsOf(() => locateSmokeProject('orders', projects, ws.root)),
-      ).toEqual([
-        expect.stringContaining(
-          'project "orders" has no apps/orders/smoke.json',
-        ),
+      expect(problemsOf(() => locateSmokeProject('orders', projects, ws.root))).toEqual([
+        expect.stringContaining('project "orders" has no apps/orders/smoke.json'),
       ]);
       expect(locateSmokeProject('catalog', projects, ws.root)).toMatchObject({
         projectRoot: 'apps/catalog',

@@ -1,10 +1,4 @@
-import {
-  accessSync,
-  constants,
-  existsSync,
-  readFileSync,
-  statSync,
-} from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join, relative, resolve } from 'node:path';
 import { JsonPathSyntaxError, parseJsonPath, type JsonPath } from './json-path';
@@ -61,15 +55,7 @@ export const DEFAULTS = {
   playwright: { grep: '@smoke', timeoutMs: 600_000 },
 } as const;
 
-const HTTP_METHODS = [
-  'GET',
-  'HEAD',
-  'POST',
-  'PUT',
-  'PATCH',
-  'DELETE',
-  'OPTIONS',
-];
+const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 const PLAYWRIGHT_CONFIGS = [
   'playwright.config.ts',
   'playwright.config.mts',
@@ -137,9 +123,7 @@ export function locateSmokeProject(
   workspaceRoot: string,
 ): { project: string; projectRoot: string; configFile: string } {
   const withConfig = Object.entries(projects)
-    .filter(([, p]) =>
-      existsSync(join(workspaceRoot, p.root, SMOKE_CONFIG_FILE)),
-    )
+    .filter(([, p]) => existsSync(join(workspaceRoot, p.root, SMOKE_CONFIG_FILE)))
     .map(([name]) => name)
     .sort();
   const known = projects[project];
@@ -164,13 +148,8 @@ export function locateSmokeProject(
 }
 
 /** Reads, validates and resolves smoke.json for one environment. Throws SmokeConfigError listing every problem. */
-export function loadSmokeConfig(
-  options: LoadSmokeConfigOptions,
-): ResolvedSmokeConfig {
-  const configFile = resolve(
-    options.workspaceRoot,
-    options.configFile ?? join(options.projectRoot, SMOKE_CONFIG_FILE),
-  );
+export function loadSmokeConfig(options: LoadSmokeConfigOptions): ResolvedSmokeConfig {
+  const configFile = resolve(options.workspaceRoot, options.configFile ?? join(options.projectRoot, SMOKE_CONFIG_FILE));
   const label = relative(options.workspaceRoot, configFile) || configFile;
   let text: string;
   try {
@@ -205,10 +184,7 @@ interface ResolveContext extends LoadSmokeConfigOptions {
 }
 
 /** Validates an already parsed smoke.json (exported for tests and for configs kept in project.json options). */
-export function resolveSmokeConfig(
-  raw: unknown,
-  context: ResolveContext,
-): ResolvedSmokeConfig {
+export function resolveSmokeConfig(raw: unknown, context: ResolveContext): ResolvedSmokeConfig {
   const problems = new Problems(context.label);
   const env = context.env ?? process.env;
   const projectDir = resolve(context.workspaceRoot, context.projectRoot);
@@ -240,18 +216,13 @@ export function resolveSmokeConfig(
       'environments',
       'is missing: add e.g. "environments": { "local": { "baseUrl": "http://127.0.0.1:3101" } }',
     );
-  } else if (
-    !Object.prototype.hasOwnProperty.call(environments, context.environment)
-  ) {
+  } else if (!Object.prototype.hasOwnProperty.call(environments, context.environment)) {
     problems.add(
       'environments',
       `has no "${context.environment}" environment (configured: ${Object.keys(environments).join(', ')}): add it or pick one of those`,
     );
   } else if (!isObject(environments[context.environment])) {
-    problems.add(
-      `environments.${context.environment}`,
-      'must be an object like { "baseUrl": "https://..." }',
-    );
+    problems.add(`environments.${context.environment}`, 'must be an object like { "baseUrl": "https://..." }');
   } else {
     section = environments[context.environment] as Raw;
     problems.unknownKeys(section, `environments.${context.environment}`, [
@@ -273,39 +244,21 @@ export function resolveSmokeConfig(
   let baseUrl = '';
   let baseUrlSource = '';
   if (context.overrides?.baseUrl !== undefined) {
-    baseUrl = checkBaseUrl(
-      context.overrides.baseUrl,
-      '--base-url',
-      problems,
-      true,
-    );
+    baseUrl = checkBaseUrl(context.overrides.baseUrl, '--base-url', problems, true);
     baseUrlSource = '--base-url';
   } else if (env[variable]) {
     baseUrl = checkBaseUrl(env[variable] as string, variable, problems, true);
     baseUrlSource = variable;
   } else if (section['baseUrl'] !== undefined) {
-    baseUrl = checkBaseUrl(
-      section['baseUrl'],
-      `${envPath}.baseUrl`,
-      problems,
-      false,
-    );
+    baseUrl = checkBaseUrl(section['baseUrl'], `${envPath}.baseUrl`, problems, false);
     baseUrlSource = `${context.label} ${envPath}.baseUrl`;
-  } else if (
-    isObject(environments) &&
-    isObject(environments[context.environment])
-  ) {
-    problems.add(
-      `${envPath}.baseUrl`,
-      `is missing: set it, export ${variable}, or pass --base-url`,
-    );
+  } else if (isObject(environments) && isObject(environments[context.environment])) {
+    problems.add(`${envPath}.baseUrl`, `is missing: set it, export ${variable}, or pass --base-url`);
   }
 
   const requestTimeoutMs = problems.int(
     pick(section, raw, 'requestTimeoutMs'),
-    section['requestTimeoutMs'] !== undefined
-      ? `${envPath}.requestTimeoutMs`
-      : 'requestTimeoutMs',
+    section['requestTimeoutMs'] !== undefined ? `${envPath}.requestTimeoutMs` : 'requestTimeoutMs',
     {
       min: 1,
       fallback: DEFAULTS.requestTimeoutMs,
@@ -323,24 +276,15 @@ export function resolveSmokeConfig(
     'factor',
   ]);
   const readiness: ResolvedReadiness = {
-    path: problems.urlPath(
-      readinessRaw.value['path'],
-      `${readinessRaw.where}.path`,
-      DEFAULTS.readiness.path,
-    ),
-    ...backoff(
-      problems,
-      readinessRaw.value,
-      readinessRaw.where,
-      DEFAULTS.readiness,
-    ),
+    path: problems.urlPath(readinessRaw.value['path'], `${readinessRaw.where}.path`, DEFAULTS.readiness.path),
+    ...backoff(problems, readinessRaw.value, readinessRaw.where, DEFAULTS.readiness),
   };
   if (context.overrides?.readinessTimeoutMs !== undefined) {
-    readiness.timeoutMs = problems.int(
-      context.overrides.readinessTimeoutMs,
-      '--readiness-timeout-ms',
-      { min: 0, fallback: readiness.timeoutMs, unit: 'ms' },
-    );
+    readiness.timeoutMs = problems.int(context.overrides.readinessTimeoutMs, '--readiness-timeout-ms', {
+      min: 0,
+      fallback: readiness.timeoutMs,
+      unit: 'ms',
+    });
   }
 
   // --- version gate
@@ -369,33 +313,21 @@ export function resolveSmokeConfig(
     }
   }
   const versionGate: ResolvedVersionGate = {
-    path: problems.urlPath(
-      gateRaw.value['path'],
-      `${gateRaw.where}.path`,
-      DEFAULTS.versionGate.path,
-    ),
+    path: problems.urlPath(gateRaw.value['path'], `${gateRaw.where}.path`, DEFAULTS.versionGate.path),
     fields,
     ...backoff(problems, gateRaw.value, gateRaw.where, DEFAULTS.versionGate),
-    consecutiveMatches: problems.int(
-      gateRaw.value['consecutiveMatches'],
-      `${gateRaw.where}.consecutiveMatches`,
-      {
-        min: 1,
-        fallback: DEFAULTS.versionGate.consecutiveMatches,
-      },
-    ),
-    required: problems.bool(
-      gateRaw.value['required'],
-      `${gateRaw.where}.required`,
-      DEFAULTS.versionGate.required,
-    ),
+    consecutiveMatches: problems.int(gateRaw.value['consecutiveMatches'], `${gateRaw.where}.consecutiveMatches`, {
+      min: 1,
+      fallback: DEFAULTS.versionGate.consecutiveMatches,
+    }),
+    required: problems.bool(gateRaw.value['required'], `${gateRaw.where}.required`, DEFAULTS.versionGate.required),
   };
   if (context.overrides?.expectTimeoutMs !== undefined) {
-    versionGate.timeoutMs = problems.int(
-      context.overrides.expectTimeoutMs,
-      '--expect-timeout-ms',
-      { min: 0, fallback: versionGate.timeoutMs, unit: 'ms' },
-    );
+    versionGate.timeoutMs = problems.int(context.overrides.expectTimeoutMs, '--expect-timeout-ms', {
+      min: 0,
+      fallback: versionGate.timeoutMs,
+      unit: 'ms',
+    });
   }
 
   // --- checks
@@ -407,12 +339,7 @@ export function resolveSmokeConfig(
     'consecutiveErrorLimit',
     'maxLatencyMs',
   ]);
-  const defaults = analysisLimits(
-    problems,
-    defaultsRaw.value,
-    defaultsRaw.where,
-    DEFAULTS.check,
-  );
+  const defaults = analysisLimits(problems, defaultsRaw.value, defaultsRaw.where, DEFAULTS.check);
   const defaultMaxLatency = problems.optionalInt(
     defaultsRaw.value['maxLatencyMs'],
     `${defaultsRaw.where}.maxLatencyMs`,
@@ -431,14 +358,7 @@ export function resolveSmokeConfig(
       continue;
     }
     list.forEach((item, index) => {
-      const check = resolveCheck(
-        problems,
-        item,
-        `${where}[${index}]`,
-        defaults,
-        defaultMaxLatency,
-        env,
-      );
+      const check = resolveCheck(problems, item, `${where}[${index}]`, defaults, defaultMaxLatency, env);
       if (!check) return;
       if (checks.some((c) => c.name === check.name)) {
         problems.add(
@@ -483,10 +403,7 @@ function resolveCheck(
   env: NodeJS.ProcessEnv,
 ): ResolvedCheck | undefined {
   if (!isObject(item)) {
-    problems.add(
-      where,
-      'must be an object like { "name": "list products", "path": "/products?limit=1" }',
-    );
+    problems.add(where, 'must be an object like { "name": "list products", "path": "/products?limit=1" }');
     return undefined;
   }
   problems.unknownKeys(item, where, [
@@ -503,49 +420,29 @@ function resolveCheck(
     'failureLimit',
     'consecutiveErrorLimit',
   ]);
-  const method =
-    item['method'] === undefined
-      ? DEFAULTS.check.method
-      : String(item['method']).toUpperCase();
+  const method = item['method'] === undefined ? DEFAULTS.check.method : String(item['method']).toUpperCase();
   if (!HTTP_METHODS.includes(method))
     problems.add(
       `${where}.method`,
       `"${String(item['method'])}" is not an HTTP method: use one of ${HTTP_METHODS.join(', ')}`,
     );
   const path = problems.urlPath(item['path'], `${where}.path`);
-  const name =
-    item['name'] === undefined
-      ? `${method} ${path}`
-      : problems.string(item['name'], `${where}.name`);
+  const name = item['name'] === undefined ? `${method} ${path}` : problems.string(item['name'], `${where}.name`);
 
   const headers: Record<string, string> = {};
   const secretHeaders: string[] = [];
   if (item['headers'] !== undefined) {
     if (!isObject(item['headers']))
-      problems.add(
-        `${where}.headers`,
-        'must be an object of header names to string values',
-      );
+      problems.add(`${where}.headers`, 'must be an object of header names to string values');
     else {
       for (const [header, value] of Object.entries(item['headers'])) {
         if (typeof value !== 'string') {
-          problems.add(
-            `${where}.headers.${header}`,
-            `must be a string, got ${JSON.stringify(value)}`,
-          );
+          problems.add(`${where}.headers.${header}`, `must be a string, got ${JSON.stringify(value)}`);
           continue;
         }
         if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(header))
-          problems.add(
-            `${where}.headers`,
-            `"${header}" is not a valid header name`,
-          );
-        const interpolated = interpolateEnv(
-          value,
-          env,
-          `${where}.headers.${header}`,
-          problems,
-        );
+          problems.add(`${where}.headers`, `"${header}" is not a valid header name`);
+        const interpolated = interpolateEnv(value, env, `${where}.headers.${header}`, problems);
         if (interpolated.fromEnv) secretHeaders.push(header.toLowerCase());
         headers[header.toLowerCase()] = interpolated.value;
       }
@@ -553,60 +450,36 @@ function resolveCheck(
   }
   let body: string | undefined;
   if (item['body'] !== undefined) {
-    if (typeof item['body'] === 'string')
-      body = interpolateEnv(item['body'], env, `${where}.body`, problems).value;
+    if (typeof item['body'] === 'string') body = interpolateEnv(item['body'], env, `${where}.body`, problems).value;
     else {
-      body = interpolateEnv(
-        JSON.stringify(item['body']),
-        env,
-        `${where}.body`,
-        problems,
-      ).value;
+      body = interpolateEnv(JSON.stringify(item['body']), env, `${where}.body`, problems).value;
       headers['content-type'] ??= 'application/json';
     }
     if (method === 'GET' || method === 'HEAD')
-      problems.add(
-        `${where}.body`,
-        `a ${method} request cannot have a body: remove it or use POST`,
-      );
+      problems.add(`${where}.body`, `a ${method} request cannot have a body: remove it or use POST`);
   }
 
   let expectStatus: number[] = [...DEFAULTS.check.expectStatus];
   if (item['expectStatus'] !== undefined) {
-    const list = Array.isArray(item['expectStatus'])
-      ? item['expectStatus']
-      : [item['expectStatus']];
+    const list = Array.isArray(item['expectStatus']) ? item['expectStatus'] : [item['expectStatus']];
     expectStatus = [];
     for (const status of list) {
-      if (
-        !Number.isInteger(status) ||
-        (status as number) < 100 ||
-        (status as number) > 599
-      ) {
+      if (!Number.isInteger(status) || (status as number) < 100 || (status as number) > 599) {
         problems.add(
           `${where}.expectStatus`,
           `${JSON.stringify(status)} is not an HTTP status: use an integer 100-599 or a list of them`,
         );
       } else expectStatus.push(status as number);
     }
-    if (list.length === 0)
-      problems.add(
-        `${where}.expectStatus`,
-        'is empty: list at least one status, e.g. [200]',
-      );
+    if (list.length === 0) problems.add(`${where}.expectStatus`, 'is empty: list at least one status, e.g. [200]');
   }
 
   const assertions: Assertion[] = [];
   if (item['assertions'] !== undefined) {
-    if (!Array.isArray(item['assertions']))
-      problems.add(`${where}.assertions`, 'must be an array');
+    if (!Array.isArray(item['assertions'])) problems.add(`${where}.assertions`, 'must be an array');
     else
       item['assertions'].forEach((a, i) => {
-        const assertion = resolveAssertion(
-          problems,
-          a,
-          `${where}.assertions[${i}]`,
-        );
+        const assertion = resolveAssertion(problems, a, `${where}.assertions[${i}]`);
         if (assertion) assertions.push(assertion);
       });
   }
@@ -631,27 +504,15 @@ function resolveCheck(
   };
 }
 
-function resolveAssertion(
-  problems: Problems,
-  raw: unknown,
-  where: string,
-): Assertion | undefined {
+function resolveAssertion(problems: Problems, raw: unknown, where: string): Assertion | undefined {
   const example =
     'e.g. { "path": "$.status", "equals": "ok" }, { "path": "$.items", "exists": true }, { "header": "content-type", "matches": "^application/json" }';
   if (!isObject(raw)) {
     problems.add(where, `must be an object, ${example}`);
     return undefined;
   }
-  problems.unknownKeys(raw, where, [
-    'path',
-    'header',
-    'equals',
-    'exists',
-    'matches',
-  ]);
-  const operators = ['equals', 'exists', 'matches'].filter(
-    (key) => raw[key] !== undefined,
-  );
+  problems.unknownKeys(raw, where, ['path', 'header', 'equals', 'exists', 'matches']);
+  const operators = ['equals', 'exists', 'matches'].filter((key) => raw[key] !== undefined);
   if (operators.length !== 1) {
     problems.add(
       where,
@@ -670,25 +531,16 @@ function resolveAssertion(
   }
   const operator = operators[0];
   let pattern: RegExp | undefined;
-  if (operator === 'matches')
-    pattern = problems.regex(raw['matches'], `${where}.matches`);
+  if (operator === 'matches') pattern = problems.regex(raw['matches'], `${where}.matches`);
   if (operator === 'exists' && typeof raw['exists'] !== 'boolean') {
-    problems.add(
-      `${where}.exists`,
-      `must be true or false, got ${JSON.stringify(raw['exists'])}`,
-    );
+    problems.add(`${where}.exists`, `must be true or false, got ${JSON.stringify(raw['exists'])}`);
     return undefined;
   }
   if (hasHeader) {
-    const header = problems
-      .string(raw['header'], `${where}.header`)
-      .toLowerCase();
+    const header = problems.string(raw['header'], `${where}.header`).toLowerCase();
     if (operator === 'equals') {
       if (typeof raw['equals'] !== 'string') {
-        problems.add(
-          `${where}.equals`,
-          `a header value is a string, got ${JSON.stringify(raw['equals'])}`,
-        );
+        problems.add(`${where}.equals`, `a header value is a string, got ${JSON.stringify(raw['equals'])}`);
         return undefined;
       }
       return { kind: 'header-equals', header, expected: raw['equals'] };
@@ -703,10 +555,8 @@ function resolveAssertion(
   }
   const path = problems.jsonPath(raw['path'], `${where}.path`);
   if (!path) return undefined;
-  if (operator === 'equals')
-    return { kind: 'equals', path, expected: raw['equals'] };
-  if (operator === 'exists')
-    return { kind: 'exists', path, expected: raw['exists'] as boolean };
+  if (operator === 'equals') return { kind: 'equals', path, expected: raw['equals'] };
+  if (operator === 'exists') return { kind: 'exists', path, expected: raw['exists'] as boolean };
   return pattern ? { kind: 'matches', path, pattern } : undefined;
 }
 
@@ -721,15 +571,8 @@ function resolveK6(
 ): ResolvedK6 | undefined {
   if (!stageEnabled(raw, section, 'k6')) return undefined;
   const k6Raw = merged(problems, raw, section, 'k6', envPath);
-  problems.unknownKeys(k6Raw.value, k6Raw.where, [
-    'script',
-    'env',
-    'timeoutMs',
-  ]);
-  const scriptRel = problems.string(
-    k6Raw.value['script'],
-    `${k6Raw.where}.script`,
-  );
+  problems.unknownKeys(k6Raw.value, k6Raw.where, ['script', 'env', 'timeoutMs']);
+  const scriptRel = problems.string(k6Raw.value['script'], `${k6Raw.where}.script`);
   const script = scriptRel ? resolve(projectDir, scriptRel) : '';
   if (scriptRel && !existsSync(script))
     problems.add(
@@ -739,31 +582,19 @@ function resolveK6(
   const scriptEnv: Record<string, string> = {};
   if (k6Raw.value['env'] !== undefined) {
     if (!isObject(k6Raw.value['env']))
-      problems.add(
-        `${k6Raw.where}.env`,
-        'must be an object of variable names to strings',
-      );
+      problems.add(`${k6Raw.where}.env`, 'must be an object of variable names to strings');
     else
       for (const [key, value] of Object.entries(k6Raw.value['env'])) {
         if (typeof value !== 'string')
-          problems.add(
-            `${k6Raw.where}.env.${key}`,
-            `must be a string, got ${JSON.stringify(value)}`,
-          );
-        else
-          scriptEnv[key] = interpolateEnv(
-            value,
-            env,
-            `${k6Raw.where}.env.${key}`,
-            problems,
-          ).value;
+          problems.add(`${k6Raw.where}.env.${key}`, `must be a string, got ${JSON.stringify(value)}`);
+        else scriptEnv[key] = interpolateEnv(value, env, `${k6Raw.where}.env.${key}`, problems).value;
       }
   }
-  const timeoutMs = problems.int(
-    k6Raw.value['timeoutMs'],
-    `${k6Raw.where}.timeoutMs`,
-    { min: 1, fallback: DEFAULTS.k6.timeoutMs, unit: 'ms' },
-  );
+  const timeoutMs = problems.int(k6Raw.value['timeoutMs'], `${k6Raw.where}.timeoutMs`, {
+    min: 1,
+    fallback: DEFAULTS.k6.timeoutMs,
+    unit: 'ms',
+  });
   const binary = (context.findK6 ?? resolveK6Binary)(env) ?? '';
   if (!binary) {
     problems.add(
@@ -808,20 +639,17 @@ function resolvePlaywright(
       ? DEFAULTS.playwright.grep
       : problems.string(pwRaw.value['grep'], `${pwRaw.where}.grep`);
   if (grep) problems.regex(grep, `${pwRaw.where}.grep`);
-  const timeoutMs = problems.int(
-    pwRaw.value['timeoutMs'],
-    `${pwRaw.where}.timeoutMs`,
-    { min: 1, fallback: DEFAULTS.playwright.timeoutMs, unit: 'ms' },
-  );
+  const timeoutMs = problems.int(pwRaw.value['timeoutMs'], `${pwRaw.where}.timeoutMs`, {
+    min: 1,
+    fallback: DEFAULTS.playwright.timeoutMs,
+    unit: 'ms',
+  });
   return { dir, cli, grep, timeoutMs };
 }
 
 /** k6 from K6_BIN, then PATH, then ~/go/bin (where `go install go.k6.io/k6@...` puts it). */
-export function resolveK6Binary(
-  env: NodeJS.ProcessEnv = process.env,
-): string | undefined {
-  if (env['K6_BIN'])
-    return isExecutable(env['K6_BIN']) ? resolve(env['K6_BIN']) : undefined;
+export function resolveK6Binary(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env['K6_BIN']) return isExecutable(env['K6_BIN']) ? resolve(env['K6_BIN']) : undefined;
   for (const dir of (env['PATH'] ?? '').split(delimiter)) {
     if (dir && isExecutable(join(dir, 'k6'))) return join(dir, 'k6');
   }
@@ -869,21 +697,12 @@ function interpolateEnv(
   return { value: result, fromEnv };
 }
 
-function checkBaseUrl(
-  value: unknown,
-  where: string,
-  problems: Problems,
-  fromOutside: boolean,
-): string {
+function checkBaseUrl(value: unknown, where: string, problems: Problems, fromOutside: boolean): string {
   const fix = fromOutside
     ? `set ${where} to an absolute http(s) URL like http://127.0.0.1:3101`
     : 'use an absolute http(s) URL like "http://127.0.0.1:3101"';
   if (typeof value !== 'string' || value.trim() === '') {
-    problems.add(
-      where,
-      `${JSON.stringify(value)} is not a URL: ${fix}`,
-      fromOutside,
-    );
+    problems.add(where, `${JSON.stringify(value)} is not a URL: ${fix}`, fromOutside);
     return '';
   }
   let url: URL;
@@ -894,11 +713,7 @@ function checkBaseUrl(
     return '';
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    problems.add(
-      where,
-      `"${value}" uses ${url.protocol.replace(':', '')}, not http or https: ${fix}`,
-      fromOutside,
-    );
+    problems.add(where, `"${value}" uses ${url.protocol.replace(':', '')}, not http or https: ${fix}`, fromOutside);
     return '';
   }
   if (url.search || url.hash) {
@@ -920,17 +735,12 @@ function checkBaseUrl(
   return url.toString().replace(/\/+$/, '');
 }
 
-function backoff(
-  problems: Problems,
-  raw: Raw,
-  where: string,
-  defaults: BackoffOptions,
-): BackoffOptions {
-  const initialDelayMs = problems.int(
-    raw['initialDelayMs'],
-    `${where}.initialDelayMs`,
-    { min: 1, fallback: defaults.initialDelayMs, unit: 'ms' },
-  );
+function backoff(problems: Problems, raw: Raw, where: string, defaults: BackoffOptions): BackoffOptions {
+  const initialDelayMs = problems.int(raw['initialDelayMs'], `${where}.initialDelayMs`, {
+    min: 1,
+    fallback: defaults.initialDelayMs,
+    unit: 'ms',
+  });
   const maxDelayMs = problems.int(raw['maxDelayMs'], `${where}.maxDelayMs`, {
     min: 1,
     fallback: defaults.maxDelayMs,
@@ -942,12 +752,7 @@ function backoff(
       `${maxDelayMs} is below initialDelayMs ${initialDelayMs}: raise it or lower initialDelayMs`,
     );
   const factor = raw['factor'] === undefined ? defaults.factor : raw['factor'];
-  if (
-    typeof factor !== 'number' ||
-    !Number.isFinite(factor) ||
-    factor < 1 ||
-    factor > 10
-  ) {
+  if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 1 || factor > 10) {
     problems.add(
       `${where}.factor`,
       `${JSON.stringify(factor)} is not a backoff factor: use a number from 1 to 10 (e.g. 2)`,
@@ -965,12 +770,7 @@ function backoff(
   };
 }
 
-function analysisLimits(
-  problems: Problems,
-  raw: Raw,
-  where: string,
-  defaults: AnalysisLimits,
-): AnalysisLimits {
+function analysisLimits(problems: Problems, raw: Raw, where: string, defaults: AnalysisLimits): AnalysisLimits {
   return {
     count: problems.int(raw['count'], `${where}.count`, {
       min: 1,
@@ -986,11 +786,10 @@ function analysisLimits(
       min: 0,
       fallback: defaults.failureLimit,
     }),
-    consecutiveErrorLimit: problems.int(
-      raw['consecutiveErrorLimit'],
-      `${where}.consecutiveErrorLimit`,
-      { min: 0, fallback: defaults.consecutiveErrorLimit },
-    ),
+    consecutiveErrorLimit: problems.int(raw['consecutiveErrorLimit'], `${where}.consecutiveErrorLimit`, {
+      min: 0,
+      fallback: defaults.consecutiveErrorLimit,
+    }),
   };
 }
 
@@ -1010,10 +809,7 @@ function merged(
     [override, `${envPath}.${key}`],
   ] as const) {
     if (value !== undefined && value !== false && !isObject(value))
-      problems.add(
-        at,
-        `must be an object${key === 'k6' || key === 'playwright' ? ' or false' : ''}`,
-      );
+      problems.add(at, `must be an object${key === 'k6' || key === 'playwright' ? ' or false' : ''}`);
   }
   return {
     value: {
@@ -1025,11 +821,7 @@ function merged(
 }
 
 /** The environment's value wins; `false` at either level switches the stage off. */
-function stageEnabled(
-  raw: Raw,
-  section: Raw,
-  key: 'k6' | 'playwright',
-): boolean {
+function stageEnabled(raw: Raw, section: Raw, key: 'k6' | 'playwright'): boolean {
   const value = section[key] !== undefined ? section[key] : raw[key];
   return value !== undefined && value !== false;
 }
@@ -1069,20 +861,12 @@ class Problems {
     }
   }
 
-  int(
-    value: unknown,
-    where: string,
-    o: { min: number; max?: number; fallback: number; unit?: string },
-  ): number {
+  int(value: unknown, where: string, o: { min: number; max?: number; fallback: number; unit?: string }): number {
     if (value === undefined) return o.fallback;
     const external = where.startsWith('--');
     const unit = o.unit ? ` ${o.unit}` : '';
     if (typeof value !== 'number' || !Number.isInteger(value)) {
-      this.add(
-        where,
-        `${JSON.stringify(value)} is not a whole number: use e.g. ${o.fallback}${unit}`,
-        external,
-      );
+      this.add(where, `${JSON.stringify(value)} is not a whole number: use e.g. ${o.fallback}${unit}`, external);
       return o.fallback;
     }
     if (value < o.min) {
@@ -1095,21 +879,13 @@ class Problems {
       return o.fallback;
     }
     if (o.max !== undefined && value > o.max) {
-      this.add(
-        where,
-        `${value} is too large: use at most ${o.max}${unit}`,
-        external,
-      );
+      this.add(where, `${value} is too large: use at most ${o.max}${unit}`, external);
       return o.fallback;
     }
     return value;
   }
 
-  optionalInt(
-    value: unknown,
-    where: string,
-    o: { min: number; unit?: string },
-  ): number | undefined {
+  optionalInt(value: unknown, where: string, o: { min: number; unit?: string }): number | undefined {
     if (value === undefined) return undefined;
     return this.int(value, where, { ...o, fallback: Math.max(o.min, 500) });
   }
@@ -1125,12 +901,7 @@ class Problems {
 
   string(value: unknown, where: string): string {
     if (typeof value !== 'string' || value === '') {
-      this.add(
-        where,
-        value === undefined
-          ? 'is missing'
-          : `must be a non-empty string, got ${JSON.stringify(value)}`,
-      );
+      this.add(where, value === undefined ? 'is missing' : `must be a non-empty string, got ${JSON.stringify(value)}`);
       return '';
     }
     return value;
@@ -1138,12 +909,7 @@ class Problems {
 
   urlPath(value: unknown, where: string, fallback?: string): string {
     if (value === undefined && fallback !== undefined) return fallback;
-    if (
-      typeof value !== 'string' ||
-      !value.startsWith('/') ||
-      /\s/.test(value) ||
-      value.startsWith('//')
-    ) {
+    if (typeof value !== 'string' || !value.startsWith('/') || /\s/.test(value) || value.startsWith('//')) {
       this.add(
         where,
         `${value === undefined ? 'is missing' : JSON.stringify(value) + ' is not a path'}: use a path from the base URL starting with "/", e.g. "/health"`,
@@ -1155,10 +921,7 @@ class Problems {
 
   jsonPath(value: unknown, where: string): JsonPath | undefined {
     if (typeof value !== 'string') {
-      this.add(
-        where,
-        `must be a JSON path string like "$.items[0].id", got ${JSON.stringify(value)}`,
-      );
+      this.add(where, `must be a JSON path string like "$.items[0].id", got ${JSON.stringify(value)}`);
       return undefined;
     }
     try {
@@ -1177,10 +940,7 @@ class Problems {
 
   regex(value: unknown, where: string): RegExp | undefined {
     if (typeof value !== 'string') {
-      this.add(
-        where,
-        `must be a regular expression string, got ${JSON.stringify(value)}`,
-      );
+      this.add(where, `must be a regular expression string, got ${JSON.stringify(value)}`);
       return undefined;
     }
     try {

@@ -2,8 +2,7 @@ import { deepEqual, describeAssertion, evaluateCheckResult } from './evaluate';
 import { configFrom } from './testing/config';
 import { json, refused, text, timedOut } from './testing/fakes';
 
-const checkWith = (raw: Record<string, unknown>) =>
-  configFrom({ checks: [{ path: '/x', ...raw }] }).checks[0];
+const checkWith = (raw: Record<string, unknown>) => configFrom({ checks: [{ path: '/x', ...raw }] }).checks[0];
 
 describe('evaluateCheckResult', () => {
   it('is a success when status, assertions and latency hold', () => {
@@ -14,9 +13,10 @@ describe('evaluateCheckResult', () => {
         { header: 'content-type', matches: '^application/json' },
       ],
     });
-    expect(evaluateCheckResult(check, json(200, { status: 'ok' }, 40))).toEqual(
-      { outcome: 'success', statusCode: 200 },
-    );
+    expect(evaluateCheckResult(check, json(200, { status: 'ok' }, 40))).toEqual({
+      outcome: 'success',
+      statusCode: 200,
+    });
   });
 
   it('is an error, not a failure, when there is no answer', () => {
@@ -31,41 +31,30 @@ describe('evaluateCheckResult', () => {
   });
 
   it('fails on a wrong status, quoting the start of the body', () => {
-    expect(
-      evaluateCheckResult(
-        checkWith({}),
-        json(500, { statusCode: 500, error: 'Internal Server Error' }),
-      ),
-    ).toEqual({
+    expect(evaluateCheckResult(checkWith({}), json(500, { statusCode: 500, error: 'Internal Server Error' }))).toEqual({
       outcome: 'failure',
       statusCode: 500,
-      message:
-        'status 500, expected 200: {"statusCode":500,"error":"Internal Server Error"}',
+      message: 'status 500, expected 200: {"statusCode":500,"error":"Internal Server Error"}',
     });
-    expect(
-      evaluateCheckResult(
-        checkWith({ expectStatus: [200, 204] }),
-        text(404, ''),
-      ),
-    ).toMatchObject({ message: 'status 404, expected 200 or 204' });
+    expect(evaluateCheckResult(checkWith({ expectStatus: [200, 204] }), text(404, ''))).toMatchObject({
+      message: 'status 404, expected 200 or 204',
+    });
   });
 
   it('does not evaluate body assertions on a wrong status', () => {
     const check = checkWith({
       assertions: [{ path: '$.items', exists: true }],
     });
-    expect(
-      evaluateCheckResult(check, json(503, { error: 'down' })).message,
-    ).toBe('status 503, expected 200: {"error":"down"}');
+    expect(evaluateCheckResult(check, json(503, { error: 'down' })).message).toBe(
+      'status 503, expected 200: {"error":"down"}',
+    );
   });
 
   it('fails when the answer is too slow, with the measured and the allowed time', () => {
-    expect(
-      evaluateCheckResult(
-        checkWith({ maxLatencyMs: 100 }),
-        json(200, {}, 812.4),
-      ),
-    ).toMatchObject({ outcome: 'failure', message: 'took 812 ms, max 100 ms' });
+    expect(evaluateCheckResult(checkWith({ maxLatencyMs: 100 }), json(200, {}, 812.4))).toMatchObject({
+      outcome: 'failure',
+      message: 'took 812 ms, max 100 ms',
+    });
   });
 
   it('reports every failed assertion together', () => {
@@ -95,30 +84,19 @@ describe('evaluateCheckResult', () => {
     const check = checkWith({
       assertions: [{ path: '$.items[*].currency', equals: 'EUR' }],
     });
-    expect(
-      evaluateCheckResult(
-        check,
-        json(200, { items: [{ currency: 'EUR' }, { currency: 'EUR' }] }),
-      ).outcome,
-    ).toBe('success');
-    expect(
-      evaluateCheckResult(
-        check,
-        json(200, { items: [{ currency: 'EUR' }, { currency: 'USD' }] }),
-      ).message,
-    ).toBe('$.items[*].currency is "USD", expected "EUR"');
-    expect(evaluateCheckResult(check, json(200, { items: [] })).message).toBe(
-      '$.items[*].currency does not exist',
+    expect(evaluateCheckResult(check, json(200, { items: [{ currency: 'EUR' }, { currency: 'EUR' }] })).outcome).toBe(
+      'success',
     );
+    expect(evaluateCheckResult(check, json(200, { items: [{ currency: 'EUR' }, { currency: 'USD' }] })).message).toBe(
+      '$.items[*].currency is "USD", expected "EUR"',
+    );
+    expect(evaluateCheckResult(check, json(200, { items: [] })).message).toBe('$.items[*].currency does not exist');
     const matches = checkWith({
       assertions: [{ path: '$.items[*].n', matches: '^\\d+$' }],
     });
-    expect(
-      evaluateCheckResult(
-        matches,
-        json(200, { items: [{ n: 1 }, { n: { a: 1 } }] }),
-      ).message,
-    ).toBe('$.items[*].n is {"a":1}, which does not match /^\\d+$/');
+    expect(evaluateCheckResult(matches, json(200, { items: [{ n: 1 }, { n: { a: 1 } }] })).message).toBe(
+      '$.items[*].n is {"a":1}, which does not match /^\\d+$/',
+    );
   });
 
   it('compares equals deeply, distinguishing numbers from strings', () => {
@@ -128,18 +106,10 @@ describe('evaluateCheckResult', () => {
         { path: '$.n', equals: 1 },
       ],
     });
-    expect(
-      evaluateCheckResult(
-        check,
-        json(200, { page: { tags: ['a'], limit: 5 }, n: 1 }),
-      ).outcome,
-    ).toBe('success');
-    expect(
-      evaluateCheckResult(
-        check,
-        json(200, { page: { tags: ['a'], limit: 5 }, n: '1' }),
-      ).message,
-    ).toBe('$.n is "1", expected 1');
+    expect(evaluateCheckResult(check, json(200, { page: { tags: ['a'], limit: 5 }, n: 1 })).outcome).toBe('success');
+    expect(evaluateCheckResult(check, json(200, { page: { tags: ['a'], limit: 5 }, n: '1' })).message).toBe(
+      '$.n is "1", expected 1',
+    );
     expect(deepEqual([1, { a: null }], [1, { a: null }])).toBe(true);
     expect(deepEqual({ a: 1 }, { a: 1, b: undefined })).toBe(false);
     expect(deepEqual([1], { 0: 1 })).toBe(false);
@@ -163,14 +133,10 @@ describe('evaluateCheckResult', () => {
     const check = checkWith({
       assertions: [{ header: 'X-Version', equals: '2' }],
     });
-    expect(
-      evaluateCheckResult(check, json(200, {}, 1, { 'x-version': '2' }))
-        .outcome,
-    ).toBe('success');
-    expect(
-      evaluateCheckResult(check, json(200, {}, 1, { 'x-version': '3' }))
-        .message,
-    ).toBe('header x-version is "3", expected "2"');
+    expect(evaluateCheckResult(check, json(200, {}, 1, { 'x-version': '2' })).outcome).toBe('success');
+    expect(evaluateCheckResult(check, json(200, {}, 1, { 'x-version': '3' })).message).toBe(
+      'header x-version is "3", expected "2"',
+    );
   });
 
   it('describes assertions for plans', () => {

@@ -53,9 +53,7 @@ describe('resolveExpectation', () => {
 
   it('reads version, revision, contentTag and digest from the image record in auto mode', () => {
     ws.write('dist/images/catalog.json', imageRecord);
-    expect(
-      resolveExpectation({ workspaceRoot: ws.root, project: 'catalog' }),
-    ).toEqual({
+    expect(resolveExpectation({ workspaceRoot: ws.root, project: 'catalog' })).toEqual({
       fields: {
         version: '0.0.1',
         revision: imageRecord.revision,
@@ -67,9 +65,7 @@ describe('resolveExpectation', () => {
   });
 
   it('returns no expectation in auto mode without records, and with --expect-from=none', () => {
-    expect(
-      resolveExpectation({ workspaceRoot: ws.root, project: 'catalog' }),
-    ).toBeNull();
+    expect(resolveExpectation({ workspaceRoot: ws.root, project: 'catalog' })).toBeNull();
     ws.write('dist/images/catalog.json', imageRecord);
     expect(
       resolveExpectation({
@@ -87,9 +83,7 @@ describe('resolveExpectation', () => {
         project: 'catalog',
         expectFrom: 'image',
       }),
-    ).toThrow(
-      'dist/images/catalog.json does not exist: run "nx run catalog:image" first, or pass --expect-version',
-    );
+    ).toThrow('dist/images/catalog.json does not exist: run "nx run catalog:image" first, or pass --expect-version');
   });
 
   it.each([
@@ -107,10 +101,7 @@ describe('resolveExpectation', () => {
         projects: { catalog: { version: '3.0.0', revision: 'fedcba9' } },
       },
     ],
-    [
-      'an image-record-shaped object',
-      { project: 'catalog', version: '3.0.0', revision: 'fedcba9' },
-    ],
+    ['an image-record-shaped object', { project: 'catalog', version: '3.0.0', revision: 'fedcba9' }],
   ])('reads --expect-record in the shape of %s', (_label, record) => {
     ws.write('records/release.json', record);
     expect(
@@ -174,12 +165,11 @@ describe('version comparison', () => {
   };
 
   it('reads the mapped fields from the health payload', () => {
-    expect(
-      readObserved(
-        { version: '1.0.0', revision: 'abc', build: { image: 'h-1' } },
-        fields,
-      ),
-    ).toEqual({ version: '1.0.0', revision: 'abc', image: 'h-1' });
+    expect(readObserved({ version: '1.0.0', revision: 'abc', build: { image: 'h-1' } }, fields)).toEqual({
+      version: '1.0.0',
+      revision: 'abc',
+      image: 'h-1',
+    });
     expect(readObserved({ version: 2 }, fields)).toEqual({
       version: '2',
       revision: undefined,
@@ -196,30 +186,21 @@ describe('version comparison', () => {
     expect(fieldMatches('revision', '1a2b3c4', 'ffffffff')).toBe(false);
     expect(fieldMatches('revision', 'abc', undefined)).toBe(false);
     expect(
-      versionMatches(
-        { version: '1.0.0', revision: 'abcdef12' },
-        { version: '1.0.0', revision: 'abcdef1234' },
-      ),
+      versionMatches({ version: '1.0.0', revision: 'abcdef12' }, { version: '1.0.0', revision: 'abcdef1234' }),
     ).toBe(true);
     expect(
-      versionMatches(
-        { version: '1.0.0', revision: 'abcdef12' },
-        { version: '1.0.0', revision: 'bbcdef1234' },
-      ),
+      versionMatches({ version: '1.0.0', revision: 'abcdef12' }, { version: '1.0.0', revision: 'bbcdef1234' }),
     ).toBe(false);
   });
 
   it('describes versions for messages', () => {
-    expect(
-      describeVersion({ version: '1.1.0', revision: '1a2b3c4d5e6f7a8b9c0d' }),
-    ).toBe('1.1.0 (revision 1a2b3c4d5e6f)');
+    expect(describeVersion({ version: '1.1.0', revision: '1a2b3c4d5e6f7a8b9c0d' })).toBe(
+      '1.1.0 (revision 1a2b3c4d5e6f)',
+    );
     expect(describeVersion({ revision: 'abc1234' })).toBe('revision abc1234');
-    expect(
-      describeVersion({ version: '1.0.0', revision: undefined }, [
-        'version',
-        'revision',
-      ]),
-    ).toBe('1.0.0 (revision ?)');
+    expect(describeVersion({ version: '1.0.0', revision: undefined }, ['version', 'revision'])).toBe(
+      '1.0.0 (revision ?)',
+    );
   });
 
   it('compares only the fields the gate can read, and says which were dropped', () => {

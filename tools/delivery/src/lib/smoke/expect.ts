@@ -30,16 +30,11 @@ export interface ExpectOptions {
 /** Fields a record may carry that a service can report; others (digest lists, timestamps) are ignored. */
 const RECORD_FIELDS = ['version', 'revision', 'contentTag', 'digest'];
 
-export function imageRecordPath(
-  workspaceRoot: string,
-  project: string,
-): string {
+export function imageRecordPath(workspaceRoot: string, project: string): string {
   return join(workspaceRoot, 'dist', 'images', `${project}.json`);
 }
 
-export function resolveExpectation(
-  options: ExpectOptions,
-): ResolvedExpectation | null {
+export function resolveExpectation(options: ExpectOptions): ResolvedExpectation | null {
   const problems: ConfigProblem[] = [];
   const from = options.expectFrom ?? 'auto';
   if (!['auto', 'image', 'record', 'none'].includes(from)) {
@@ -53,26 +48,17 @@ export function resolveExpectation(
   const explicit: ExpectedVersion = {};
   const sources: string[] = [];
   if (options.expectVersion !== undefined) {
-    explicit.version = checkValue(
-      String(options.expectVersion),
-      '--expect-version',
-      problems,
-    );
+    explicit.version = checkValue(String(options.expectVersion), '--expect-version', problems);
     sources.push('--expect-version');
   }
   if (options.expectRevision !== undefined) {
-    explicit.revision = checkValue(
-      String(options.expectRevision),
-      '--expect-revision',
-      problems,
-    );
+    explicit.revision = checkValue(String(options.expectRevision), '--expect-revision', problems);
     sources.push('--expect-revision');
   }
   if (from === 'record' && !options.expectRecord) {
     problems.push({
       where: '--expect-record',
-      message:
-        'is required with --expect-from=record: give the path of a JSON record',
+      message: 'is required with --expect-from=record: give the path of a JSON record',
     });
   }
   if (problems.length) throw new SmokeConfigError(problems);
@@ -104,17 +90,12 @@ export function resolveExpectation(
   return null;
 }
 
-function readRecord(
-  file: string,
-  project: string,
-  label: string,
-): ExpectedVersion {
+function readRecord(file: string, project: string, label: string): ExpectedVersion {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    const reason =
-      (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new SmokeConfigError([
       {
         where: label,
@@ -133,8 +114,7 @@ function readRecord(
   }
   const fields: ExpectedVersion = {};
   for (const key of RECORD_FIELDS) {
-    if (typeof entry[key] === 'string' && entry[key] !== '')
-      fields[key] = entry[key] as string;
+    if (typeof entry[key] === 'string' && entry[key] !== '') fields[key] = entry[key] as string;
   }
   if (Object.keys(fields).length === 0) {
     throw new SmokeConfigError([
@@ -147,24 +127,16 @@ function readRecord(
   return fields;
 }
 
-function pickEntry(
-  raw: unknown,
-  project: string,
-): Record<string, unknown> | undefined {
+function pickEntry(raw: unknown, project: string): Record<string, unknown> | undefined {
   if (!isObject(raw)) return undefined;
-  if (typeof raw['project'] === 'string')
-    return raw['project'] === project ? raw : undefined;
+  if (typeof raw['project'] === 'string') return raw['project'] === project ? raw : undefined;
   if (isObject(raw['projects']) && isObject(raw['projects'][project]))
     return raw['projects'][project] as Record<string, unknown>;
   if (isObject(raw[project])) return raw[project] as Record<string, unknown>;
   return undefined;
 }
 
-function checkValue(
-  value: string,
-  where: string,
-  problems: ConfigProblem[],
-): string {
+function checkValue(value: string, where: string, problems: ConfigProblem[]): string {
   if (value.trim() === '' || /\s/.test(value)) {
     problems.push({
       where,
@@ -196,19 +168,12 @@ export function applicableExpectation(
 // ---------------------------------------------------------------------------------------------
 // Comparison (pure)
 
-export function readObserved(
-  document: unknown,
-  fields: Record<string, JsonPath>,
-): Record<string, string | undefined> {
+export function readObserved(document: unknown, fields: Record<string, JsonPath>): Record<string, string | undefined> {
   const observed: Record<string, string | undefined> = {};
   for (const [key, path] of Object.entries(fields)) {
     const [value] = selectJsonPath(path, document);
     observed[key] =
-      value === undefined || value === null
-        ? undefined
-        : typeof value === 'string'
-          ? value
-          : JSON.stringify(value);
+      value === undefined || value === null ? undefined : typeof value === 'string' ? value : JSON.stringify(value);
   }
   return observed;
 }
@@ -217,11 +182,7 @@ export function readObserved(
  * Versions compare exactly. Revisions compare case-insensitively and a short SHA matches its full
  * form (both at least 7 characters), since CI systems print either.
  */
-export function fieldMatches(
-  key: string,
-  expected: string,
-  observed: string | undefined,
-): boolean {
+export function fieldMatches(key: string, expected: string, observed: string | undefined): boolean {
   if (observed === undefined) return false;
   if (key !== 'revision') return expected === observed;
   const a = expected.toLowerCase();
@@ -231,13 +192,9 @@ export function fieldMatches(
   return short.length >= 7 && long.startsWith(short);
 }
 
-export function versionMatches(
-  expected: ExpectedVersion,
-  observed: Record<string, string | undefined>,
-): boolean {
+export function versionMatches(expected: ExpectedVersion, observed: Record<string, string | undefined>): boolean {
   return Object.entries(expected).every(
-    ([key, value]) =>
-      value === undefined || fieldMatches(key, value, observed[key]),
+    ([key, value]) => value === undefined || fieldMatches(key, value, observed[key]),
   );
 }
 
@@ -249,17 +206,11 @@ export function describeVersion(
   const show = (key: string): string => {
     const value = fields[key];
     if (value === undefined) return '?';
-    return key === 'revision' && /^[0-9a-f]{13,}$/i.test(value)
-      ? value.slice(0, 12)
-      : value;
+    return key === 'revision' && /^[0-9a-f]{13,}$/i.test(value) ? value.slice(0, 12) : value;
   };
-  const parts = keys
-    .filter((k) => k !== 'version')
-    .map((k) => `${k} ${show(k)}`);
+  const parts = keys.filter((k) => k !== 'version').map((k) => `${k} ${show(k)}`);
   if (!keys.includes('version')) return parts.join(', ');
-  return parts.length
-    ? `${show('version')} (${parts.join(', ')})`
-    : show('version');
+  return parts.length ? `${show('version')} (${parts.join(', ')})` : show('version');
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -36,39 +36,30 @@ function send(req: HttpRequest, clock: Clock): Promise<HttpResult> {
       connection: 'close',
       ...req.headers,
     };
-    if (req.body !== undefined)
-      headers['content-length'] = String(Buffer.byteLength(req.body));
-    const outgoing = requester(
-      url,
-      { method: req.method, headers, agent: false },
-      (response) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        response.on('data', (chunk: Buffer) => {
-          if (size < MAX_BODY_BYTES) chunks.push(chunk);
-          size += chunk.length;
+    if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
+    const outgoing = requester(url, { method: req.method, headers, agent: false }, (response) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      response.on('data', (chunk: Buffer) => {
+        if (size < MAX_BODY_BYTES) chunks.push(chunk);
+        size += chunk.length;
+      });
+      response.on('end', () => {
+        const responseHeaders: Record<string, string> = {};
+        for (const [name, value] of Object.entries(response.headers)) {
+          if (value !== undefined)
+            responseHeaders[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+        }
+        finish({
+          kind: 'response',
+          status: response.statusCode ?? 0,
+          headers: responseHeaders,
+          body: Buffer.concat(chunks).toString('utf8'),
+          durationMs: clock.now() - started,
         });
-        response.on('end', () => {
-          const responseHeaders: Record<string, string> = {};
-          for (const [name, value] of Object.entries(response.headers)) {
-            if (value !== undefined)
-              responseHeaders[name.toLowerCase()] = Array.isArray(value)
-                ? value.join(', ')
-                : value;
-          }
-          finish({
-            kind: 'response',
-            status: response.statusCode ?? 0,
-            headers: responseHeaders,
-            body: Buffer.concat(chunks).toString('utf8'),
-            durationMs: clock.now() - started,
-          });
-        });
-        response.on('error', (error: NodeJS.ErrnoException) =>
-          finish(errorResult(error, clock.now() - started)),
-        );
-      },
-    );
+      });
+      response.on('error', (error: NodeJS.ErrnoException) => finish(errorResult(error, clock.now() - started)));
+    });
     const timer = setTimeout(() => {
       finish({
         kind: 'error',
@@ -78,18 +69,13 @@ function send(req: HttpRequest, clock: Clock): Promise<HttpResult> {
       });
       outgoing.destroy();
     }, req.timeoutMs);
-    outgoing.on('error', (error: NodeJS.ErrnoException) =>
-      finish(errorResult(error, clock.now() - started)),
-    );
+    outgoing.on('error', (error: NodeJS.ErrnoException) => finish(errorResult(error, clock.now() - started)));
     if (req.body !== undefined) outgoing.end(req.body);
     else outgoing.end();
   });
 }
 
-function errorResult(
-  error: NodeJS.ErrnoException,
-  durationMs: number,
-): HttpResult {
+function errorResult(error: NodeJS.ErrnoException, durationMs: number): HttpResult {
   const code = error.code ?? 'ERROR';
   const reasons: Record<string, string> = {
     ECONNREFUSED: 'connection refused (nothing listening)',
@@ -104,9 +90,7 @@ function errorResult(
   return {
     kind: 'error',
     code,
-    message: reasons[code]
-      ? `${reasons[code]} (${error.message})`
-      : error.message,
+    message: reasons[code] ? `${reasons[code]} (${error.message})` : error.message,
     durationMs,
   };
 }

@@ -2,12 +2,7 @@
  * Smoke verification as a library: the `smoke` executor is a thin shell around these, and the
  * deploy executor calls `smokeProject` (or `loadSmokeConfig` + `runSmoke`) without spawning Nx.
  */
-export {
-  smokeProject,
-  runAndRecord,
-  type SmokeProjectOptions,
-  type SmokeProjectResult,
-} from './smoke-project';
+export { smokeProject, runAndRecord, type SmokeProjectOptions, type SmokeProjectResult } from './smoke-project';
 export { runSmoke, defaultAdapters, type RunSmokeOptions } from './run-smoke';
 export {
   loadSmokeConfig,
@@ -20,20 +15,8 @@ export {
   type LoadSmokeConfigOptions,
   type SmokeOverrides,
 } from './config';
-export {
-  resolveExpectation,
-  imageRecordPath,
-  type ExpectFrom,
-  type ExpectOptions,
-} from './expect';
-export {
-  writeReport,
-  appendStepSummary,
-  renderMarkdown,
-  renderConsoleSummary,
-  renderPlan,
-  reportPath,
-} from './report';
+export { resolveExpectation, imageRecordPath, type ExpectFrom, type ExpectOptions } from './expect';
+export { writeReport, appendStepSummary, renderMarkdown, renderConsoleSummary, renderPlan, reportPath } from './report';
 export { realClock, FakeClock } from './clock';
 export { createHttpAdapter } from './http-adapter';
 export { createK6Runner, createPlaywrightRunner } from './runners';

@@ -1,8 +1,4 @@
-import {
-  JsonPathSyntaxError,
-  parseJsonPath,
-  selectJsonPath,
-} from './json-path';
+import { JsonPathSyntaxError, parseJsonPath, selectJsonPath } from './json-path';
 
 const doc = {
   status: 'ok',
@@ -16,8 +12,7 @@ const doc = {
   zero: 0,
 };
 
-const select = (path: string): unknown[] =>
-  selectJsonPath(parseJsonPath(path), doc);
+const select = (path: string): unknown[] => selectJsonPath(parseJsonPath(path), doc);
 
 describe('parseJsonPath + selectJsonPath', () => {
   it.each([

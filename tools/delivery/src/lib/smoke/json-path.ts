@@ -28,9 +28,7 @@ export class JsonPathSyntaxError extends Error {
     readonly position: number,
     readonly reason: string,
   ) {
-    super(
-      `"${path}" is not a valid JSON path: ${reason} at position ${position}`,
-    );
+    super(`"${path}" is not a valid JSON path: ${reason} at position ${position}`);
     this.name = 'JsonPathSyntaxError';
   }
 }
@@ -40,11 +38,7 @@ const IDENTIFIER_PART = /[A-Za-z0-9_$-]/;
 
 export function parseJsonPath(source: string): JsonPath {
   if (typeof source !== 'string' || source.length === 0) {
-    throw new JsonPathSyntaxError(
-      String(source),
-      0,
-      'the path is empty (start with "$")',
-    );
+    throw new JsonPathSyntaxError(String(source), 0, 'the path is empty (start with "$")');
   }
   if (source[0] !== '$') {
     throw new JsonPathSyntaxError(source, 0, 'a path must start with "$"');
@@ -59,22 +53,17 @@ export function parseJsonPath(source: string): JsonPath {
     const char = source[position];
     if (char === '.') {
       position += 1;
-      if (source[position] === '.')
-        fail('recursive descent ("..") is not supported');
+      if (source[position] === '.') fail('recursive descent ("..") is not supported');
       if (source[position] === '*') {
         segments.push({ kind: 'wildcard' });
         position += 1;
         continue;
       }
-      if (
-        position >= source.length ||
-        !IDENTIFIER_START.test(source[position])
-      ) {
+      if (position >= source.length || !IDENTIFIER_START.test(source[position])) {
         fail('expected a member name after "."');
       }
       const start = position;
-      while (position < source.length && IDENTIFIER_PART.test(source[position]))
-        position += 1;
+      while (position < source.length && IDENTIFIER_PART.test(source[position])) position += 1;
       segments.push({ kind: 'member', name: source.slice(start, position) });
       continue;
     }
@@ -98,8 +87,7 @@ export function parseJsonPath(source: string): JsonPath {
           const c = source[position];
           if (c === '\\') {
             const escaped = source[position + 1];
-            if (escaped !== quote && escaped !== '\\')
-              fail(`unsupported escape "\\${escaped ?? ''}"`);
+            if (escaped !== quote && escaped !== '\\') fail(`unsupported escape "\\${escaped ?? ''}"`);
             name += escaped;
             position += 2;
             continue;
@@ -113,8 +101,7 @@ export function parseJsonPath(source: string): JsonPath {
           position += 1;
         }
         if (!closed) fail(`unterminated quoted name (missing ${quote})`, open);
-        if (source[position] !== ']')
-          fail('expected "]" after the quoted name');
+        if (source[position] !== ']') fail('expected "]" after the quoted name');
         position += 1;
         segments.push({ kind: 'member', name });
         continue;
@@ -122,8 +109,7 @@ export function parseJsonPath(source: string): JsonPath {
       const match = /^-?\d+/.exec(source.slice(position));
       if (!match) {
         if (position >= source.length) fail('unclosed "["', open);
-        if (source[position] === '?')
-          fail('filter expressions ("[?(...)]") are not supported');
+        if (source[position] === '?') fail('filter expressions ("[?(...)]") are not supported');
         fail('expected an index, "*" or a quoted name inside "[...]"');
       }
       const digits = (match as RegExpExecArray)[0];
@@ -134,9 +120,7 @@ export function parseJsonPath(source: string): JsonPath {
       segments.push({ kind: 'index', index: Number(digits) });
       continue;
     }
-    fail(
-      `unexpected character "${char}" (use ".name", "['name']", "[0]" or "[*]")`,
-    );
+    fail(`unexpected character "${char}" (use ".name", "['name']", "[0]" or "[*]")`);
   }
   return {
     source,
@@ -152,16 +136,12 @@ export function selectJsonPath(path: JsonPath, document: unknown): unknown[] {
     const next: unknown[] = [];
     for (const value of current) {
       if (segment.kind === 'member') {
-        if (
-          isPlainObject(value) &&
-          Object.prototype.hasOwnProperty.call(value, segment.name)
-        ) {
+        if (isPlainObject(value) && Object.prototype.hasOwnProperty.call(value, segment.name)) {
           next.push(value[segment.name]);
         }
       } else if (segment.kind === 'index') {
         if (Array.isArray(value)) {
-          const index =
-            segment.index < 0 ? value.length + segment.index : segment.index;
+          const index = segment.index < 0 ? value.length + segment.index : segment.index;
           if (index >= 0 && index < value.length) next.push(value[index]);
         }
       } else if (Array.isArray(value)) {

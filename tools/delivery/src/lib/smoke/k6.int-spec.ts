@@ -3,12 +3,7 @@ import { resolveK6Binary, resolveSmokeConfig } from './config';
 import { runSmoke } from './run-smoke';
 import { createK6Runner } from './runners';
 import { tempWorkspace } from './testing/config';
-import {
-  sendJson,
-  startServer,
-  WORKSPACE_ROOT,
-  type TestServer,
-} from './testing/servers';
+import { sendJson, startServer, WORKSPACE_ROOT, type TestServer } from './testing/servers';
 import type { SmokeReport } from './types';
 
 /**
@@ -30,8 +25,7 @@ const PRODUCT = {
 function catalogLike(options: { failProducts?: boolean } = {}) {
   return startServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    if (url.pathname === '/health/readiness')
-      return sendJson(res, 200, { status: 'ready' });
+    if (url.pathname === '/health/readiness') return sendJson(res, 200, { status: 'ready' });
     if (url.pathname === '/health')
       return sendJson(res, 200, {
         service: 'catalog',
@@ -52,8 +46,7 @@ function catalogLike(options: { failProducts?: boolean } = {}) {
         offset: 0,
       });
     }
-    if (url.pathname === `/products/${PRODUCT.id}`)
-      return sendJson(res, 200, PRODUCT);
+    if (url.pathname === `/products/${PRODUCT.id}`) return sendJson(res, 200, PRODUCT);
     return sendJson(res, 404, { statusCode: 404, error: 'Not Found' });
   });
 }
@@ -65,10 +58,7 @@ describe('k6 smoke (real k6 binary)', () => {
   const previousDuration = process.env['K6_DURATION'];
 
   beforeAll(() => {
-    if (!binary)
-      throw new Error(
-        'k6 is required for this suite: run "bash tools/scripts/install-k6.sh" or set K6_BIN',
-      );
+    if (!binary) throw new Error('k6 is required for this suite: run "bash tools/scripts/install-k6.sh" or set K6_BIN');
     // k6's own environment option: the smoke script's 30 s become 3 s here.
     process.env['K6_DURATION'] = '3s';
   });
@@ -83,10 +73,7 @@ describe('k6 smoke (real k6 binary)', () => {
     ws.cleanup();
   });
 
-  async function smokeWithK6(
-    baseUrl: string,
-    script = CATALOG_SCRIPT,
-  ): Promise<SmokeReport> {
+  async function smokeWithK6(baseUrl: string, script = CATALOG_SCRIPT): Promise<SmokeReport> {
     const config = resolveSmokeConfig(
       {
         readiness: { timeoutMs: 2000 },
@@ -121,21 +108,14 @@ describe('k6 smoke (real k6 binary)', () => {
       httpReqFailedRate: 0,
     });
     expect(k6?.k6?.httpReqs).toBeGreaterThan(10);
-    expect(
-      k6?.k6?.thresholds
-        .map((t) => `${t.metric} ${t.expression} ${t.ok}`)
-        .sort(),
-    ).toEqual([
+    expect(k6?.k6?.thresholds.map((t) => `${t.metric} ${t.expression} ${t.ok}`).sort()).toEqual([
       'checks rate>0.99 true',
       'http_req_duration p(95)<500 true',
       'http_req_failed rate<0.01 true',
     ]);
     // k6 really ran for the 3 s asked for, against this server.
     expect(Date.now() - started).toBeGreaterThanOrEqual(3000);
-    expect(
-      server.requests.filter((r) => r.path.startsWith('/products?limit=5'))
-        .length,
-    ).toBeGreaterThan(3);
+    expect(server.requests.filter((r) => r.path.startsWith('/products?limit=5')).length).toBeGreaterThan(3);
   });
 
   it('fails when the thresholds are crossed (k6 exit 99), naming them', async () => {
@@ -160,9 +140,7 @@ describe('k6 smoke (real k6 binary)', () => {
     const k6 = report.stages.find((s) => s.name === 'k6');
     expect(report).toMatchObject({ outcome: 'inconclusive', exitCode: 2 });
     expect(k6?.k6?.exitCode).not.toBe(99);
-    expect(k6?.message).toMatch(
-      /^k6 exited with code \d+ before judging the service/,
-    );
+    expect(k6?.message).toMatch(/^k6 exited with code \d+ before judging the service/);
   });
 
   it('stops a k6 run that exceeds its time limit', async () => {

@@ -2,12 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveSmokeConfig } from './config';
 import { runSmoke } from './run-smoke';
-import {
-  sendJson,
-  startServer,
-  WORKSPACE_ROOT,
-  type TestServer,
-} from './testing/servers';
+import { sendJson, startServer, WORKSPACE_ROOT, type TestServer } from './testing/servers';
 import type { SmokeReport } from './types';
 
 /**
@@ -64,9 +59,7 @@ function webServer(options: { brokenHome?: boolean } = {}) {
           ? '<h1>Something went wrong</h1>'
           : '<h1>Products</h1><ul><li>Cap</li></ul>';
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end(
-      `<!doctype html><html><head><title>Slipway</title></head><body>${body}</body></html>`,
-    );
+    res.end(`<!doctype html><html><head><title>Slipway</title></head><body>${body}</body></html>`);
   });
 }
 
@@ -120,9 +113,7 @@ describe('Playwright @smoke stage (real Chromium)', () => {
     });
     expect(report.outcome).toBe('pass');
     // the browser really loaded both pages from this server
-    expect(server.requests.map((r) => r.path)).toEqual(
-      expect.arrayContaining(['/', '/status']),
-    );
+    expect(server.requests.map((r) => r.path)).toEqual(expect.arrayContaining(['/', '/status']));
   });
 
   it('fails when a @smoke journey fails, naming it', async () => {
@@ -130,9 +121,7 @@ describe('Playwright @smoke stage (real Chromium)', () => {
     const report = await smoke(server.url);
     const stage = report.stages.find((s) => s.name === 'playwright');
     expect(report).toMatchObject({ outcome: 'fail', exitCode: 1 });
-    expect(stage?.message).toBe(
-      '1 @smoke test failed: journeys.spec.cjs › home shows the product list @smoke',
-    );
+    expect(stage?.message).toBe('1 @smoke test failed: journeys.spec.cjs › home shows the product list @smoke');
     expect(stage?.outputTail).toContain('Products');
   });
 
@@ -140,8 +129,6 @@ describe('Playwright @smoke stage (real Chromium)', () => {
     server = await webServer();
     const report = await smoke(server.url, '@no-such-tag');
     expect(report).toMatchObject({ outcome: 'inconclusive', exitCode: 2 });
-    expect(report.stages.find((s) => s.name === 'playwright')?.message).toMatch(
-      /^no test matched @no-such-tag/,
-    );
+    expect(report.stages.find((s) => s.name === 'playwright')?.message).toMatch(/^no test matched @no-such-tag/);
   });
 });

@@ -1,13 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  appendStepSummary,
-  renderConsoleSummary,
-  renderMarkdown,
-  renderPlan,
-  reportPath,
-  writeReport,
-} from './report';
+import { appendStepSummary, renderConsoleSummary, renderMarkdown, renderPlan, reportPath, writeReport } from './report';
 import { configFrom, tempWorkspace } from './testing/config';
 import type { SmokeReport } from './types';
 
@@ -18,8 +11,7 @@ const report: SmokeReport = {
   baseUrl: 'http://svc.test',
   outcome: 'fail',
   exitCode: 1,
-  summary:
-    'checks: "list" failed: 1 failed measurement > failureLimit 0; last: status 500, expected 200',
+  summary: 'checks: "list" failed: 1 failed measurement > failureLimit 0; last: status 500, expected 200',
   expected: {
     fields: { version: '1.1.0', revision: 'bbbbbbbbbbbbbbbbbbbb' },
     source: '--expect-version --expect-revision',
@@ -33,9 +25,7 @@ const report: SmokeReport = {
       status: 'pass',
       message: 'ready after 5 ms (1 attempt)',
       durationMs: 5,
-      attempts: [
-        { atMs: 0, durationMs: 5, outcome: 'success', statusCode: 200 },
-      ],
+      attempts: [{ atMs: 0, durationMs: 5, outcome: 'success', statusCode: 200 }],
     },
     {
       name: 'version',
@@ -55,8 +45,7 @@ const report: SmokeReport = {
           method: 'GET',
           path: '/products?limit=5',
           status: 'fail',
-          message:
-            '1 failed measurement > failureLimit 0; last: status 500 | oops',
+          message: '1 failed measurement > failureLimit 0; last: status 500 | oops',
           durationMs: 1012,
           limits: {
             count: 3,
@@ -116,18 +105,13 @@ describe('smoke reports', () => {
   });
 
   it('renders a console summary with per-check timings', () => {
-    const text = renderConsoleSummary(
-      report,
-      'dist/smoke/staging/catalog.json',
-    );
+    const text = renderConsoleSummary(report, 'dist/smoke/staging/catalog.json');
     expect(text).toContain('Smoke catalog@staging (http://svc.test) — 2.5 s');
     expect(text).toContain(
       '      FAIL         GET /products?limit=5 "list": 1/2 ok, min 10 / med 11 / max 12 ms, 1.0 s — 1 failed measurement',
     );
     expect(text).toContain('FAIL (exit 1): checks: "list" failed');
-    expect(text.split('\n').slice(-1)[0]).toBe(
-      'Report: dist/smoke/staging/catalog.json',
-    );
+    expect(text.split('\n').slice(-1)[0]).toBe('Report: dist/smoke/staging/catalog.json');
   });
 
   it('writes the JSON report atomically and appends (not overwrites) the step summary', () => {
@@ -137,9 +121,7 @@ describe('smoke reports', () => {
       expect(file).toBe(join(ws.root, 'dist/smoke/staging/catalog.json'));
       writeReport(file, report);
       expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(report);
-      expect(readdirSync(join(ws.root, 'dist/smoke/staging'))).toEqual([
-        'catalog.json',
-      ]);
+      expect(readdirSync(join(ws.root, 'dist/smoke/staging'))).toEqual(['catalog.json']);
       const summary = join(ws.root, 'summary.md');
       appendStepSummary(summary, report);
       appendStepSummary(summary, { ...report, project: 'orders' });
@@ -177,8 +159,8 @@ describe('smoke reports', () => {
       'GET /p "auth" → 200, $.a == 1; count 1 every 1000 ms, failureLimit 0, consecutiveErrorLimit 4; headers x-api-key: ***, accept: application/json',
     );
     expect(plan).not.toContain('super-secret-key');
-    expect(
-      renderPlan(configFrom({ versionGate: { required: true } }), null),
-    ).toContain('REQUIRED but no expected version given');
+    expect(renderPlan(configFrom({ versionGate: { required: true } }), null)).toContain(
+      'REQUIRED but no expected version given',
+    );
   });
 });

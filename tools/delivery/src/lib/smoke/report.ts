@@ -3,12 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { describeAssertion } from './evaluate';
 import { describeVersion } from './expect';
 import { formatMs, joinUrl } from './format';
-import type {
-  ResolvedExpectation,
-  ResolvedSmokeConfig,
-  SmokeReport,
-  StageReport,
-} from './types';
+import type { ResolvedExpectation, ResolvedSmokeConfig, SmokeReport, StageReport } from './types';
 
 const ICON: Record<StageReport['status'], string> = {
   pass: '✅',
@@ -100,17 +95,10 @@ function row(cells: string[]): string {
 }
 
 /** The console summary: one line per stage, one per check with its timings, then the verdict. */
-export function renderConsoleSummary(
-  report: SmokeReport,
-  reportFile?: string,
-): string {
-  const lines = [
-    `Smoke ${report.project}@${report.environment} (${report.baseUrl}) — ${formatMs(report.durationMs)}`,
-  ];
+export function renderConsoleSummary(report: SmokeReport, reportFile?: string): string {
+  const lines = [`Smoke ${report.project}@${report.environment} (${report.baseUrl}) — ${formatMs(report.durationMs)}`];
   if (report.expected)
-    lines.push(
-      `  expected ${describeVersion(report.expected.fields)} from ${report.expected.source}`,
-    );
+    lines.push(`  expected ${describeVersion(report.expected.fields)} from ${report.expected.source}`);
   for (const stage of report.stages) {
     lines.push(
       `  ${pad(WORD[stage.status], 12)} ${pad(stage.name, 10)} ${pad(formatMs(stage.durationMs), 8)} ${stage.message}`,
@@ -131,18 +119,13 @@ export function renderConsoleSummary(
           .map((line) => `      | ${line}`),
       );
   }
-  lines.push(
-    `${WORD[report.outcome]} (exit ${report.exitCode}): ${report.summary}`,
-  );
+  lines.push(`${WORD[report.outcome]} (exit ${report.exitCode}): ${report.summary}`);
   if (reportFile) lines.push(`Report: ${reportFile}`);
   return lines.join('\n');
 }
 
 /** What --dry-run prints: every stage and request, with the limits that will apply. Sends nothing. */
-export function renderPlan(
-  config: ResolvedSmokeConfig,
-  expectation: ResolvedExpectation | null,
-): string {
+export function renderPlan(config: ResolvedSmokeConfig, expectation: ResolvedExpectation | null): string {
   const gate = config.versionGate;
   const lines = [
     `Smoke plan for ${config.project}@${config.environment} (dry run: nothing is requested)`,
@@ -153,17 +136,13 @@ export function renderPlan(
           gate.fields,
         )
           .map(([k, p]) => `${k}=${p.source}`)
-          .join(
-            ', ',
-          )}), ${gate.consecutiveMatches} time(s) in a row, timeout ${formatMs(gate.timeoutMs)}`
+          .join(', ')}), ${gate.consecutiveMatches} time(s) in a row, timeout ${formatMs(gate.timeoutMs)}`
       : `  2 version    ${gate.required ? 'REQUIRED but no expected version given: the run would fail' : 'skipped: no expected version (--expect-version, image record or deploy)'}`,
     `  3 checks     ${config.checks.length ? `${config.checks.length}, in order:` : 'none'}`,
   ];
   for (const check of config.checks) {
     const headers = Object.keys(check.headers).map((h) =>
-      check.secretHeaders.includes(h)
-        ? `${h}: ***`
-        : `${h}: ${check.headers[h]}`,
+      check.secretHeaders.includes(h) ? `${h}: ***` : `${h}: ${check.headers[h]}`,
     );
     lines.push(
       `      ${check.method} ${check.path} "${check.name}" → ${check.expectStatus.join('|')}` +

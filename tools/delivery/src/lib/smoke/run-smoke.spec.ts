@@ -2,15 +2,7 @@ import { FakeClock } from './clock';
 import { SmokeConfigError } from './config';
 import { runSmoke } from './run-smoke';
 import { configFrom, tempWorkspace } from './testing/config';
-import {
-  FakeK6,
-  FakePlaywright,
-  json,
-  refused,
-  ScriptedHttp,
-  timedOut,
-  type Responder,
-} from './testing/fakes';
+import { FakeK6, FakePlaywright, json, refused, ScriptedHttp, timedOut, type Responder } from './testing/fakes';
 import type { K6RunResult, PlaywrightRunResult, SmokeReport } from './types';
 
 const NEW = {
@@ -51,12 +43,9 @@ function service(overrides: Record<string, Responder> = {}): Responder {
   return (request, call, now) => {
     const path = new URL(request.url).pathname;
     if (overrides[path]) return overrides[path](request, call, now);
-    if (path === '/health/readiness')
-      return json(200, { status: 'ready', checks: {} });
-    if (path === '/health')
-      return json(200, { service: 'catalog', status: 'ok', ...NEW });
-    if (path === '/products')
-      return json(200, { items: [], total: 0, limit: 20, offset: 0 }, 12);
+    if (path === '/health/readiness') return json(200, { status: 'ready', checks: {} });
+    if (path === '/health') return json(200, { service: 'catalog', status: 'ok', ...NEW });
+    if (path === '/products') return json(200, { items: [], total: 0, limit: 20, offset: 0 }, 12);
     return json(404, { statusCode: 404 });
   };
 }
@@ -75,10 +64,7 @@ async function smoke(
   const k6 = new FakeK6(options.k6 ?? {});
   const playwright = new FakePlaywright(options.playwright ?? {});
   const lines: string[] = [];
-  const config = configFrom(
-    { ...baseConfig, ...(options.raw ?? {}) },
-    { workspaceRoot: ws.root },
-  );
+  const config = configFrom({ ...baseConfig, ...(options.raw ?? {}) }, { workspaceRoot: ws.root });
   const report = await runSmoke(config, {
     expect: options.expect === undefined ? NEW : options.expect,
     adapters: { clock, http, k6, playwright, log: (line) => lines.push(line) },
@@ -95,8 +81,7 @@ beforeAll(() => {
 });
 afterAll(() => ws.cleanup());
 
-const stage = (report: SmokeReport, name: string) =>
-  report.stages.find((s) => s.name === name);
+const stage = (report: SmokeReport, name: string) => report.stages.find((s) => s.name === name);
 
 describe('runSmoke', () => {
   it('passes a healthy service reporting the expected version, in stage order', async () => {
@@ -115,16 +100,8 @@ describe('runSmoke', () => {
       ['k6', 'skipped'],
       ['playwright', 'skipped'],
     ]);
-    expect(http.paths()).toEqual([
-      '/health/readiness',
-      '/health',
-      '/products',
-      '/products',
-      '/products',
-    ]);
-    expect(stage(report, 'version')?.message).toBe(
-      'serving 1.1.0 (revision bbbbbbbbbbbb) as expected (1 poll, 5 ms)',
-    );
+    expect(http.paths()).toEqual(['/health/readiness', '/health', '/products', '/products', '/products']);
+    expect(stage(report, 'version')?.message).toBe('serving 1.1.0 (revision bbbbbbbbbbbb) as expected (1 poll, 5 ms)');
     expect(report.expected).toEqual({ fields: NEW, source: 'caller' });
     const check = stage(report, 'checks')?.checks?.[0];
     expect(check).toMatchObject({
@@ -141,20 +118,14 @@ describe('runSmoke', () => {
     const { report, http } = await smoke(
       service({
         '/health/readiness': (_r, _c, now) =>
-          now < 1500
-            ? json(503, { status: 'not-ready', failing: ['db'] })
-            : json(200, { status: 'ready' }),
+          now < 1500 ? json(503, { status: 'not-ready', failing: ['db'] }) : json(200, { status: 'ready' }),
       }),
     );
     expect(report.outcome).toBe('pass');
-    const readiness = http.requests
-      .filter((r) => r.url.endsWith('/health/readiness'))
-      .map((r) => r.atMs);
+    const readiness = http.requests.filter((r) => r.url.endsWith('/health/readiness')).map((r) => r.atMs);
     // attempts take 5 ms: 0, +5+250, +5+500, +5+1000
     expect(readiness).toEqual([0, 255, 760, 1765]);
-    expect(stage(report, 'readiness')?.message).toBe(
-      'ready after 1.8 s (4 attempts)',
-    );
+    expect(stage(report, 'readiness')?.message).toBe('ready after 1.8 s (4 attempts)');
   });
 
   it('fails when the service answers but never becomes ready, naming the failing check, and sends nothing else', async () => {
@@ -172,12 +143,8 @@ describe('runSmoke', () => {
     expect(stage(report, 'readiness')?.message).toBe(
       'not ready after 5.0 s (6 attempts, timeout 5.0 s): /health/readiness last answered 503 not-ready (failing: db)',
     );
-    expect(report.summary).toBe(
-      `readiness: ${stage(report, 'readiness')?.message}`,
-    );
-    expect(
-      report.stages.slice(1).map((s) => [s.name, s.status, s.message]),
-    ).toEqual([
+    expect(report.summary).toBe(`readiness: ${stage(report, 'readiness')?.message}`);
+    expect(report.stages.slice(1).map((s) => [s.name, s.status, s.message])).toEqual([
       ['version', 'skipped', 'not run: the service is not ready'],
       ['checks', 'skipped', 'not run: readiness was fail'],
       ['k6', 'skipped', 'not configured'],
@@ -230,9 +197,7 @@ describe('runSmoke', () => {
   });
 
   it('fails with "still serving X, expected Y" when the old version keeps answering', async () => {
-    const { report, http } = await smoke(
-      service({ '/health': () => json(200, OLD) }),
-    );
+    const { report, http } = await smoke(service({ '/health': () => json(200, OLD) }));
     expect(report).toMatchObject({ outcome: 'fail', exitCode: 1 });
     expect(stage(report, 'version')?.message).toBe(
       'still serving 1.0.0 (revision aaaaaaaaaaaa), expected 1.1.0 (revision bbbbbbbbbbbb) after 5.0 s (6 polls, timeout 5.0 s)',
@@ -255,10 +220,7 @@ describe('runSmoke', () => {
     const raw = {
       versionGate: { ...baseConfig.versionGate, consecutiveMatches: 3 },
     };
-    const flipping = await smoke(
-      service({ '/health': (_r, call) => json(200, call % 2 ? OLD : NEW) }),
-      { raw },
-    );
+    const flipping = await smoke(service({ '/health': (_r, call) => json(200, call % 2 ? OLD : NEW) }), { raw });
     expect(stage(flipping.report, 'version')?.message).toMatch(
       /^still serving 1.0.0 \(revision aaaaaaaaaaaa\), expected 1.1.0/,
     );
@@ -270,9 +232,7 @@ describe('runSmoke', () => {
   });
 
   it('fails when /health never yields a readable version', async () => {
-    const { report } = await smoke(
-      service({ '/health': () => json(500, { statusCode: 500 }) }),
-    );
+    const { report } = await smoke(service({ '/health': () => json(500, { statusCode: 500 }) }));
     expect(stage(report, 'version')?.message).toMatch(
       /^could not read the version, expected 1.1.0 \(revision bbbbbbbbbbbb\): \/health answered 500/,
     );
@@ -289,9 +249,7 @@ describe('runSmoke', () => {
       raw: { versionGate: { required: true } },
     });
     expect(required.report.outcome).toBe('fail');
-    expect(stage(required.report, 'version')?.message).toContain(
-      'versionGate.required is set for test',
-    );
+    expect(stage(required.report, 'version')?.message).toContain('versionGate.required is set for test');
   });
 
   it('refuses, before any request, an expectation the gate cannot compare', async () => {
@@ -310,21 +268,16 @@ describe('runSmoke', () => {
     const { report } = await smoke(service(), {
       expect: { ...NEW, contentTag: 'h-0123' },
     });
-    expect(stage(report, 'version')?.message).toContain(
-      'not compared: contentTag (not in versionGate.fields)',
-    );
+    expect(stage(report, 'version')?.message).toContain('not compared: contentTag (not in versionGate.fields)');
   });
 
   it('fails a flapping check at once with failureLimit 0, and tolerates it within failureLimit', async () => {
     const flapping = service({
-      '/products': (_r, call) =>
-        call % 2 ? json(500, { statusCode: 500 }) : json(200, { items: [] }),
+      '/products': (_r, call) => (call % 2 ? json(500, { statusCode: 500 }) : json(200, { items: [] })),
     });
     const strict = await smoke(flapping, {
       raw: {
-        checks: [
-          { name: 'list', path: '/products', count: 6, intervalMs: 100 },
-        ],
+        checks: [{ name: 'list', path: '/products', count: 6, intervalMs: 100 }],
       },
     });
     const strictCheck = stage(strict.report, 'checks')?.checks?.[0];
@@ -353,22 +306,19 @@ describe('runSmoke', () => {
   });
 
   it('is inconclusive when a check keeps erroring, and runs no further stage', async () => {
-    const { report, k6 } = await smoke(
-      service({ '/products': () => timedOut(5000) }),
-      {
-        raw: {
-          checks: [
-            {
-              name: 'list',
-              path: '/products',
-              count: 5,
-              consecutiveErrorLimit: 1,
-            },
-          ],
-          k6: { script: 'k6/smoke.ts' },
-        },
+    const { report, k6 } = await smoke(service({ '/products': () => timedOut(5000) }), {
+      raw: {
+        checks: [
+          {
+            name: 'list',
+            path: '/products',
+            count: 5,
+            consecutiveErrorLimit: 1,
+          },
+        ],
+        k6: { script: 'k6/smoke.ts' },
       },
-    );
+    });
     expect(report).toMatchObject({ outcome: 'inconclusive', exitCode: 2 });
     expect(stage(report, 'checks')?.message).toBe(
       '"list" inconclusive: 2 consecutive errors > consecutiveErrorLimit 1; last: TIMEOUT: no complete answer within 5000 ms',
@@ -381,21 +331,16 @@ describe('runSmoke', () => {
   });
 
   it('reports a failure over an inconclusive check', async () => {
-    const { report } = await smoke(
-      service({ '/a': () => refused(), '/b': () => json(500, {}) }),
-      {
-        raw: {
-          checks: [
-            { name: 'a', path: '/a', consecutiveErrorLimit: 0 },
-            { name: 'b', path: '/b' },
-          ],
-        },
+    const { report } = await smoke(service({ '/a': () => refused(), '/b': () => json(500, {}) }), {
+      raw: {
+        checks: [
+          { name: 'a', path: '/a', consecutiveErrorLimit: 0 },
+          { name: 'b', path: '/b' },
+        ],
       },
-    );
+    });
     expect(report.outcome).toBe('fail');
-    expect(stage(report, 'checks')?.message).toMatch(
-      /^"b" failed: .*; "a" inconclusive: /,
-    );
+    expect(stage(report, 'checks')?.message).toMatch(/^"b" failed: .*; "a" inconclusive: /);
   });
 
   it('runs k6 with the base URL and maps its exit codes', async () => {
@@ -420,8 +365,7 @@ describe('runSmoke', () => {
     });
     expect(stage(passed.report, 'k6')).toMatchObject({
       status: 'pass',
-      message:
-        'thresholds held (90 requests, checks 100.00%, failed 0.00%, p95 12.3 ms)',
+      message: 'thresholds held (90 requests, checks 100.00%, failed 0.00%, p95 12.3 ms)',
     });
 
     const crossed = await smoke(service(), {
@@ -437,9 +381,7 @@ describe('runSmoke', () => {
       },
     });
     expect(crossed.report).toMatchObject({ outcome: 'fail', exitCode: 1 });
-    expect(stage(crossed.report, 'k6')?.message).toBe(
-      'thresholds crossed: http_req_duration p(95)<500',
-    );
+    expect(stage(crossed.report, 'k6')?.message).toBe('thresholds crossed: http_req_duration p(95)<500');
 
     const broken = await smoke(service(), {
       raw,
@@ -505,9 +447,7 @@ describe('runSmoke', () => {
       },
     });
     expect(failed.report.outcome).toBe('fail');
-    expect(stage(failed.report, 'playwright')?.message).toBe(
-      '1 @smoke test failed: order › places an order @smoke',
-    );
+    expect(stage(failed.report, 'playwright')?.message).toBe('1 @smoke test failed: order › places an order @smoke');
 
     const none = await smoke(service(), {
       raw,
@@ -524,21 +464,16 @@ describe('runSmoke', () => {
       },
     });
     expect(none.report.outcome).toBe('inconclusive');
-    expect(stage(none.report, 'playwright')?.message).toBe(
-      'no test matched @smoke: Error: No tests found',
-    );
+    expect(stage(none.report, 'playwright')?.message).toBe('no test matched @smoke: Error: No tests found');
   });
 
   it('skips k6 and Playwright after a failed check', async () => {
-    const { report, k6, playwright } = await smoke(
-      service({ '/products': () => json(500, {}) }),
-      {
-        raw: {
-          k6: { script: 'k6/smoke.ts' },
-          playwright: { dir: '../web-e2e' },
-        },
+    const { report, k6, playwright } = await smoke(service({ '/products': () => json(500, {}) }), {
+      raw: {
+        k6: { script: 'k6/smoke.ts' },
+        playwright: { dir: '../web-e2e' },
       },
-    );
+    });
     expect(report.stages.slice(3).map((s) => s.message)).toEqual([
       'not run: checks was fail',
       'not run: checks was fail',
@@ -551,10 +486,10 @@ describe('runSmoke', () => {
     const { lines, http } = await smoke(service());
     expect(lines[0]).toBe('smoke catalog@test → http://svc.test');
     expect(lines).toContain('  check "list": pass (3/3 ok, 2.0 s)');
-    expect(
-      http.requests
-        .filter((r) => r.url.endsWith('/products'))
-        .map((r) => r.headers['x-request-id']),
-    ).toEqual(['smoke-catalog-1', 'smoke-catalog-2', 'smoke-catalog-3']);
+    expect(http.requests.filter((r) => r.url.endsWith('/products')).map((r) => r.headers['x-request-id'])).toEqual([
+      'smoke-catalog-1',
+      'smoke-catalog-2',
+      'smoke-catalog-3',
+    ]);
   });
 });

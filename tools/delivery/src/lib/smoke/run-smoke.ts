@@ -1,27 +1,12 @@
-import {
-  assessAnalysis,
-  describeCounts,
-  emptyAnalysis,
-  recordMeasurement,
-  type AnalysisState,
-} from './analysis';
+import { assessAnalysis, describeCounts, emptyAnalysis, recordMeasurement, type AnalysisState } from './analysis';
 import { pollWithBackoff } from './backoff';
 import { realClock } from './clock';
 import { SmokeConfigError } from './config';
 import { evaluateCheckResult } from './evaluate';
 import { formatMs, joinUrl, roundMs } from './format';
-import {
-  applicableExpectation,
-  describeVersion,
-  readObserved,
-  versionMatches,
-} from './expect';
+import { applicableExpectation, describeVersion, readObserved, versionMatches } from './expect';
 import { createHttpAdapter } from './http-adapter';
-import {
-  createK6Runner,
-  createPlaywrightRunner,
-  K6_THRESHOLDS_FAILED,
-} from './runners';
+import { createK6Runner, createPlaywrightRunner, K6_THRESHOLDS_FAILED } from './runners';
 import type {
   CheckReport,
   ExpectedVersion,
@@ -49,23 +34,15 @@ export interface RunSmokeOptions {
 }
 
 /** The real adapters: node:http, the monotonic clock, k6 and Playwright as child processes, console. */
-export function defaultAdapters(
-  overrides: Partial<SmokeAdapters> = {},
-): SmokeAdapters {
+export function defaultAdapters(overrides: Partial<SmokeAdapters> = {}): SmokeAdapters {
   const clock = overrides.clock ?? realClock;
   const log = overrides.log ?? ((line: string) => console.log(line));
   return {
     clock,
     log,
     http: overrides.http ?? createHttpAdapter(clock),
-    k6:
-      overrides.k6 ??
-      createK6Runner(undefined, (line) => log(`  k6 | ${line}`)),
-    playwright:
-      overrides.playwright ??
-      createPlaywrightRunner(undefined, (line) =>
-        log(`  playwright | ${line}`),
-      ),
+    k6: overrides.k6 ?? createK6Runner(undefined, (line) => log(`  k6 | ${line}`)),
+    playwright: overrides.playwright ?? createPlaywrightRunner(undefined, (line) => log(`  playwright | ${line}`)),
   };
 }
 
@@ -76,17 +53,11 @@ export function defaultAdapters(
  * timeout ends up in the report. Throws SmokeConfigError (before any request) when the expectation
  * names a field the service's health payload is not configured to report.
  */
-export async function runSmoke(
-  config: ResolvedSmokeConfig,
-  options: RunSmokeOptions = {},
-): Promise<SmokeReport> {
+export async function runSmoke(config: ResolvedSmokeConfig, options: RunSmokeOptions = {}): Promise<SmokeReport> {
   const adapters = defaultAdapters(options.adapters);
   const { clock, log } = adapters;
   const expectation = normaliseExpectation(options.expect);
-  const applicable = applicableExpectation(
-    expectation,
-    config.versionGate.fields,
-  );
+  const applicable = applicableExpectation(expectation, config.versionGate.fields);
   if (applicable && Object.keys(applicable.fields).length === 0) {
     throw new SmokeConfigError([
       {
@@ -100,10 +71,7 @@ export async function runSmoke(
   const t0 = clock.now();
   const at = (): number => roundMs(clock.now() - t0);
   const stages: StageReport[] = [];
-  const canContinue = (): boolean =>
-    stages.every(
-      (stage) => stage.status === 'pass' || stage.status === 'skipped',
-    );
+  const canContinue = (): boolean => stages.every((stage) => stage.status === 'pass' || stage.status === 'skipped');
   const skip = (name: StageReport['name'], why: string): void => {
     stages.push({ name, status: 'skipped', message: why, durationMs: 0 });
   };
@@ -127,21 +95,12 @@ export async function runSmoke(
         : {
             name: 'version',
             status: 'skipped',
-            message:
-              'no expected version given (--expect-version, image record or deploy)',
+            message: 'no expected version given (--expect-version, image record or deploy)',
             durationMs: 0,
           },
     );
   } else {
-    stages.push(
-      await versionStage(
-        config,
-        adapters,
-        applicable.fields,
-        applicable.dropped,
-        at,
-      ),
-    );
+    stages.push(await versionStage(config, adapters, applicable.fields, applicable.dropped, at));
   }
 
   // (3) HTTP checks
@@ -156,13 +115,11 @@ export async function runSmoke(
 
   // (5) Playwright @smoke
   if (!config.playwright) skip('playwright', 'not configured');
-  else if (!canContinue())
-    skip('playwright', `not run: ${blockingStage(stages)}`);
+  else if (!canContinue()) skip('playwright', `not run: ${blockingStage(stages)}`);
   else stages.push(await playwrightStage(config, adapters));
 
   const decisive =
-    stages.find((stage) => stage.status === 'fail') ??
-    stages.find((stage) => stage.status === 'inconclusive');
+    stages.find((stage) => stage.status === 'fail') ?? stages.find((stage) => stage.status === 'inconclusive');
   const outcome: Outcome = decisive ? (decisive.status as Outcome) : 'pass';
   const summary = decisive
     ? `${decisive.name}: ${decisive.message}`
@@ -186,14 +143,9 @@ export async function runSmoke(
   };
 }
 
-function normaliseExpectation(
-  expect: RunSmokeOptions['expect'],
-): ResolvedExpectation | null {
+function normaliseExpectation(expect: RunSmokeOptions['expect']): ResolvedExpectation | null {
   if (!expect) return null;
-  if (
-    typeof expect['source'] === 'string' &&
-    typeof (expect as ResolvedExpectation).fields === 'object'
-  )
+  if (typeof expect['source'] === 'string' && typeof (expect as ResolvedExpectation).fields === 'object')
     return expect as ResolvedExpectation;
   const fields: ExpectedVersion = {};
   for (const [key, value] of Object.entries(expect as ExpectedVersion))
@@ -202,12 +154,8 @@ function normaliseExpectation(
 }
 
 function blockingStage(stages: StageReport[]): string {
-  const blocking = stages.find(
-    (stage) => stage.status === 'fail' || stage.status === 'inconclusive',
-  );
-  return blocking
-    ? `${blocking.name} was ${blocking.status}`
-    : 'an earlier stage did not pass';
+  const blocking = stages.find((stage) => stage.status === 'fail' || stage.status === 'inconclusive');
+  return blocking ? `${blocking.name} was ${blocking.status}` : 'an earlier stage did not pass';
 }
 
 async function readinessStage(
@@ -271,9 +219,7 @@ async function readinessStage(
       durationMs,
       attempts,
     };
-  const lastAnswer = [...poll.attempts]
-    .reverse()
-    .find((a) => a.answer !== undefined);
+  const lastAnswer = [...poll.attempts].reverse().find((a) => a.answer !== undefined);
   if (lastAnswer) {
     return {
       name: 'readiness',
@@ -294,9 +240,7 @@ async function readinessStage(
 }
 
 /** "503 not-ready (failing: db)" from a service-kit readiness payload; "503" plus a snippet otherwise. */
-function describeReadinessAnswer(
-  result: Extract<HttpResult, { kind: 'response' }>,
-): string {
+function describeReadinessAnswer(result: Extract<HttpResult, { kind: 'response' }>): string {
   try {
     const body = JSON.parse(result.body) as {
       status?: unknown;
@@ -304,8 +248,7 @@ function describeReadinessAnswer(
     };
     const parts = [String(result.status)];
     if (typeof body.status === 'string') parts.push(body.status);
-    if (Array.isArray(body.failing) && body.failing.length)
-      parts.push(`(failing: ${body.failing.join(', ')})`);
+    if (Array.isArray(body.failing) && body.failing.length) parts.push(`(failing: ${body.failing.join(', ')})`);
     return parts.join(' ');
   } catch {
     const snippet = result.body.trim().replace(/\s+/g, ' ').slice(0, 80);
@@ -368,11 +311,7 @@ async function versionStage(
       } catch {
         document = undefined;
       }
-      if (
-        result.status < 200 ||
-        result.status >= 300 ||
-        document === undefined
-      ) {
+      if (result.status < 200 || result.status >= 300 || document === undefined) {
         streak = 0;
         lastProblem = `${gate.path} answered ${result.status}${document === undefined ? ' without JSON' : ''}`;
         log(`  version: ${lastProblem}`);
@@ -419,9 +358,7 @@ async function versionStage(
   const attempts = poll.attempts.map((a) => a.measurement);
   const durationMs = roundMs(clock.now() - started);
   const n = `${attempts.length} poll${attempts.length === 1 ? '' : 's'}`;
-  const notCompared = dropped.length
-    ? `; not compared: ${dropped.join(', ')} (not in versionGate.fields)`
-    : '';
+  const notCompared = dropped.length ? `; not compared: ${dropped.join(', ')} (not in versionGate.fields)` : '';
   if (poll.done) {
     return {
       name: 'version',
@@ -478,24 +415,16 @@ async function checksStage(
 ): Promise<StageReport> {
   const started = adapters.clock.now();
   const checks: CheckReport[] = [];
-  for (const check of config.checks)
-    checks.push(await runCheck(config, check, adapters, at));
+  for (const check of config.checks) checks.push(await runCheck(config, check, adapters, at));
   const durationMs = roundMs(adapters.clock.now() - started);
   const failed = checks.filter((c) => c.status === 'fail');
   const inconclusive = checks.filter((c) => c.status === 'inconclusive');
-  const status: Outcome = failed.length
-    ? 'fail'
-    : inconclusive.length
-      ? 'inconclusive'
-      : 'pass';
+  const status: Outcome = failed.length ? 'fail' : inconclusive.length ? 'inconclusive' : 'pass';
   const message =
     status === 'pass'
       ? `${checks.length} check${checks.length === 1 ? '' : 's'} passed`
       : [...failed, ...inconclusive]
-          .map(
-            (c) =>
-              `"${c.name}" ${c.status === 'fail' ? 'failed' : 'inconclusive'}: ${c.message}`,
-          )
+          .map((c) => `"${c.name}" ${c.status === 'fail' ? 'failed' : 'inconclusive'}: ${c.message}`)
           .join('; ');
   return { name: 'checks', status, message, durationMs, checks };
 }
@@ -543,19 +472,13 @@ export async function runCheck(
     }
   }
   const durationMs = roundMs(clock.now() - started);
-  const latency = latencySummary(
-    measurements.filter((m) => m.outcome !== 'error').map((m) => m.durationMs),
-  );
-  const lastProblem = [...measurements]
-    .reverse()
-    .find((m) => m.message)?.message;
+  const latency = latencySummary(measurements.filter((m) => m.outcome !== 'error').map((m) => m.durationMs));
+  const lastProblem = [...measurements].reverse().find((m) => m.message)?.message;
   const message =
     assessment.outcome === 'pass'
       ? describeCounts(state)
       : `${assessment.reason}${lastProblem ? `; last: ${lastProblem}` : ''}`;
-  log(
-    `  check "${check.name}": ${assessment.outcome} (${describeCounts(state)}, ${formatMs(durationMs)})`,
-  );
+  log(`  check "${check.name}": ${assessment.outcome} (${describeCounts(state)}, ${formatMs(durationMs)})`);
   return {
     name: check.name,
     method: check.method,
@@ -580,10 +503,7 @@ export async function runCheck(
   };
 }
 
-async function k6Stage(
-  config: ResolvedSmokeConfig,
-  adapters: SmokeAdapters,
-): Promise<StageReport> {
+async function k6Stage(config: ResolvedSmokeConfig, adapters: SmokeAdapters): Promise<StageReport> {
   const k6 = config.k6 as NonNullable<ResolvedSmokeConfig['k6']>;
   adapters.log(`  k6: running ${k6.script}`);
   const result = await adapters.k6.run({
@@ -619,9 +539,7 @@ async function k6Stage(
       k6: details,
     };
   if (result.exitCode === K6_THRESHOLDS_FAILED) {
-    const crossed = (result.metrics?.thresholds ?? [])
-      .filter((t) => !t.ok)
-      .map((t) => `${t.metric} ${t.expression}`);
+    const crossed = (result.metrics?.thresholds ?? []).filter((t) => !t.ok).map((t) => `${t.metric} ${t.expression}`);
     return {
       name: 'k6',
       status: 'fail',
@@ -645,24 +563,15 @@ async function k6Stage(
 function describeK6(metrics: K6Metrics | undefined): string {
   if (!metrics) return '';
   const parts: string[] = [];
-  if (metrics.httpReqs !== undefined)
-    parts.push(`${metrics.httpReqs} requests`);
-  if (metrics.checksRate !== undefined)
-    parts.push(`checks ${(metrics.checksRate * 100).toFixed(2)}%`);
-  if (metrics.httpReqFailedRate !== undefined)
-    parts.push(`failed ${(metrics.httpReqFailedRate * 100).toFixed(2)}%`);
-  if (metrics.httpReqDurationP95Ms !== undefined)
-    parts.push(`p95 ${metrics.httpReqDurationP95Ms.toFixed(1)} ms`);
+  if (metrics.httpReqs !== undefined) parts.push(`${metrics.httpReqs} requests`);
+  if (metrics.checksRate !== undefined) parts.push(`checks ${(metrics.checksRate * 100).toFixed(2)}%`);
+  if (metrics.httpReqFailedRate !== undefined) parts.push(`failed ${(metrics.httpReqFailedRate * 100).toFixed(2)}%`);
+  if (metrics.httpReqDurationP95Ms !== undefined) parts.push(`p95 ${metrics.httpReqDurationP95Ms.toFixed(1)} ms`);
   return parts.length ? ` (${parts.join(', ')})` : '';
 }
 
-async function playwrightStage(
-  config: ResolvedSmokeConfig,
-  adapters: SmokeAdapters,
-): Promise<StageReport> {
-  const pw = config.playwright as NonNullable<
-    ResolvedSmokeConfig['playwright']
-  >;
+async function playwrightStage(config: ResolvedSmokeConfig, adapters: SmokeAdapters): Promise<StageReport> {
+  const pw = config.playwright as NonNullable<ResolvedSmokeConfig['playwright']>;
   adapters.log(`  playwright: ${pw.grep} tests in ${pw.dir}`);
   const result = await adapters.playwright.run({
     cli: pw.cli,
@@ -673,9 +582,7 @@ async function playwrightStage(
   });
   const durationMs = roundMs(result.durationMs);
   const stats = result.stats;
-  const details = stats
-    ? { ...stats, exitCode: result.exitCode, grep: pw.grep }
-    : undefined;
+  const details = stats ? { ...stats, exitCode: result.exitCode, grep: pw.grep } : undefined;
   if (result.timedOut) {
     return {
       name: 'playwright',
@@ -724,10 +631,7 @@ function latencySummary(durations: number[]): LatencySummary | undefined {
   if (durations.length === 0) return undefined;
   const sorted = [...durations].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  const median =
-    sorted.length % 2
-      ? sorted[middle]
-      : (sorted[middle - 1] + sorted[middle]) / 2;
+  const median = sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
   return {
     minMs: sorted[0],
     medianMs: roundMs(median),

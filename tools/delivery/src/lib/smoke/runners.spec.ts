@@ -167,9 +167,7 @@ describe('runner command lines', () => {
   });
 
   it('runs Playwright with --grep, BASE_URL, the JSON reporter to a file and a global timeout under the hard limit', async () => {
-    let seen:
-      | { args: readonly string[]; env?: NodeJS.ProcessEnv; cwd?: string }
-      | undefined;
+    let seen: { args: readonly string[]; env?: NodeJS.ProcessEnv; cwd?: string } | undefined;
     const fakeRun: ProcessRunner = async (_program, args, options) => {
       seen = { args, env: options.env, cwd: options.cwd };
       writeFileSync(

@@ -3,18 +3,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { runProcess, type RunOptions, type RunResult } from '../shared/process';
-import type {
-  K6Metrics,
-  K6Runner,
-  PlaywrightRunner,
-  PlaywrightStats,
-} from './types';
+import type { K6Metrics, K6Runner, PlaywrightRunner, PlaywrightStats } from './types';
 
-export type ProcessRunner = (
-  program: string,
-  args: readonly string[],
-  options: RunOptions,
-) => Promise<RunResult>;
+export type ProcessRunner = (program: string, args: readonly string[], options: RunOptions) => Promise<RunResult>;
 
 const TAIL_LINES = 30;
 
@@ -26,10 +17,7 @@ export const K6_THRESHOLDS_FAILED = 99;
  * exported to a temp file and read back, so the report carries the real figures k6 measured.
  * Usage reports are switched off: k6 must not call home from a CI runner or this machine.
  */
-export function createK6Runner(
-  run: ProcessRunner = runProcess,
-  onOutput?: (line: string) => void,
-): K6Runner {
+export function createK6Runner(run: ProcessRunner = runProcess, onOutput?: (line: string) => void): K6Runner {
   return {
     async run(request) {
       const workDir = mkdtempSync(join(tmpdir(), 'slipway-k6-'));
@@ -43,8 +31,7 @@ export function createK6Runner(
         '-e',
         `BASE_URL=${request.baseUrl}`,
       ];
-      for (const [key, value] of Object.entries(request.env))
-        args.push('-e', `${key}=${value}`);
+      for (const [key, value] of Object.entries(request.env)) args.push('-e', `${key}=${value}`);
       args.push(request.script);
       const started = performance.now();
       const lines = onOutput ? lineForwarder(onOutput) : undefined;
@@ -62,9 +49,7 @@ export function createK6Runner(
         });
         let metrics: K6Metrics | undefined;
         try {
-          metrics = parseK6Summary(
-            JSON.parse(readFileSync(summaryFile, 'utf8')),
-          );
+          metrics = parseK6Summary(JSON.parse(readFileSync(summaryFile, 'utf8')));
         } catch {
           metrics = undefined; // k6 stopped before writing a summary (bad script, killed): the exit code says why.
         }
@@ -94,9 +79,10 @@ export function createK6Runner(
 
 /** Figures from a `k6 run --summary-export` file. Threshold `true` in that file means "crossed". */
 export function parseK6Summary(summary: unknown): K6Metrics {
-  const metrics = (
-    isObject(summary) && isObject(summary['metrics']) ? summary['metrics'] : {}
-  ) as Record<string, Record<string, unknown>>;
+  const metrics = (isObject(summary) && isObject(summary['metrics']) ? summary['metrics'] : {}) as Record<
+    string,
+    Record<string, unknown>
+  >;
   const num = (metric: string, key: string): number | undefined => {
     const value = metrics[metric]?.[key];
     return typeof value === 'number' ? value : undefined;
@@ -155,9 +141,7 @@ export function createPlaywrightRunner(
         });
         let stats: PlaywrightStats | undefined;
         try {
-          stats = parsePlaywrightReport(
-            JSON.parse(readFileSync(jsonFile, 'utf8')),
-          );
+          stats = parsePlaywrightReport(JSON.parse(readFileSync(jsonFile, 'utf8')));
         } catch {
           stats = undefined;
         }
@@ -187,29 +171,19 @@ export function createPlaywrightRunner(
 
 /** Counts and failed test titles from Playwright's JSON reporter output. */
 export function parsePlaywrightReport(report: unknown): PlaywrightStats {
-  const stats =
-    isObject(report) && isObject(report['stats']) ? report['stats'] : {};
-  const count = (key: string): number =>
-    typeof stats[key] === 'number' ? (stats[key] as number) : 0;
+  const stats = isObject(report) && isObject(report['stats']) ? report['stats'] : {};
+  const count = (key: string): number => (typeof stats[key] === 'number' ? (stats[key] as number) : 0);
   const failedTests: string[] = [];
   const walk = (suite: unknown, titles: string[]): void => {
     if (!isObject(suite)) return;
     // Top-level suites are the files: "order.spec.ts › checkout › places an order" says where to look.
-    const here =
-      typeof suite['title'] === 'string' && suite['title']
-        ? [...titles, suite['title'] as string]
-        : titles;
+    const here = typeof suite['title'] === 'string' && suite['title'] ? [...titles, suite['title'] as string] : titles;
     for (const spec of Array.isArray(suite['specs']) ? suite['specs'] : []) {
-      if (isObject(spec) && spec['ok'] === false)
-        failedTests.push([...here, String(spec['title'])].join(' › '));
+      if (isObject(spec) && spec['ok'] === false) failedTests.push([...here, String(spec['title'])].join(' › '));
     }
-    for (const child of Array.isArray(suite['suites']) ? suite['suites'] : [])
-      walk(child, here);
+    for (const child of Array.isArray(suite['suites']) ? suite['suites'] : []) walk(child, here);
   };
-  for (const suite of isObject(report) && Array.isArray(report['suites'])
-    ? report['suites']
-    : [])
-    walk(suite, []);
+  for (const suite of isObject(report) && Array.isArray(report['suites']) ? report['suites'] : []) walk(suite, []);
   return {
     expected: count('expected'),
     unexpected: count('unexpected'),
@@ -224,9 +198,7 @@ export function parsePlaywrightReport(report: unknown): PlaywrightStats {
  * Jest), so a smoke run started from a Jest suite would find "No tests". The child never needs them.
  */
 function withoutJestVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return Object.fromEntries(
-    Object.entries(env).filter(([key]) => !key.startsWith('JEST_')),
-  );
+  return Object.fromEntries(Object.entries(env).filter(([key]) => !key.startsWith('JEST_')));
 }
 
 function tail(text: string): string {

@@ -1,23 +1,8 @@
 import { relative } from 'node:path';
-import {
-  loadSmokeConfig,
-  locateSmokeProject,
-  type SmokeOverrides,
-} from './config';
-import {
-  appendStepSummary,
-  renderConsoleSummary,
-  reportPath,
-  writeReport,
-} from './report';
+import { loadSmokeConfig, locateSmokeProject, type SmokeOverrides } from './config';
+import { appendStepSummary, renderConsoleSummary, reportPath, writeReport } from './report';
 import { defaultAdapters, runSmoke } from './run-smoke';
-import type {
-  ExpectedVersion,
-  ResolvedExpectation,
-  ResolvedSmokeConfig,
-  SmokeAdapters,
-  SmokeReport,
-} from './types';
+import type { ExpectedVersion, ResolvedExpectation, ResolvedSmokeConfig, SmokeAdapters, SmokeReport } from './types';
 
 export interface SmokeProjectOptions {
   workspaceRoot: string;
@@ -51,19 +36,12 @@ export interface SmokeProjectResult {
  * per deployed project, in process. Configuration problems throw SmokeConfigError before any request
  * and write nothing; otherwise the report is written and returned whatever the outcome.
  */
-export async function smokeProject(
-  options: SmokeProjectOptions,
-): Promise<SmokeProjectResult> {
+export async function smokeProject(options: SmokeProjectOptions): Promise<SmokeProjectResult> {
   const env = options.env ?? process.env;
   let projectRoot = options.projectRoot;
   if (options.projects)
-    projectRoot = locateSmokeProject(
-      options.project,
-      options.projects,
-      options.workspaceRoot,
-    ).projectRoot;
-  if (projectRoot === undefined)
-    throw new Error('smokeProject needs projectRoot or projects');
+    projectRoot = locateSmokeProject(options.project, options.projects, options.workspaceRoot).projectRoot;
+  if (projectRoot === undefined) throw new Error('smokeProject needs projectRoot or projects');
   const config = loadSmokeConfig({
     workspaceRoot: options.workspaceRoot,
     project: options.project,
@@ -79,30 +57,14 @@ export async function smokeProject(
 /** Runs an already loaded configuration and writes the JSON report, the step summary and the console summary. */
 export async function runAndRecord(
   config: ResolvedSmokeConfig,
-  options: Pick<
-    SmokeProjectOptions,
-    | 'workspaceRoot'
-    | 'expect'
-    | 'adapters'
-    | 'reportDir'
-    | 'stepSummaryFile'
-    | 'env'
-  >,
+  options: Pick<SmokeProjectOptions, 'workspaceRoot' | 'expect' | 'adapters' | 'reportDir' | 'stepSummaryFile' | 'env'>,
 ): Promise<SmokeProjectResult> {
   const env = options.env ?? process.env;
   const adapters = defaultAdapters(options.adapters);
   const report = await runSmoke(config, { expect: options.expect, adapters });
-  const reportFile = reportPath(
-    options.workspaceRoot,
-    config.environment,
-    config.project,
-    options.reportDir,
-  );
+  const reportFile = reportPath(options.workspaceRoot, config.environment, config.project, options.reportDir);
   writeReport(reportFile, report);
-  const stepSummaryFile =
-    options.stepSummaryFile === undefined
-      ? env['GITHUB_STEP_SUMMARY']
-      : options.stepSummaryFile;
+  const stepSummaryFile = options.stepSummaryFile === undefined ? env['GITHUB_STEP_SUMMARY'] : options.stepSummaryFile;
   if (stepSummaryFile) appendStepSummary(stepSummaryFile, report);
   adapters.log(
     // Inside the workspace the short relative path; elsewhere (--report-dir=/tmp/...) the absolute one.

@@ -2,13 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { smokeProject } from './smoke-project';
-import {
-  runInWorkspace,
-  snapshotBuild,
-  startService,
-  WORKSPACE_ROOT,
-  type RunningService,
-} from './testing/servers';
+import { runInWorkspace, snapshotBuild, startService, WORKSPACE_ROOT, type RunningService } from './testing/servers';
 import type { SmokeReport } from './types';
 
 /**
@@ -40,15 +34,9 @@ describe('smoke of the whole sample stack (library API)', () => {
   const previousDuration = process.env['K6_DURATION'];
 
   beforeAll(async () => {
-    const built = await runInWorkspace(
-      'npx',
-      ['nx', 'run-many', '-t', 'build', '-p', 'catalog', 'orders', 'web'],
-      {},
-    );
-    if (built.code !== 0)
-      throw new Error(`building the stack failed:\n${built.output}`);
-    for (const project of ['catalog', 'orders', 'web'] as const)
-      snapshots.push(snapshotBuild(project));
+    const built = await runInWorkspace('npx', ['nx', 'run-many', '-t', 'build', '-p', 'catalog', 'orders', 'web'], {});
+    if (built.code !== 0) throw new Error(`building the stack failed:\n${built.output}`);
+    for (const project of ['catalog', 'orders', 'web'] as const) snapshots.push(snapshotBuild(project));
     const [catalogDist, ordersDist, webDist] = snapshots.map((s) => s.dir);
     const catalog = await startService({
       project: 'catalog',
@@ -105,27 +93,20 @@ describe('smoke of the whole sample stack (library API)', () => {
         [`SMOKE_${project.toUpperCase()}_URL`]: urls[project],
       },
       overrides: {
-        skipK6:
-          project ===
-          'catalog' /* catalog's k6 run is in catalog.int-spec.ts */,
+        skipK6: project === 'catalog' /* catalog's k6 run is in catalog.int-spec.ts */,
       },
       adapters: { log: (line) => lines.push(line) },
       reportDir: out,
       stepSummaryFile: join(out, 'summary.md'),
     });
     expect(JSON.parse(readFileSync(reportFile, 'utf8'))).toEqual(report);
-    if (report.outcome !== 'pass')
-      throw new Error(
-        `${project} smoke ${report.outcome}:\n${lines.join('\n')}`,
-      );
+    if (report.outcome !== 'pass') throw new Error(`${project} smoke ${report.outcome}:\n${lines.join('\n')}`);
     return report;
   }
 
   it('catalog: every shipped check passes and the gate sees the deployed revision', async () => {
     const report = await smoke('catalog');
-    expect(report.stages.find((s) => s.name === 'version')?.observed).toEqual(
-      VERSIONS.catalog,
-    );
+    expect(report.stages.find((s) => s.name === 'version')?.observed).toEqual(VERSIONS.catalog);
   });
 
   it('orders: every shipped check passes, and its k6 smoke script holds its thresholds', async () => {
@@ -143,8 +124,6 @@ describe('smoke of the whole sample stack (library API)', () => {
     expect(playwright?.status).toBe('pass');
     expect(playwright?.playwright?.expected).toBeGreaterThanOrEqual(1);
     expect(playwright?.playwright?.unexpected).toBe(0);
-    expect(readFileSync(join(out, 'summary.md'), 'utf8')).toContain(
-      '### ✅ Smoke web @ local: PASS (exit 0)',
-    );
+    expect(readFileSync(join(out, 'summary.md'), 'utf8')).toContain('### ✅ Smoke web @ local: PASS (exit 0)');
   });
 });

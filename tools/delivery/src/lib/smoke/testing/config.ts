@@ -14,22 +14,14 @@ export function tempWorkspace(project = 'catalog'): {
   const root = mkdtempSync(join(tmpdir(), 'slipway-smoke-ws-'));
   const projectRoot = join('apps', project);
   mkdirSync(join(root, projectRoot), { recursive: true });
-  writeFileSync(
-    join(root, projectRoot, 'package.json'),
-    JSON.stringify({ name: `@test/${project}` }),
-  );
+  writeFileSync(join(root, projectRoot, 'package.json'), JSON.stringify({ name: `@test/${project}` }));
   return {
     root,
     projectRoot,
     write(relative, content) {
       const file = join(root, relative);
       mkdirSync(join(file, '..'), { recursive: true });
-      writeFileSync(
-        file,
-        typeof content === 'string'
-          ? content
-          : JSON.stringify(content, null, 2),
-      );
+      writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content, null, 2));
       return file;
     },
     cleanup: () => rmSync(root, { recursive: true, force: true }),

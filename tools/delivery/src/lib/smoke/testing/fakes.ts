@@ -13,11 +13,7 @@ import type {
 
 /** Test doubles for the smoke adapters. Real-server tests live in the *.int-spec.ts suites. */
 
-export type Responder = (
-  request: HttpRequest,
-  call: number,
-  now: number,
-) => HttpResult | Promise<HttpResult>;
+export type Responder = (request: HttpRequest, call: number, now: number) => HttpResult | Promise<HttpResult>;
 
 /** An HTTP adapter answering from a function; each answer advances the fake clock by its duration. */
 export class ScriptedHttp implements HttpAdapter {
@@ -36,18 +32,11 @@ export class ScriptedHttp implements HttpAdapter {
   }
 
   paths(): string[] {
-    return this.requests.map(
-      (r) => new URL(r.url).pathname + new URL(r.url).search,
-    );
+    return this.requests.map((r) => new URL(r.url).pathname + new URL(r.url).search);
   }
 }
 
-export function json(
-  status: number,
-  body: unknown,
-  durationMs = 5,
-  headers: Record<string, string> = {},
-): HttpResult {
+export function json(status: number, body: unknown, durationMs = 5, headers: Record<string, string> = {}): HttpResult {
   return {
     kind: 'response',
     status,
@@ -57,12 +46,7 @@ export function json(
   };
 }
 
-export function text(
-  status: number,
-  body: string,
-  durationMs = 5,
-  headers: Record<string, string> = {},
-): HttpResult {
+export function text(status: number, body: string, durationMs = 5, headers: Record<string, string> = {}): HttpResult {
   return {
     kind: 'response',
     status,

@@ -1,11 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import {
-  createServer,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -23,11 +18,7 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export type Handler = (
-  req: IncomingMessage,
-  res: ServerResponse,
-  ctx: { elapsedMs: number; count: number },
-) => void;
+export type Handler = (req: IncomingMessage, res: ServerResponse, ctx: { elapsedMs: number; count: number }) => void;
 
 export async function startServer(handler: Handler): Promise<TestServer> {
   const started = performance.now();
@@ -93,9 +84,7 @@ export interface ServiceBehaviour {
 
 /** A service-shaped server (service-kit's health endpoints) whose behaviour is set per scenario. */
 export function scenarioService(behaviour: ServiceBehaviour = {}): Handler {
-  const version =
-    behaviour.version ??
-    (() => ({ version: '1.0.0', revision: 'a'.repeat(40) }));
+  const version = behaviour.version ?? (() => ({ version: '1.0.0', revision: 'a'.repeat(40) }));
   const ready = behaviour.ready ?? (() => true);
   let productCalls = 0;
   return (req, res, ctx) => {
@@ -169,9 +158,7 @@ export function snapshotBuild(project: SampleService = 'catalog'): {
 } {
   const source = join(WORKSPACE_ROOT, 'apps', project, 'dist');
   if (!existsSync(join(source, SERVICE_MAIN[project])))
-    throw new Error(
-      `${source}/${SERVICE_MAIN[project]} is missing: run "nx run ${project}:build"`,
-    );
+    throw new Error(`${source}/${SERVICE_MAIN[project]} is missing: run "nx run ${project}:build"`);
   const parent = join(WORKSPACE_ROOT, 'tools/delivery/test-output');
   mkdirSync(parent, { recursive: true });
   const dir = mkdtempSync(join(parent, `smoke-${project}-`));
@@ -194,39 +181,30 @@ export interface StartServiceOptions {
  * Starts a sample service's built output with APP_VERSION/APP_REVISION and waits (bounded) until
  * /health/readiness answers 200. Stop it with stop(): SIGTERM by PID, SIGKILL after 10 s.
  */
-export async function startService(
-  options: StartServiceOptions,
-): Promise<RunningService> {
+export async function startService(options: StartServiceOptions): Promise<RunningService> {
   const project = options.project ?? 'catalog';
   const port = options.port ?? 0;
-  const distDir =
-    options.distDir ?? join(WORKSPACE_ROOT, 'apps', project, 'dist');
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [join(distDir, SERVICE_MAIN[project])],
-    {
-      cwd: WORKSPACE_ROOT,
-      env: {
-        PATH: process.env['PATH'],
-        HOME: process.env['HOME'],
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        APP_VERSION: options.version,
-        APP_REVISION: options.revision,
-        LOG_LEVEL: 'info',
-        // Smoke and k6 send far more than a user would: keep the rate limit out of the measurement.
-        RATE_LIMIT_MAX: '100000',
-        ...options.env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const distDir = options.distDir ?? join(WORKSPACE_ROOT, 'apps', project, 'dist');
+  const child: ChildProcess = spawn(process.execPath, [join(distDir, SERVICE_MAIN[project])], {
+    cwd: WORKSPACE_ROOT,
+    env: {
+      PATH: process.env['PATH'],
+      HOME: process.env['HOME'],
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      APP_VERSION: options.version,
+      APP_REVISION: options.revision,
+      LOG_LEVEL: 'info',
+      // Smoke and k6 send far more than a user would: keep the rate limit out of the measurement.
+      RATE_LIMIT_MAX: '100000',
+      ...options.env,
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolve) =>
-    child.once('exit', () => resolve()),
-  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
@@ -240,29 +218,23 @@ export async function startService(
   let url = '';
   while (performance.now() < deadline) {
     if (child.exitCode !== null)
-      throw new Error(
-        `${project} exited with ${child.exitCode} before it was ready:\n${output}`,
-      );
+      throw new Error(`${project} exited with ${child.exitCode} before it was ready:\n${output}`);
     url ||= /"url":"(http:\/\/[^"]+)"/.exec(output)?.[1] ?? '';
     if (url) {
       const status = await fetch(`${url}/health/readiness`).then(
         (r) => r.status,
         () => 0,
       );
-      if (status === 200)
-        return { url, pid: child.pid as number, output: () => output, stop };
+      if (status === 200) return { url, pid: child.pid as number, output: () => output, stop };
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   await stop();
-  throw new Error(
-    `${project} was not ready within ${timeoutMs} ms:\n${output}`,
-  );
+  throw new Error(`${project} was not ready within ${timeoutMs} ms:\n${output}`);
 }
 
-export const startCatalog = (
-  options: Omit<StartServiceOptions, 'project'>,
-): Promise<RunningService> => startService({ ...options, project: 'catalog' });
+export const startCatalog = (options: Omit<StartServiceOptions, 'project'>): Promise<RunningService> =>
+  startService({ ...options, project: 'catalog' });
 
 export interface WorkspaceRun {
   code: number | null;
