@@ -1,12 +1,7 @@
 import type { ExecutorContext } from '@nx/devkit';
 import type { ReleaseDeps } from '../../lib/release/release';
 import { runDeploy, type DeployExecutorDeps } from './executor';
-import {
-  digest,
-  harness,
-  imageRecord,
-  overlay,
-} from '../../lib/release/testing/fakes';
+import { digest, harness, imageRecord, overlay } from '../../lib/release/testing/fakes';
 
 const OVERLAY = 'deploy/k8s/overlays/local/kustomization.yaml';
 
@@ -59,22 +54,18 @@ describe('deploy executor', () => {
     );
     expect(result.success).toBe(true);
     expect(wire).not.toHaveBeenCalled();
-    expect(io.out.join('\n')).toContain(
-      'environment local (mode podman)\n  projects: catalog, orders',
-    );
-    expect(io.out.join('\n')).toContain(
-      'urls: catalog http://127.0.0.1:3601, orders http://127.0.0.1:3602',
-    );
+    expect(io.out.join('\n')).toContain('environment local (mode podman)\n  projects: catalog, orders');
+    expect(io.out.join('\n')).toContain('urls: catalog http://127.0.0.1:3601, orders http://127.0.0.1:3602');
   });
 
   it('bad options fail before anything runs, naming the value and the fix', async () => {
     const io = capture();
     const wire = jest.fn();
-    const result = await runDeploy(
-      { environment: 'local', projects: ['contracts'] },
-      context(),
-      { wire, log: io.log, error: io.error },
-    );
+    const result = await runDeploy({ environment: 'local', projects: ['contracts'] }, context(), {
+      wire,
+      log: io.log,
+      error: io.error,
+    });
     expect(result.success).toBe(false);
     expect(wire).not.toHaveBeenCalled();
     expect(io.err.join('\n')).toBe(
@@ -84,15 +75,13 @@ describe('deploy executor', () => {
 
   it('--down is refused for environments this machine does not run', async () => {
     const io = capture();
-    const result = await runDeploy(
-      { environment: 'production', down: true },
-      context(),
-      { wire: jest.fn(), log: io.log, error: io.error },
-    );
+    const result = await runDeploy({ environment: 'production', down: true }, context(), {
+      wire: jest.fn(),
+      log: io.log,
+      error: io.error,
+    });
     expect(result.success).toBe(false);
-    expect(io.err[0]).toMatch(
-      /--down stops what this machine runs; mode gitops is managed elsewhere/,
-    );
+    expect(io.err[0]).toMatch(/--down stops what this machine runs; mode gitops is managed elsewhere/);
   });
 
   it('runs the release through the wired adapters and maps its exit code', async () => {
@@ -110,10 +99,7 @@ describe('deploy executor', () => {
       imageRecord('catalog', 'h-cccccccccccc', digest('c')),
       imageRecord('orders', 'h-bbbbbbbbbbbb', digest('b'), { reused: true }),
     ];
-    const wire = jest.fn<
-      Promise<ReleaseDeps>,
-      Parameters<DeployExecutorDeps['wire']>
-    >(async (config) => ({
+    const wire = jest.fn<Promise<ReleaseDeps>, Parameters<DeployExecutorDeps['wire']>>(async (config) => ({
       ...h.deps,
       config,
     }));
@@ -130,9 +116,7 @@ describe('deploy executor', () => {
       imageRecord('catalog', 'h-dddddddddddd', digest('d')),
       imageRecord('orders', 'h-bbbbbbbbbbbb', digest('b'), { reused: true }),
     ];
-    h.smoke.broken.add(
-      `127.0.0.1:5000/slipway/catalog:h-dddddddddddd@${digest('d')}`,
-    );
+    h.smoke.broken.add(`127.0.0.1:5000/slipway/catalog:h-dddddddddddd@${digest('d')}`);
     const failed = await runDeploy({ environment: 'local' }, context(), {
       wire,
       log: io.log,

@@ -1,20 +1,8 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { DeliveryInputError } from '../../lib/manifests/errors';
-import {
-  resolveEnvironment,
-  type EnvironmentConfig,
-} from '../../lib/release/environment';
-import {
-  runRelease,
-  type ReleaseDeps,
-  type ReleaseOutcome,
-} from '../../lib/release/release';
-import {
-  localUrls,
-  openCluster,
-  wireRelease,
-  workspaceProjects,
-} from '../../lib/release/wire';
+import { resolveEnvironment, type EnvironmentConfig } from '../../lib/release/environment';
+import { runRelease, type ReleaseDeps, type ReleaseOutcome } from '../../lib/release/release';
+import { localUrls, openCluster, wireRelease, workspaceProjects } from '../../lib/release/wire';
 import type { DeployExecutorSchema } from './schema';
 
 /**
@@ -74,9 +62,7 @@ export async function runDeploy(
       deployableProjects: workspaceProjects(context).deployable,
     });
     if (options.dryRun) {
-      deps.log(
-        `dry run: nothing is built, committed or started\n${describe(config)}`,
-      );
+      deps.log(`dry run: nothing is built, committed or started\n${describe(config)}`);
       return { success: true };
     }
     if (options.down) {
@@ -87,11 +73,7 @@ export async function runDeploy(
           'use it with the podman (local) environment',
         );
       const removed = await cluster.down(config.projects);
-      deps.log(
-        removed.length > 0
-          ? `removed ${removed.join(', ')}`
-          : `nothing of ${config.instance} is running`,
-      );
+      deps.log(removed.length > 0 ? `removed ${removed.join(', ')}` : `nothing of ${config.instance} is running`);
       return { success: true };
     }
     const trigger = `nx run ${context.projectName ?? 'deploy'}:${context.targetName ?? config.environment}`;
@@ -103,9 +85,7 @@ export async function runDeploy(
     (outcome.exitCode === 0 ? deps.log : deps.error)(outcome.message);
     return { success: outcome.exitCode === 0, outcome };
   } catch (error) {
-    deps.error(
-      `deploy failed: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    deps.error(`deploy failed: ${error instanceof Error ? error.message : String(error)}`);
     return { success: false };
   }
 }

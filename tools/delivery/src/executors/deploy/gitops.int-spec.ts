@@ -3,12 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ImageRecord } from '../../lib/gitops/bump-request';
 import { parseHoldFile } from '../../lib/gitops/holds';
-import {
-  createGitOpsFixture,
-  digestOf,
-  git,
-  type GitOpsFixture,
-} from '../../lib/gitops/test-support';
+import { createGitOpsFixture, digestOf, git, type GitOpsFixture } from '../../lib/gitops/test-support';
 import { parseBumpMessage } from '../../lib/gitops/trailers';
 import { readImageTarget } from '../../lib/manifests/image-targets';
 import type { ApplyRequest, ClusterAdapter } from '../../lib/cluster/types';
@@ -16,11 +11,7 @@ import { resolveEnvironment } from '../../lib/release/environment';
 import { WorkingCopyRepository } from '../../lib/release/gitops-repo';
 import { parseHistory } from '../../lib/release/history';
 import { GitRefReleaseLock, newHolder } from '../../lib/release/lock';
-import {
-  runRelease,
-  runRollback,
-  type ReleaseDeps,
-} from '../../lib/release/release';
+import { runRelease, runRollback, type ReleaseDeps } from '../../lib/release/release';
 import type { RegistryAccess } from '../../lib/release/registry-access';
 import { createSmokeStep } from '../../lib/release/smoke-step';
 import { startServer, type TestServer } from '../../lib/smoke/testing/servers';
@@ -68,8 +59,7 @@ const builds: Record<string, Build> = {
   },
 };
 const refOf = (b: Build) => `${IMAGE}:${b.tag}@${b.digest}`;
-const byDigest = (digest: string) =>
-  Object.values(builds).find((b) => b.digest === digest);
+const byDigest = (digest: string) => Object.values(builds).find((b) => b.digest === digest);
 const recordOf = (b: Build): ImageRecord => ({
   project: 'catalog',
   image: IMAGE,
@@ -89,13 +79,10 @@ class ArgoLikeCluster implements ClusterAdapter {
   constructor(private readonly bare: string) {}
   async apply(request: ApplyRequest) {
     const text = await git(this.bare, ['show', `${request.commit}:${OVERLAY}`]);
-    const entry = readImageTarget(
-      { kind: 'kustomize', file: OVERLAY },
-      `${text}\n`,
-    ).find((e) => e.project === 'catalog');
-    this.running = entry?.reference.digest
-      ? byDigest(entry.reference.digest)
-      : undefined;
+    const entry = readImageTarget({ kind: 'kustomize', file: OVERLAY }, `${text}\n`).find(
+      (e) => e.project === 'catalog',
+    );
+    this.running = entry?.reference.digest ? byDigest(entry.reference.digest) : undefined;
     return { notes: [`synced ${request.commit?.slice(0, 12)}`] };
   }
   async drift() {
@@ -144,10 +131,7 @@ describe('deploy in gitops mode against a bare remote', () => {
     });
     work = await fx.clone('work');
     await fs.mkdir(path.join(work, 'apps/catalog'), { recursive: true });
-    await fs.writeFile(
-      path.join(work, 'apps/catalog/smoke.json'),
-      JSON.stringify(smokeJson),
-    );
+    await fs.writeFile(path.join(work, 'apps/catalog/smoke.json'), JSON.stringify(smokeJson));
     cluster = new ArgoLikeCluster(fx.bare);
     server = await startServer((req, res) => {
       const b = cluster.running;
@@ -177,10 +161,7 @@ describe('deploy in gitops mode against a bare remote', () => {
     await fx.cleanup();
   });
 
-  function deps(
-    next: Build,
-    opts: { beforeImages?: () => Promise<void>; lockWaitSeconds?: number } = {},
-  ): ReleaseDeps {
+  function deps(next: Build, opts: { beforeImages?: () => Promise<void>; lockWaitSeconds?: number } = {}): ReleaseDeps {
     const config = resolveEnvironment(
       {
         environment: 'staging',
@@ -189,11 +170,8 @@ describe('deploy in gitops mode against a bare remote', () => {
       },
       { workspaceRoot: work, deployableProjects: ['catalog'], env: {} },
     );
-    const repo = new WorkingCopyRepository(
-      work,
-      { remote: 'origin', maxAttempts: 4, retryBaseMs: 10 },
-      'ref',
-      (l) => logs.push(l),
+    const repo = new WorkingCopyRepository(work, { remote: 'origin', maxAttempts: 4, retryBaseMs: 10 }, 'ref', (l) =>
+      logs.push(l),
     );
     const registry: RegistryAccess = {
       exists: async (ref) => !!byDigest(ref.split('@')[1] ?? ''),
@@ -221,16 +199,13 @@ describe('deploy in gitops mode against a bare remote', () => {
         env: {},
       }),
       registry,
-      lock: repo.lock(
-        newHolder('staging', 'tester', 'nx run deploy:staging', new Date()),
-        {
-          waitMs: config.lockWaitSeconds * 1000,
-          staleMs: 3_600_000,
-          ref: config.lockRef,
-          stateDir: path.join(work, '.local'),
-          log: (l) => logs.push(l),
-        },
-      ),
+      lock: repo.lock(newHolder('staging', 'tester', 'nx run deploy:staging', new Date()), {
+        waitMs: config.lockWaitSeconds * 1000,
+        staleMs: 3_600_000,
+        ref: config.lockRef,
+        stateDir: path.join(work, '.local'),
+        log: (l) => logs.push(l),
+      }),
       notify: async () => undefined,
       urls: {},
       log: (l) => logs.push(l),
@@ -240,26 +215,14 @@ describe('deploy in gitops mode against a bare remote', () => {
     };
   }
 
-  async function remoteLog(): Promise<
-    { sha: string; subject: string; body: string; files: string[] }[]
-  > {
+  async function remoteLog(): Promise<{ sha: string; subject: string; body: string; files: string[] }[]> {
     // Each commit starts with \x1e; its changed files follow the last \x1f.
-    const out = await git(fx.bare, [
-      'log',
-      '--format=%x1e%H%x1f%s%x1f%b%x1f',
-      '--name-only',
-      'main',
-    ]);
+    const out = await git(fx.bare, ['log', '--format=%x1e%H%x1f%s%x1f%b%x1f', '--name-only', 'main']);
     return out
       .split('\x1e')
       .filter((chunk) => chunk.trim())
       .map((chunk) => {
-        const [sha, subject, body, files] = chunk.split('\x1f') as [
-          string,
-          string,
-          string,
-          string,
-        ];
+        const [sha, subject, body, files] = chunk.split('\x1f') as [string, string, string, string];
         return {
           sha,
           subject,
@@ -280,17 +243,14 @@ describe('deploy in gitops mode against a bare remote', () => {
     const before = (await remoteLog()).length;
     const outcome = await runRelease(deps(builds.v1), { releaseHold: false });
     expect(outcome.exitCode).toBe(0);
-    const commits = (await remoteLog()).slice(
-      0,
-      (await remoteLog()).length - before,
-    );
+    const commits = (await remoteLog()).slice(0, (await remoteLog()).length - before);
     expect(commits.map((c) => c.files)).toEqual([[HISTORY], [OVERLAY]]);
     const bump = commits[1];
     expect(bump?.subject).toBe('chore(deploy): staging catalog h-111111111111');
     const trailers = parseBumpMessage(`${bump?.subject}\n\n${bump?.body}`);
-    expect(
-      trailers?.images.map((i) => [i.project, i.next.tag, i.previous.tag]),
-    ).toEqual([['catalog', 'h-111111111111', 'h-000000000000']]);
+    expect(trailers?.images.map((i) => [i.project, i.next.tag, i.previous.tag])).toEqual([
+      ['catalog', 'h-111111111111', 'h-000000000000'],
+    ]);
     expect(cluster.running?.version).toBe('1.0.0');
     const [record] = parseHistory(await remoteFile(HISTORY), HISTORY);
     expect(record).toMatchObject({
@@ -307,10 +267,7 @@ describe('deploy in gitops mode against a bare remote', () => {
     const outcome = await runRelease(
       deps(builds.v2, {
         beforeImages: async () => {
-          await fs.writeFile(
-            path.join(other, 'README.md'),
-            '# changed by someone else\n',
-          );
+          await fs.writeFile(path.join(other, 'README.md'), '# changed by someone else\n');
           await git(other, ['commit', '-qam', 'docs: unrelated change']);
           await git(other, ['push', '-q', 'origin', 'main']);
         },
@@ -341,31 +298,19 @@ describe('deploy in gitops mode against a bare remote', () => {
     const log = await remoteLog();
     const commits = log.slice(0, log.length - before);
     expect(commits.map((c) => c.subject)).toEqual([
-      expect.stringMatching(
-        /^chore\(deploy\): record staging release rolled-back, rollback succeeded/,
-      ),
+      expect.stringMatching(/^chore\(deploy\): record staging release rolled-back, rollback succeeded/),
       'revert(deploy): staging catalog h-222222222222',
       'chore(deploy): staging catalog h-333333333333',
     ]);
     expect(commits[1]?.files.sort()).toEqual([HOLDS, OVERLAY]);
-    const revert = parseBumpMessage(
-      `${commits[1]?.subject}\n\n${commits[1]?.body}`,
-    );
-    expect(revert?.images.map((i) => [i.next.tag, i.previous.tag])).toEqual([
-      ['h-222222222222', 'h-333333333333'],
-    ]);
-    expect(commits[1]?.body).toContain(
-      'Automatic rollback of release staging-',
-    );
-    expect(
-      parseHoldFile(await remoteFile(HOLDS), HOLDS, 'staging').holds,
-    ).toEqual([
+    const revert = parseBumpMessage(`${commits[1]?.subject}\n\n${commits[1]?.body}`);
+    expect(revert?.images.map((i) => [i.next.tag, i.previous.tag])).toEqual([['h-222222222222', 'h-333333333333']]);
+    expect(commits[1]?.body).toContain('Automatic rollback of release staging-');
+    expect(parseHoldFile(await remoteFile(HOLDS), HOLDS, 'staging').holds).toEqual([
       {
         project: 'catalog',
         reference: refOf(builds.v2),
-        reason: expect.stringMatching(
-          /automatic rollback of staging-\S+: smoke fail for .*h-333333333333/,
-        ),
+        reason: expect.stringMatching(/automatic rollback of staging-\S+: smoke fail for .*h-333333333333/),
         since: expect.any(String),
       },
     ]);
@@ -393,9 +338,7 @@ describe('deploy in gitops mode against a bare remote', () => {
     });
     expect(outcome.exitCode).toBe(0);
     expect(outcome.message).toMatch(/^nothing to deploy/);
-    expect(logs.join('\n')).toMatch(
-      /catalog is held at 127\.0\.0\.1:5000\/slipway\/catalog:h-222222222222/,
-    );
+    expect(logs.join('\n')).toMatch(/catalog is held at 127\.0\.0\.1:5000\/slipway\/catalog:h-222222222222/);
   });
 
   it('rollback --to=previous: verifies the image, one revert commit, the older version answers', async () => {
@@ -405,36 +348,22 @@ describe('deploy in gitops mode against a bare remote', () => {
     });
     expect(outcome.exitCode).toBe(0);
     const [records, revert] = await remoteLog();
-    expect(revert?.subject).toBe(
-      'revert(deploy): staging catalog h-111111111111',
-    );
-    expect(revert?.body).toContain(
-      'Rollback of staging to previous requested by tester: compare with v1',
-    );
+    expect(revert?.subject).toBe('revert(deploy): staging catalog h-111111111111');
+    expect(revert?.body).toContain('Rollback of staging to previous requested by tester: compare with v1');
     expect(records?.files).toEqual([HISTORY]);
     expect(cluster.running?.version).toBe('1.0.0');
-    expect(
-      parseHoldFile(await remoteFile(HOLDS), HOLDS, 'staging').holds.map(
-        (h) => [h.project, h.reference],
-      ),
-    ).toEqual([['catalog', refOf(builds.v1)]]);
+    expect(parseHoldFile(await remoteFile(HOLDS), HOLDS, 'staging').holds.map((h) => [h.project, h.reference])).toEqual(
+      [['catalog', refOf(builds.v1)]],
+    );
   });
 
   it('one release per environment: a held lock ref is refused naming its holder; a stale one is taken over', async () => {
-    const holder = newHolder(
-      'staging',
-      'alice',
-      'nx run deploy:staging',
-      new Date(),
-    );
+    const holder = newHolder('staging', 'alice', 'nx run deploy:staging', new Date());
     const other = await fx.clone('locker');
-    const lock = new GitRefReleaseLock(
-      other,
-      'origin',
-      'refs/slipway/locks/staging',
-      holder,
-      { waitMs: 0, staleMs: 3_600_000 },
-    );
+    const lock = new GitRefReleaseLock(other, 'origin', 'refs/slipway/locks/staging', holder, {
+      waitMs: 0,
+      staleMs: 3_600_000,
+    });
     await lock.acquire();
     const error = await runRelease(deps(builds.v2), {
       releaseHold: true,
@@ -457,14 +386,10 @@ describe('deploy in gitops mode against a bare remote', () => {
     await stale.acquire();
     const outcome = await runRelease(deps(builds.v2), { releaseHold: true });
     expect(outcome.exitCode).toBe(0);
-    expect(logs.join('\n')).toContain(
-      'taking over a stale release lock refs/slipway/locks/staging from alice (pid',
-    );
+    expect(logs.join('\n')).toContain('taking over a stale release lock refs/slipway/locks/staging from alice (pid');
     expect(cluster.running?.version).toBe('1.1.0');
     // --release-hold moved the held project and removed its hold in the bump commit
-    expect(
-      parseHoldFile(await remoteFile(HOLDS), HOLDS, 'staging').holds,
-    ).toEqual([]);
+    expect(parseHoldFile(await remoteFile(HOLDS), HOLDS, 'staging').holds).toEqual([]);
     expect(await git(fx.bare, ['for-each-ref', 'refs/slipway'])).toBe('');
   });
 });

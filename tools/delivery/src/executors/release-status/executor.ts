@@ -3,25 +3,11 @@ import { existsSync } from 'node:fs';
 import { holdFilePath, parseHoldFile, type Hold } from '../../lib/gitops/holds';
 import { formatImageReference } from '../../lib/manifests/image-reference';
 import { readImageTarget } from '../../lib/manifests/image-targets';
-import {
-  resolveEnvironment,
-  type EnvironmentConfig,
-} from '../../lib/release/environment';
-import {
-  historyFilePath,
-  latestRecords,
-  parseHistory,
-  type ReleaseRecord,
-} from '../../lib/release/history';
+import { resolveEnvironment, type EnvironmentConfig } from '../../lib/release/environment';
+import { historyFilePath, latestRecords, parseHistory, type ReleaseRecord } from '../../lib/release/history';
 import { localGitOpsPaths } from '../../lib/release/local-gitops';
 import { shortReference } from '../../lib/release/summary';
-import {
-  environmentOptions,
-  localUrls,
-  openCluster,
-  openRepository,
-  workspaceProjects,
-} from '../../lib/release/wire';
+import { environmentOptions, localUrls, openCluster, openRepository, workspaceProjects } from '../../lib/release/wire';
 import type { WorkloadStatus } from '../../lib/cluster/types';
 import type { ReleaseStatusExecutorSchema } from './schema';
 
@@ -39,9 +25,7 @@ export interface EnvironmentStatus {
   })[];
 }
 
-async function health(
-  url: string,
-): Promise<{ version?: string; revision?: string; status?: string } | string> {
+async function health(url: string): Promise<{ version?: string; revision?: string; status?: string } | string> {
   try {
     const response = await fetch(`${url}/health`, {
       signal: AbortSignal.timeout(2000),
@@ -53,10 +37,7 @@ async function health(
       status?: string;
     };
   } catch (error) {
-    return (
-      (error as { cause?: { code?: string } }).cause?.code ??
-      (error as Error).name
-    );
+    return (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
   }
 }
 
@@ -83,41 +64,25 @@ export async function collectStatus(
   });
   status.repository = repo.describe();
   const localMissing =
-    config.repository === 'local' &&
-    !existsSync(localGitOpsPaths(config.stateDir, config.environment).root);
+    config.repository === 'local' && !existsSync(localGitOpsPaths(config.stateDir, config.environment).root);
   if (!localMissing) {
     await repo.refresh();
     status.head = repo.head();
     const overlay = `${config.overlaysDir}/${config.environment}/kustomization.yaml`;
     const text = await repo.read(overlay);
     if (text !== undefined) {
-      for (const e of readImageTarget(
-        { kind: 'kustomize', file: overlay },
-        text,
-      ))
+      for (const e of readImageTarget({ kind: 'kustomize', file: overlay }, text))
         status.references[e.project] = formatImageReference(e.reference);
     }
     const holdsFile = holdFilePath(config.holdsDir, config.environment);
     const holdsText = await repo.read(holdsFile);
-    if (holdsText !== undefined)
-      status.holds = parseHoldFile(
-        holdsText,
-        holdsFile,
-        config.environment,
-      ).holds;
+    if (holdsText !== undefined) status.holds = parseHoldFile(holdsText, holdsFile, config.environment).holds;
     const historyFile = historyFilePath(config.historyDir, config.environment);
     const historyText = await repo.read(historyFile);
-    if (historyText !== undefined)
-      status.records = latestRecords(
-        parseHistory(historyText, historyFile),
-        records,
-      );
+    if (historyText !== undefined) status.records = latestRecords(parseHistory(historyText, historyFile), records);
   }
   const checkout = repo.checkout();
-  const overlayDir =
-    checkout && !localMissing
-      ? `${checkout}/${config.overlaysDir}/${config.environment}`
-      : undefined;
+  const overlayDir = checkout && !localMissing ? `${checkout}/${config.overlaysDir}/${config.environment}` : undefined;
   const cluster = openCluster(config);
   try {
     status.workloads = await cluster.status(overlayDir, config.projects);
@@ -130,10 +95,7 @@ export async function collectStatus(
   }
   const urls = localUrls(config);
   for (const w of status.workloads)
-    if (urls[w.project])
-      (w as EnvironmentStatus['workloads'][number]).health = await health(
-        urls[w.project] as string,
-      );
+    if (urls[w.project]) (w as EnvironmentStatus['workloads'][number]).health = await health(urls[w.project] as string);
   return status;
 }
 
@@ -155,13 +117,8 @@ export function renderStatus(status: EnvironmentStatus): string {
   }
   lines.push('', status.holds.length === 0 ? 'holds: none' : 'holds:');
   for (const h of status.holds)
-    lines.push(
-      `  ${h.project} at ${shortReference(h.reference)} since ${h.since}: ${h.reason}`,
-    );
-  lines.push(
-    '',
-    status.records.length === 0 ? 'history: none' : 'history (newest first):',
-  );
+    lines.push(`  ${h.project} at ${shortReference(h.reference)} since ${h.since}: ${h.reason}`);
+  lines.push('', status.records.length === 0 ? 'history: none' : 'history (newest first):');
   for (const r of status.records) {
     lines.push(
       `  ${r.id}  ${r.kind} ${r.result}  ${r.projects.map((p) => `${p.project} ${shortReference(p.from)}→${shortReference(p.to)}`).join(', ')}  by ${r.actor}`,
@@ -190,9 +147,7 @@ export default async function releaseStatusExecutor(
     console.log(json ? JSON.stringify(status, null, 2) : renderStatus(status));
     return { success: true };
   } catch (error) {
-    console.error(
-      `status failed: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    console.error(`status failed: ${error instanceof Error ? error.message : String(error)}`);
     return { success: false };
   }
 }

@@ -52,19 +52,16 @@ describe('rollback executor', () => {
         }),
       },
     });
-    const wire = jest.fn<
-      Promise<ReleaseDeps>,
-      Parameters<RollbackExecutorDeps['wire']>
-    >(async (config) => ({
+    const wire = jest.fn<Promise<ReleaseDeps>, Parameters<RollbackExecutorDeps['wire']>>(async (config) => ({
       ...h.deps,
       config,
     }));
     const err: string[] = [];
-    await runRollbackExecutor(
-      { env: 'production', to: 'previous', lockWaitSeconds: 5 },
-      context(),
-      { wire, log: () => undefined, error: (l) => err.push(l) },
-    );
+    await runRollbackExecutor({ env: 'production', to: 'previous', lockWaitSeconds: 5 }, context(), {
+      wire,
+      log: () => undefined,
+      error: (l) => err.push(l),
+    });
     const config = wire.mock.calls[0]?.[0];
     expect(config).toMatchObject({
       environment: 'production',
@@ -72,9 +69,7 @@ describe('rollback executor', () => {
       argocdApp: 'prod-app',
       lockWaitSeconds: 5,
     });
-    expect(wire.mock.calls[0]?.[3]).toBe(
-      'nx run deploy:rollback --env=production --to=previous',
-    );
+    expect(wire.mock.calls[0]?.[3]).toBe('nx run deploy:rollback --env=production --to=previous');
     // no history yet: nothing to go back to, said plainly
     expect(err.join('\n')).toMatch(
       /no earlier successful release of catalog, orders in deploy\/history\/production\.jsonl/,
@@ -90,20 +85,10 @@ describe('rollback executor', () => {
       error: (l: string) => err.push(l),
     };
     expect(
-      (
-        await runRollbackExecutor(
-          { env: 'production', to: 'previous', projects: ['billing'] },
-          context(),
-          io,
-        )
-      ).success,
+      (await runRollbackExecutor({ env: 'production', to: 'previous', projects: ['billing'] }, context(), io)).success,
     ).toBe(false);
-    expect(err[0]).toBe(
-      'rollback failed: billing is not deployed to production\n  fix: use some of: catalog, orders',
-    );
-    expect(
-      (await runRollbackExecutor({ to: 'previous' }, context(), io)).success,
-    ).toBe(false);
+    expect(err[0]).toBe('rollback failed: billing is not deployed to production\n  fix: use some of: catalog, orders');
+    expect((await runRollbackExecutor({ to: 'previous' }, context(), io)).success).toBe(false);
     expect(err[1]).toContain('no environment given');
     expect(wire).not.toHaveBeenCalled();
   });

@@ -1,19 +1,7 @@
 import type { ExecutorContext } from '@nx/devkit';
-import {
-  resolveEnvironment,
-  splitList,
-  type EnvironmentConfig,
-} from '../../lib/release/environment';
-import {
-  runRollback,
-  type ReleaseDeps,
-  type ReleaseOutcome,
-} from '../../lib/release/release';
-import {
-  environmentOptions,
-  wireRelease,
-  workspaceProjects,
-} from '../../lib/release/wire';
+import { resolveEnvironment, splitList, type EnvironmentConfig } from '../../lib/release/environment';
+import { runRollback, type ReleaseDeps, type ReleaseOutcome } from '../../lib/release/release';
+import { environmentOptions, wireRelease, workspaceProjects } from '../../lib/release/wire';
 import type { RollbackExecutorSchema } from './schema';
 
 /**
@@ -78,9 +66,7 @@ export async function runRollbackExecutor(
     (outcome.exitCode === 0 ? deps.log : deps.error)(outcome.message);
     return { success: outcome.exitCode === 0, outcome };
   } catch (error) {
-    deps.error(
-      `rollback failed: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    deps.error(`rollback failed: ${error instanceof Error ? error.message : String(error)}`);
     return { success: false };
   }
 }

@@ -25,10 +25,7 @@ describe('resolveEnvironment', () => {
   });
 
   it('gives other environments gitops on this repository, a ref lock and a bounded wait', () => {
-    const config = resolveEnvironment(
-      { environment: 'production' },
-      { ...ctx, env: { SLIPWAY_REGISTRY: 'ghcr.io' } },
-    );
+    const config = resolveEnvironment({ environment: 'production' }, { ...ctx, env: { SLIPWAY_REGISTRY: 'ghcr.io' } });
     expect(config).toMatchObject({
       mode: 'gitops',
       repository: 'workspace',
@@ -42,15 +39,16 @@ describe('resolveEnvironment', () => {
   });
 
   it('accepts ports as a string from the command line and an object from package.json', () => {
-    expect(
-      resolveEnvironment(
-        { env: 'local', ports: 'catalog=3601,orders=3602,web=3603' },
-        ctx,
-      ).ports,
-    ).toEqual({ catalog: 3601, orders: 3602, web: 3603 });
-    expect(
-      resolveEnvironment({ env: 'local', ports: { catalog: 3611 } }, ctx).ports,
-    ).toEqual({ catalog: 3611, orders: 3102, web: 4300 });
+    expect(resolveEnvironment({ env: 'local', ports: 'catalog=3601,orders=3602,web=3603' }, ctx).ports).toEqual({
+      catalog: 3601,
+      orders: 3602,
+      web: 3603,
+    });
+    expect(resolveEnvironment({ env: 'local', ports: { catalog: 3611 } }, ctx).ports).toEqual({
+      catalog: 3611,
+      orders: 3102,
+      web: 4300,
+    });
   });
 
   it('reports every bad value at once, each naming the value and the fix', () => {
@@ -74,25 +72,21 @@ describe('resolveEnvironment', () => {
     expect(error).toBeInstanceOf(DeliveryInputErrors);
     const message = (error as Error).message;
     expect(message).toContain("environment 'Prod!' is not a valid name");
-    expect(message).toContain(
-      "mode 'helm' is not one of podman, kubectl, gitops",
-    );
+    expect(message).toContain("mode 'helm' is not one of podman, kubectl, gitops");
     expect(message).toContain(
       "project 'billing' can not be deployed: it has no image target\n  fix: use one of: catalog, orders, web",
     );
     expect(message).toContain("registry 'http://x' is not host[:port]");
-    expect(message).toContain(
-      "ports: 'catalog=99999' is not <project>=<port 1-65535>",
-    );
+    expect(message).toContain("ports: 'catalog=99999' is not <project>=<port 1-65535>");
     expect(message).toContain("lockRef 'locks/x' is not a git ref name");
     expect(message).toContain("smokeK6Duration 'soon' is not a k6 duration");
   });
 
   it('refuses a missing environment and disagreeing --env/--environment', () => {
     expect(() => resolveEnvironment({}, ctx)).toThrow('no environment given');
-    expect(() =>
-      resolveEnvironment({ env: 'local', environment: 'staging' }, ctx),
-    ).toThrow('--env=local and --environment=staging disagree');
+    expect(() => resolveEnvironment({ env: 'local', environment: 'staging' }, ctx)).toThrow(
+      '--env=local and --environment=staging disagree',
+    );
   });
 
   it('needs a port for every project in podman mode', () => {
@@ -121,8 +115,6 @@ describe('parsePorts', () => {
   it('refuses two services on one port', () => {
     const problems: Error[] = [];
     parsePorts('catalog=3601,orders=3601', problems as never);
-    expect(problems.map((p) => p.message)).toEqual([
-      expect.stringContaining('catalog and orders both use port 3601'),
-    ]);
+    expect(problems.map((p) => p.message)).toEqual([expect.stringContaining('catalog and orders both use port 3601')]);
   });
 });

@@ -11,11 +11,7 @@ import { DeliveryInputError, DeliveryInputErrors } from '../manifests/errors';
  *   mode gitops   commit + push; Argo CD applies; wait via `argocd app wait` or smoke's version gate
  */
 export type DeployMode = 'podman' | 'kubectl' | 'gitops';
-export const DEPLOY_MODES: readonly DeployMode[] = [
-  'podman',
-  'kubectl',
-  'gitops',
-];
+export const DEPLOY_MODES: readonly DeployMode[] = ['podman', 'kubectl', 'gitops'];
 
 /** Option shape shared by the deploy, rollback and release-status executors (schema.json mirrors it). */
 export interface EnvironmentOptions {
@@ -140,25 +136,13 @@ export function parsePorts(
     typeof value === 'string'
       ? splitList(value).map((pair) => {
           const eq = pair.indexOf('=');
-          return eq <= 0
-            ? [pair, undefined]
-            : [pair.slice(0, eq).trim(), pair.slice(eq + 1).trim()];
+          return eq <= 0 ? [pair, undefined] : [pair.slice(0, eq).trim(), pair.slice(eq + 1).trim()];
         })
       : Object.entries(value);
   const ports: Record<string, number> = {};
   for (const [project, raw] of entries) {
-    const port =
-      typeof raw === 'number'
-        ? raw
-        : typeof raw === 'string' && /^[0-9]+$/.test(raw)
-          ? Number(raw)
-          : NaN;
-    if (
-      !PROJECT_PATTERN.test(project) ||
-      !Number.isInteger(port) ||
-      port < 1 ||
-      port > 65535
-    ) {
+    const port = typeof raw === 'number' ? raw : typeof raw === 'string' && /^[0-9]+$/.test(raw) ? Number(raw) : NaN;
+    if (!PROJECT_PATTERN.test(project) || !Number.isInteger(port) || port < 1 || port > 65535) {
       problems.push(
         new DeliveryInputError(
           `ports: '${project}=${String(raw)}' is not <project>=<port 1-65535>`,
@@ -192,12 +176,7 @@ function positiveInt(
   max = 86_400,
 ): number {
   if (value === undefined) return fallback;
-  if (
-    typeof value !== 'number' ||
-    !Number.isInteger(value) ||
-    value < 0 ||
-    value > max
-  ) {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
     problems.push(
       new DeliveryInputError(
         `${name} '${String(value)}' is not a whole number between 0 and ${max}`,
@@ -217,18 +196,11 @@ export interface ResolveEnvironmentContext {
 }
 
 /** Validate and complete the options of one environment. Throws one error listing every problem. */
-export function resolveEnvironment(
-  options: EnvironmentOptions,
-  context: ResolveEnvironmentContext,
-): EnvironmentConfig {
+export function resolveEnvironment(options: EnvironmentOptions, context: ResolveEnvironmentContext): EnvironmentConfig {
   const env = context.env ?? process.env;
   const problems: DeliveryInputError[] = [];
   const environment = options.environment ?? options.env;
-  if (
-    options.environment &&
-    options.env &&
-    options.environment !== options.env
-  ) {
+  if (options.environment && options.env && options.environment !== options.env) {
     problems.push(
       new DeliveryInputError(
         `--env=${options.env} and --environment=${options.environment} disagree`,
@@ -271,20 +243,13 @@ export function resolveEnvironment(
       );
     }
   }
-  const projects =
-    requested.length > 0
-      ? [...new Set(requested)]
-      : [...context.deployableProjects].sort();
+  const projects = requested.length > 0 ? [...new Set(requested)] : [...context.deployableProjects].sort();
   if (projects.length === 0)
     problems.push(
-      new DeliveryInputError(
-        'no deployable project',
-        'add a Dockerfile to a project so it gets an image target',
-      ),
+      new DeliveryInputError('no deployable project', 'add a Dockerfile to a project so it gets an image target'),
     );
 
-  const registry =
-    options.registry ?? env['SLIPWAY_REGISTRY'] ?? DEFAULT_REGISTRY;
+  const registry = options.registry ?? env['SLIPWAY_REGISTRY'] ?? DEFAULT_REGISTRY;
   if (!REGISTRY_PATTERN.test(registry)) {
     problems.push(
       new DeliveryInputError(
@@ -293,8 +258,7 @@ export function resolveEnvironment(
       ),
     );
   }
-  const repository =
-    options.repository ?? (mode === 'podman' ? 'local' : 'workspace');
+  const repository = options.repository ?? (mode === 'podman' ? 'local' : 'workspace');
   if (repository !== 'local' && repository !== 'workspace') {
     problems.push(
       new DeliveryInputError(
@@ -315,21 +279,12 @@ export function resolveEnvironment(
   }
   const k6Duration = options.smokeK6Duration;
   if (k6Duration !== undefined && !DURATION_PATTERN.test(k6Duration)) {
-    problems.push(
-      new DeliveryInputError(
-        `smokeK6Duration '${k6Duration}' is not a k6 duration`,
-        "e.g. '10s' or '1m'",
-      ),
-    );
+    problems.push(new DeliveryInputError(`smokeK6Duration '${k6Duration}' is not a k6 duration`, "e.g. '10s' or '1m'"));
   }
-  const lockRef =
-    options.lockRef ?? `refs/slipway/locks/${environment ?? 'local'}`;
+  const lockRef = options.lockRef ?? `refs/slipway/locks/${environment ?? 'local'}`;
   if (!LOCK_REF_PATTERN.test(lockRef) || lockRef.includes('..')) {
     problems.push(
-      new DeliveryInputError(
-        `lockRef '${lockRef}' is not a git ref name`,
-        'e.g. refs/slipway/locks/production',
-      ),
+      new DeliveryInputError(`lockRef '${lockRef}' is not a git ref name`, 'e.g. refs/slipway/locks/production'),
     );
   }
   const images = options.images ?? 'build';
@@ -352,44 +307,22 @@ export function resolveEnvironment(
     branch: options.branch,
     tokenEnv: options.tokenEnv ?? 'GITOPS_TOKEN',
     tokenUser: options.tokenUser ?? 'x-access-token',
-    maxPushAttempts: positiveInt(
-      options.maxPushAttempts,
-      'maxPushAttempts',
-      5,
-      problems,
-      20,
-    ),
+    maxPushAttempts: positiveInt(options.maxPushAttempts, 'maxPushAttempts', 5, problems, 20),
     overlaysDir: options.overlaysDir ?? 'deploy/k8s/overlays',
     holdsDir: options.holdsDir ?? 'deploy/holds',
     historyDir: options.historyDir ?? 'deploy/history',
-    stateDir: path.resolve(
-      context.workspaceRoot,
-      options.stateDir ?? '.local/deploy',
-    ),
+    stateDir: path.resolve(context.workspaceRoot, options.stateDir ?? '.local/deploy'),
     ports: mode === 'podman' ? { ...DEFAULT_LOCAL_PORTS, ...ports } : ports,
     instance,
     storageDriver: options.storageDriver ?? env['STORAGE_DRIVER'] ?? 'vfs',
     prereqs: options.prereqs ?? mode === 'podman',
     prereqsScript: options.prereqsScript ?? 'tools/scripts/local-prereqs.sh',
     kubeContext: options.kubeContext,
-    rolloutTimeoutSeconds: positiveInt(
-      options.rolloutTimeoutSeconds,
-      'rolloutTimeoutSeconds',
-      300,
-      problems,
-    ),
+    rolloutTimeoutSeconds: positiveInt(options.rolloutTimeoutSeconds, 'rolloutTimeoutSeconds', 300, problems),
     argocdApp: options.argocdApp ?? `slipway-${environment ?? 'local'}`,
-    argocdTimeoutSeconds: positiveInt(
-      options.argocdTimeoutSeconds,
-      'argocdTimeoutSeconds',
-      600,
-      problems,
-    ),
+    argocdTimeoutSeconds: positiveInt(options.argocdTimeoutSeconds, 'argocdTimeoutSeconds', 600, problems),
     images,
-    imageParallel: Math.max(
-      1,
-      positiveInt(options.imageParallel, 'imageParallel', 2, problems, 16),
-    ),
+    imageParallel: Math.max(1, positiveInt(options.imageParallel, 'imageParallel', 2, problems, 16)),
     smoke: {
       k6: options.smokeK6 ?? true,
       playwright: options.smokePlaywright ?? true,
@@ -397,53 +330,24 @@ export function resolveEnvironment(
       k6Vus:
         options.smokeK6Vus === undefined
           ? undefined
-          : Math.max(
-              1,
-              positiveInt(options.smokeK6Vus, 'smokeK6Vus', 1, problems, 1000),
-            ),
+          : Math.max(1, positiveInt(options.smokeK6Vus, 'smokeK6Vus', 1, problems, 1000)),
       readinessTimeoutMs:
         options.smokeReadinessTimeoutMs === undefined
           ? undefined
-          : positiveInt(
-              options.smokeReadinessTimeoutMs,
-              'smokeReadinessTimeoutMs',
-              60_000,
-              problems,
-              3_600_000,
-            ),
+          : positiveInt(options.smokeReadinessTimeoutMs, 'smokeReadinessTimeoutMs', 60_000, problems, 3_600_000),
       expectTimeoutMs:
         options.smokeExpectTimeoutMs === undefined
           ? undefined
-          : positiveInt(
-              options.smokeExpectTimeoutMs,
-              'smokeExpectTimeoutMs',
-              60_000,
-              problems,
-              3_600_000,
-            ),
+          : positiveInt(options.smokeExpectTimeoutMs, 'smokeExpectTimeoutMs', 60_000, problems, 3_600_000),
     },
-    lockWaitSeconds: positiveInt(
-      options.lockWaitSeconds,
-      'lockWaitSeconds',
-      mode === 'podman' ? 0 : 600,
-      problems,
-    ),
-    lockStaleSeconds: positiveInt(
-      options.lockStaleSeconds,
-      'lockStaleSeconds',
-      3600,
-      problems,
-      7 * 86_400,
-    ),
+    lockWaitSeconds: positiveInt(options.lockWaitSeconds, 'lockWaitSeconds', mode === 'podman' ? 0 : 600, problems),
+    lockStaleSeconds: positiveInt(options.lockStaleSeconds, 'lockStaleSeconds', 3600, problems, 7 * 86_400),
     lockRef,
     webhookUrlEnv: options.webhookUrlEnv ?? 'SLIPWAY_WEBHOOK_URL',
     autoRollback: options.autoRollback ?? true,
   };
   if (mode === 'podman') {
-    const missing = projects.filter(
-      (p) =>
-        context.deployableProjects.includes(p) && config.ports[p] === undefined,
-    );
+    const missing = projects.filter((p) => context.deployableProjects.includes(p) && config.ports[p] === undefined);
     if (missing.length > 0) {
       problems.push(
         new DeliveryInputError(
@@ -453,18 +357,12 @@ export function resolveEnvironment(
       );
     }
   }
-  if (problems.length > 0)
-    throw problems.length === 1
-      ? problems[0]
-      : new DeliveryInputErrors(problems);
+  if (problems.length > 0) throw problems.length === 1 ? problems[0] : new DeliveryInputErrors(problems);
   return config;
 }
 
 /** Base URL of a project in a podman environment (host network, loopback). */
-export function localUrl(
-  config: Pick<EnvironmentConfig, 'ports'>,
-  project: string,
-): string | undefined {
+export function localUrl(config: Pick<EnvironmentConfig, 'ports'>, project: string): string | undefined {
   const port = config.ports[project];
   return port === undefined ? undefined : `http://127.0.0.1:${port}`;
 }

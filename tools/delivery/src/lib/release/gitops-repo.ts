@@ -1,26 +1,11 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import {
-  applyBump,
-  type ApplyBumpOptions,
-  type ApplyBumpResult,
-  type BumpGitOptions,
-} from '../gitops/apply-bump';
-import {
-  commitFiles,
-  type CommitFilesResult,
-  type ReadAtHead,
-} from '../gitops/commit-files';
+import { applyBump, type ApplyBumpOptions, type ApplyBumpResult, type BumpGitOptions } from '../gitops/apply-bump';
+import { commitFiles, type CommitFilesResult, type ReadAtHead } from '../gitops/commit-files';
 import { GitCli, type FileAtCommit } from '../gitops/git';
 import { DeliveryInputError } from '../manifests/errors';
-import {
-  FileReleaseLock,
-  GitRefReleaseLock,
-  type LockHolder,
-  type LockTiming,
-  type ReleaseLock,
-} from './lock';
+import { FileReleaseLock, GitRefReleaseLock, type LockHolder, type LockTiming, type ReleaseLock } from './lock';
 
 /**
  * Where an environment's GitOps state lives and the only ways a release touches it: read files at
@@ -42,14 +27,8 @@ export interface GitOpsRepository {
   /** A directory holding the files at the head (podman and kubectl render from it); undefined if none. */
   checkout(): string | undefined;
   bump(request: BumpRequest): Promise<ApplyBumpResult>;
-  commit(
-    message: string,
-    edit: (read: ReadAtHead) => Promise<FileAtCommit[]>,
-  ): Promise<CommitFilesResult>;
-  lock(
-    holder: LockHolder,
-    timing: LockTiming & { ref: string; stateDir: string },
-  ): ReleaseLock;
+  commit(message: string, edit: (read: ReadAtHead) => Promise<FileAtCommit[]>): Promise<CommitFilesResult>;
+  lock(holder: LockHolder, timing: LockTiming & { ref: string; stateDir: string }): ReleaseLock;
 }
 
 export interface RepositoryGitOptions extends BumpGitOptions {
@@ -95,10 +74,7 @@ export class WorkingCopyRepository implements GitOpsRepository {
     }
     // The remote's head is the truth (CI checkouts lag behind); fall back to HEAD when it is not there yet.
     try {
-      this.headCommit = await this.git.fetchBranch(
-        this.gitOptions.remote,
-        branch,
-      );
+      this.headCommit = await this.git.fetchBranch(this.gitOptions.remote, branch);
     } catch (error) {
       const local = await this.git.revParse('HEAD');
       if (!local) throw error;
@@ -136,10 +112,7 @@ export class WorkingCopyRepository implements GitOpsRepository {
     return result;
   }
 
-  async commit(
-    message: string,
-    edit: (read: ReadAtHead) => Promise<FileAtCommit[]>,
-  ): Promise<CommitFilesResult> {
+  async commit(message: string, edit: (read: ReadAtHead) => Promise<FileAtCommit[]>): Promise<CommitFilesResult> {
     const result = await commitFiles({
       workspaceRoot: this.root,
       git: this.gitOptions,
@@ -151,24 +124,13 @@ export class WorkingCopyRepository implements GitOpsRepository {
     return result;
   }
 
-  lock(
-    holder: LockHolder,
-    timing: LockTiming & { ref: string; stateDir: string },
-  ): ReleaseLock {
+  lock(holder: LockHolder, timing: LockTiming & { ref: string; stateDir: string }): ReleaseLock {
     if (this.lockKind === 'file')
-      return new FileReleaseLock(
-        path.join(timing.stateDir, 'locks', `${holder.environment}.lock`),
-        holder,
-        timing,
-      );
-    return new GitRefReleaseLock(
-      this.root,
-      this.gitOptions.remote,
-      timing.ref,
-      holder,
-      timing,
-      { token: this.gitOptions.token, username: this.gitOptions.tokenUser },
-    );
+      return new FileReleaseLock(path.join(timing.stateDir, 'locks', `${holder.environment}.lock`), holder, timing);
+    return new GitRefReleaseLock(this.root, this.gitOptions.remote, timing.ref, holder, timing, {
+      token: this.gitOptions.token,
+      username: this.gitOptions.tokenUser,
+    });
   }
 }
 
@@ -200,10 +162,7 @@ export class UrlRepository implements GitOpsRepository {
 
   async refresh(): Promise<void> {
     const git = await this.cli();
-    this.headCommit = await git.fetchBranch(
-      this.gitOptions.remote,
-      this.gitOptions.branch ?? 'main',
-    );
+    this.headCommit = await git.fetchBranch(this.gitOptions.remote, this.gitOptions.branch ?? 'main');
   }
 
   head(): string | undefined {
@@ -221,13 +180,7 @@ export class UrlRepository implements GitOpsRepository {
     if (content === undefined && !(await git.revParse(commit))) {
       // Older commits are not in the shallow fetch: get the full branch history once.
       await git.run(
-        [
-          'fetch',
-          '--no-tags',
-          '--quiet',
-          this.gitOptions.remote,
-          `refs/heads/${this.gitOptions.branch ?? 'main'}`,
-        ],
+        ['fetch', '--no-tags', '--quiet', this.gitOptions.remote, `refs/heads/${this.gitOptions.branch ?? 'main'}`],
         { network: true },
       );
       content = await git.readFile(commit, file);
@@ -249,10 +202,7 @@ export class UrlRepository implements GitOpsRepository {
     return result;
   }
 
-  async commit(
-    message: string,
-    edit: (read: ReadAtHead) => Promise<FileAtCommit[]>,
-  ): Promise<CommitFilesResult> {
+  async commit(message: string, edit: (read: ReadAtHead) => Promise<FileAtCommit[]>): Promise<CommitFilesResult> {
     const result = await commitFiles({
       workspaceRoot: this.scratchRepository,
       git: this.gitOptions,
@@ -265,14 +215,10 @@ export class UrlRepository implements GitOpsRepository {
   }
 
   lock(holder: LockHolder, timing: LockTiming & { ref: string }): ReleaseLock {
-    return new GitRefReleaseLock(
-      this.scratchRepository,
-      this.gitOptions.remote,
-      timing.ref,
-      holder,
-      timing,
-      { token: this.gitOptions.token, username: this.gitOptions.tokenUser },
-    );
+    return new GitRefReleaseLock(this.scratchRepository, this.gitOptions.remote, timing.ref, holder, timing, {
+      token: this.gitOptions.token,
+      username: this.gitOptions.tokenUser,
+    });
   }
 
   async dispose(): Promise<void> {

@@ -72,21 +72,11 @@ export function newRecordId(
   return `${environment}-${stamp}-${random()}`;
 }
 
-export function historyFilePath(
-  historyDir: string,
-  environment: string,
-): string {
+export function historyFilePath(historyDir: string, environment: string): string {
   return `${historyDir.replace(/\/+$/, '')}/${environment}.jsonl`;
 }
 
-const REQUIRED: (keyof ReleaseRecord)[] = [
-  'id',
-  'kind',
-  'environment',
-  'result',
-  'startedAt',
-  'projects',
-];
+const REQUIRED: (keyof ReleaseRecord)[] = ['id', 'kind', 'environment', 'result', 'startedAt', 'projects'];
 
 /** Parse a history file; a damaged line is an error naming the file and line (history is evidence: never guessed). */
 export function parseHistory(text: string, file: string): ReleaseRecord[] {
@@ -104,10 +94,7 @@ export function parseHistory(text: string, file: string): ReleaseRecord[] {
     }
     const record = data as ReleaseRecord;
     const missing = REQUIRED.filter(
-      (key) =>
-        record === null ||
-        typeof record !== 'object' ||
-        record[key] === undefined,
+      (key) => record === null || typeof record !== 'object' || record[key] === undefined,
     );
     if (missing.length > 0 || !Array.isArray(record.projects)) {
       throw new DeliveryInputError(
@@ -125,19 +112,13 @@ export function serializeRecord(record: ReleaseRecord): string {
 }
 
 /** Append records to a history file's content (a missing final newline is repaired first). */
-export function appendRecords(
-  existing: string | undefined,
-  records: ReleaseRecord[],
-): string {
+export function appendRecords(existing: string | undefined, records: ReleaseRecord[]): string {
   const base = existing ?? '';
   const prefix = base.length > 0 && !base.endsWith('\n') ? `${base}\n` : base;
   return prefix + records.map(serializeRecord).join('');
 }
 
-export function findRecord(
-  records: ReleaseRecord[],
-  id: string,
-): ReleaseRecord | undefined {
+export function findRecord(records: ReleaseRecord[], id: string): ReleaseRecord | undefined {
   return records.find((r) => r.id === id);
 }
 
@@ -160,8 +141,7 @@ export function previousGoodReferences(
   for (const record of [...records].reverse()) {
     if (!isGoodState(record)) continue;
     for (const p of record.projects) {
-      if (!projects.includes(p.project) || found[p.project] !== undefined)
-        continue;
+      if (!projects.includes(p.project) || found[p.project] !== undefined) continue;
       if (p.to && p.to !== current[p.project]) found[p.project] = p.to;
     }
     if (projects.every((p) => found[p] !== undefined)) break;
@@ -170,9 +150,6 @@ export function previousGoodReferences(
 }
 
 /** The newest record (of any result) for display. */
-export function latestRecords(
-  records: ReleaseRecord[],
-  count: number,
-): ReleaseRecord[] {
+export function latestRecords(records: ReleaseRecord[], count: number): ReleaseRecord[] {
   return records.slice(-count).reverse();
 }

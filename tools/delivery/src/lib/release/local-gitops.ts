@@ -2,11 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { GitCli } from '../gitops/git';
 import { holdFilePath, serializeHoldFile } from '../gitops/holds';
-import {
-  planImageTarget,
-  readImageTarget,
-  type ImageTarget,
-} from '../manifests/image-targets';
+import { planImageTarget, readImageTarget, type ImageTarget } from '../manifests/image-targets';
 
 /**
  * The local environment's GitOps repository: a bare remote and a clone of it under the state folder
@@ -49,10 +45,7 @@ const IDENTITY = [
   'commit.gpgsign=false',
 ];
 
-export function localGitOpsPaths(
-  stateDir: string,
-  environment: string,
-): { dir: string; remote: string; root: string } {
+export function localGitOpsPaths(stateDir: string, environment: string): { dir: string; remote: string; root: string } {
   const dir = path.join(stateDir, environment);
   return {
     dir,
@@ -61,11 +54,7 @@ export function localGitOpsPaths(
   };
 }
 
-async function walk(
-  dir: string,
-  base: string,
-  out: Map<string, string>,
-): Promise<void> {
+async function walk(dir: string, base: string, out: Map<string, string>): Promise<void> {
   let entries;
   try {
     entries = await fs.readdir(dir, { withFileTypes: true });
@@ -76,10 +65,7 @@ async function walk(
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) await walk(full, base, out);
     else if (entry.isFile())
-      out.set(
-        path.relative(base, full).split(path.sep).join('/'),
-        await fs.readFile(full, 'utf8'),
-      );
+      out.set(path.relative(base, full).split(path.sep).join('/'), await fs.readFile(full, 'utf8'));
   }
 }
 
@@ -100,55 +86,32 @@ export function desiredManifests(
       project: e.project,
       reference: e.reference,
     }));
-    desired.set(
-      overlayFile,
-      planImageTarget(target, sourceOverlay, pinned).plan.after,
-    );
+    desired.set(overlayFile, planImageTarget(target, sourceOverlay, pinned).plan.after);
   }
   return desired;
 }
 
-export async function ensureLocalGitOps(
-  options: LocalGitOpsOptions,
-): Promise<LocalGitOps> {
+export async function ensureLocalGitOps(options: LocalGitOpsOptions): Promise<LocalGitOps> {
   const log = options.log ?? (() => undefined);
   const manifestsDir = options.manifestsDir ?? 'deploy/k8s';
-  const { dir, remote, root } = localGitOpsPaths(
-    options.stateDir,
-    options.environment,
-  );
+  const { dir, remote, root } = localGitOpsPaths(options.stateDir, options.environment);
   let seeded = false;
   if (!(await fs.stat(path.join(root, '.git')).catch(() => undefined))) {
     // A half-made folder (interrupted first run) is rebuilt from scratch: it holds no release yet.
     await fs.rm(dir, { recursive: true, force: true });
     await fs.mkdir(dir, { recursive: true });
     const outside = new GitCli(dir);
-    await outside.runOk([
-      'init',
-      '--quiet',
-      '--bare',
-      '--initial-branch=main',
-      remote,
-    ]);
+    await outside.runOk(['init', '--quiet', '--bare', '--initial-branch=main', remote]);
     await outside.runOk(['clone', '--quiet', remote, root]);
     // Cloning an empty repository leaves HEAD on git's default branch name; releases commit on main.
     await new GitCli(root).runOk(['symbolic-ref', 'HEAD', 'refs/heads/main']);
     seeded = true;
-    log(
-      `created the ${options.environment} GitOps repository ${root} (remote ${remote})`,
-    );
+    log(`created the ${options.environment} GitOps repository ${root} (remote ${remote})`);
   }
   const git = new GitCli(root);
   const source = new Map<string, string>();
-  await walk(
-    path.join(options.sourceRoot, manifestsDir),
-    options.sourceRoot,
-    source,
-  );
-  if (source.size === 0)
-    throw new Error(
-      `${path.join(options.sourceRoot, manifestsDir)} holds no manifests to deploy`,
-    );
+  await walk(path.join(options.sourceRoot, manifestsDir), options.sourceRoot, source);
+  if (source.size === 0) throw new Error(`${path.join(options.sourceRoot, manifestsDir)} holds no manifests to deploy`);
   const local = new Map<string, string>();
   await walk(path.join(root, manifestsDir), root, local);
   const overlayFile = `${options.overlaysDir}/${options.environment}/kustomization.yaml`;
@@ -156,10 +119,7 @@ export async function ensureLocalGitOps(
 
   const holdsFile = holdFilePath(options.holdsDir, options.environment);
   if (!(await fs.stat(path.join(root, holdsFile)).catch(() => undefined))) {
-    desired.set(
-      holdsFile,
-      serializeHoldFile({ environment: options.environment, holds: [] }),
-    );
+    desired.set(holdsFile, serializeHoldFile({ environment: options.environment, holds: [] }));
   }
   const changed: string[] = [];
   for (const [file, content] of desired) {
@@ -176,12 +136,8 @@ export async function ensureLocalGitOps(
   }
   if (changed.length > 0) {
     await git.runOk(['add', '-A', '--', manifestsDir, holdsFile]);
-    const what = seeded
-      ? `seed the ${options.environment} GitOps repository`
-      : `sync ${options.environment} manifests`;
-    const from = options.sourceRevision
-      ? ` from ${options.sourceRevision.slice(0, 12)}`
-      : '';
+    const what = seeded ? `seed the ${options.environment} GitOps repository` : `sync ${options.environment} manifests`;
+    const from = options.sourceRevision ? ` from ${options.sourceRevision.slice(0, 12)}` : '';
     await git.runOk([
       ...IDENTITY,
       'commit',
@@ -193,11 +149,8 @@ export async function ensureLocalGitOps(
       `Files: ${changed.slice(0, 20).join(', ')}${changed.length > 20 ? ', …' : ''}`,
     ]);
     await git.runOk(['push', '--quiet', 'origin', 'HEAD:refs/heads/main']);
-    if (seeded)
-      await git.run(['branch', '--quiet', '--set-upstream-to=origin/main']);
-    log(
-      `${what}${from}: ${changed.length} file${changed.length === 1 ? '' : 's'}`,
-    );
+    if (seeded) await git.run(['branch', '--quiet', '--set-upstream-to=origin/main']);
+    log(`${what}${from}: ${changed.length} file${changed.length === 1 ? '' : 's'}`);
   }
   return { root, remote, seeded, synced: changed };
 }

@@ -2,22 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import {
-  FileReleaseLock,
-  LockHeldError,
-  judgeHolder,
-  newHolder,
-  type LockHolder,
-} from './lock';
+import { FileReleaseLock, LockHeldError, judgeHolder, newHolder, type LockHolder } from './lock';
 
 const HOST = os.hostname();
 const holder = (over: Partial<LockHolder> = {}): LockHolder => ({
-  ...newHolder(
-    'local',
-    'alice',
-    'nx run deploy:local',
-    new Date('2026-01-01T00:00:00Z'),
-  ),
+  ...newHolder('local', 'alice', 'nx run deploy:local', new Date('2026-01-01T00:00:00Z')),
   ...over,
 });
 
@@ -33,19 +22,9 @@ describe('judgeHolder', () => {
     expect(judgeHolder(holder({ host: HOST }), now, opts(false))).toBe('stale');
   });
   it('other host or unreadable holder: age decides', () => {
-    expect(judgeHolder(holder({ host: 'ci-7' }), now, opts(true))).toBe(
-      'stale',
-    );
-    expect(
-      judgeHolder(
-        holder({ host: 'ci-7', since: '2026-01-01T01:30:00Z' }),
-        now,
-        opts(true),
-      ),
-    ).toBe('held');
-    expect(
-      judgeHolder(undefined, now, { ...opts(true), modifiedMs: now - 10_000 }),
-    ).toBe('held');
+    expect(judgeHolder(holder({ host: 'ci-7' }), now, opts(true))).toBe('stale');
+    expect(judgeHolder(holder({ host: 'ci-7', since: '2026-01-01T01:30:00Z' }), now, opts(true))).toBe('held');
+    expect(judgeHolder(undefined, now, { ...opts(true), modifiedMs: now - 10_000 })).toBe('held');
     expect(
       judgeHolder(undefined, now, {
         ...opts(true),
@@ -88,14 +67,8 @@ describe('FileReleaseLock (real files, O_EXCL)', () => {
 
   it('takes over the lock of a dead process at once', async () => {
     const file = path.join(dir, 'local.lock');
-    const dead = spawnSync(process.execPath, [
-      '-e',
-      'process.stdout.write(String(process.pid))',
-    ]).stdout.toString();
-    writeFileSync(
-      file,
-      JSON.stringify(holder({ pid: Number(dead), host: HOST })),
-    );
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+    writeFileSync(file, JSON.stringify(holder({ pid: Number(dead), host: HOST })));
     const logs: string[] = [];
     const lock = new FileReleaseLock(file, holder({ actor: 'carol' }), {
       waitMs: 0,
@@ -130,10 +103,7 @@ describe('FileReleaseLock (real files, O_EXCL)', () => {
     const file = path.join(dir, 'local.lock');
     const mine = new FileReleaseLock(file, holder(), { waitMs: 0, staleMs: 1 });
     await mine.acquire();
-    writeFileSync(
-      file,
-      JSON.stringify(holder({ actor: 'eve', token: 'other' })),
-    );
+    writeFileSync(file, JSON.stringify(holder({ actor: 'eve', token: 'other' })));
     await mine.release();
     expect(JSON.parse(readFileSync(file, 'utf8')).actor).toBe('eve');
   });

@@ -54,12 +54,7 @@ export function formatHolder(holder: LockHolder | undefined): string {
   return `${holder.actor} (pid ${holder.pid} on ${holder.host}, since ${holder.since}, ${holder.command})`;
 }
 
-export function newHolder(
-  environment: string,
-  actor: string,
-  command: string,
-  now: Date,
-): LockHolder {
+export function newHolder(environment: string, actor: string, command: string, now: Date): LockHolder {
   return {
     token: randomBytes(8).toString('hex'),
     environment,
@@ -75,11 +70,7 @@ export function parseHolder(text: string | undefined): LockHolder | undefined {
   if (!text) return undefined;
   try {
     const data = JSON.parse(text) as Partial<LockHolder>;
-    if (
-      typeof data.token !== 'string' ||
-      typeof data.pid !== 'number' ||
-      typeof data.since !== 'string'
-    )
+    if (typeof data.token !== 'string' || typeof data.pid !== 'number' || typeof data.since !== 'string')
       return undefined;
     return data as LockHolder;
   } catch {
@@ -104,8 +95,7 @@ export function judgeHolder(
     modifiedMs?: number;
   },
 ): LockVerdict {
-  if (holder && holder.host === opts.host)
-    return opts.isAlive(holder.pid) ? 'held' : 'stale';
+  if (holder && holder.host === opts.host) return opts.isAlive(holder.pid) ? 'held' : 'stale';
   const since = holder ? Date.parse(holder.since) : (opts.modifiedMs ?? now);
   if (!Number.isFinite(since)) return 'stale';
   return now - since > opts.staleMs ? 'stale' : 'held';
@@ -120,8 +110,7 @@ export interface LockTiming {
   log?: (line: string) => void;
 }
 
-const defaultSleep = (ms: number) =>
-  new Promise<void>((resolve) => setTimeout(resolve, ms));
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class FileReleaseLock implements ReleaseLock {
   private held = false;
@@ -166,42 +155,29 @@ export class FileReleaseLock implements ReleaseLock {
       });
       if (verdict === 'stale') {
         // Remove it only if it is still the file we judged (another waiter may have replaced it).
-        const again = await fs
-          .readFile(this.file, 'utf8')
-          .catch(() => undefined);
+        const again = await fs.readFile(this.file, 'utf8').catch(() => undefined);
         if (again === text) {
-          this.timing.log?.(
-            `taking over a stale release lock ${this.file} from ${formatHolder(current)}`,
-          );
+          this.timing.log?.(`taking over a stale release lock ${this.file} from ${formatHolder(current)}`);
           await fs.rm(this.file, { force: true });
         }
         continue;
       }
       const waited = now() - started;
-      if (waited >= this.timing.waitMs)
-        throw new LockHeldError(current, this.file, Math.round(waited / 1000));
+      if (waited >= this.timing.waitMs) throw new LockHeldError(current, this.file, Math.round(waited / 1000));
       if (!announced) {
         this.timing.log?.(
           `waiting up to ${Math.round(this.timing.waitMs / 1000)} s for ${formatHolder(current)} to release ${this.file}`,
         );
         announced = true;
       }
-      await sleep(
-        Math.min(
-          this.timing.pollMs ?? 1000,
-          Math.max(1, this.timing.waitMs - waited),
-        ),
-      );
+      await sleep(Math.min(this.timing.pollMs ?? 1000, Math.max(1, this.timing.waitMs - waited)));
     }
   }
 
   async release(): Promise<void> {
     if (!this.held) return;
-    const current = parseHolder(
-      await fs.readFile(this.file, 'utf8').catch(() => undefined),
-    );
-    if (current?.token === this.holder.token)
-      await fs.rm(this.file, { force: true });
+    const current = parseHolder(await fs.readFile(this.file, 'utf8').catch(() => undefined));
+    if (current?.token === this.holder.token) await fs.rm(this.file, { force: true });
     this.held = false;
   }
 }
@@ -251,9 +227,7 @@ export class GitRefReleaseLock implements ReleaseLock {
   }
 
   /** The remote's lock commit and its holder, or undefined when the ref does not exist. */
-  private async readRemote(): Promise<
-    { commit: string; holder?: LockHolder } | undefined
-  > {
+  private async readRemote(): Promise<{ commit: string; holder?: LockHolder } | undefined> {
     const listed = await this.git.run(['ls-remote', this.remote, this.ref], {
       network: true,
     });
@@ -265,24 +239,14 @@ export class GitRefReleaseLock implements ReleaseLock {
     const commit = listed.stdout.trim().split(/\s+/)[0];
     if (!commit) return undefined;
     const fetched = await this.git.run(
-      [
-        'fetch',
-        '--no-tags',
-        '--quiet',
-        this.remote,
-        `+${this.ref}:refs/slipway-lock-probe/${process.pid}`,
-      ],
+      ['fetch', '--no-tags', '--quiet', this.remote, `+${this.ref}:refs/slipway-lock-probe/${process.pid}`],
       { network: true },
     );
     let holder: LockHolder | undefined;
     if (fetched.code === 0) {
       const body = await this.git.run(['log', '-1', '--format=%b', commit]);
       holder = parseHolder(body.stdout.trim());
-      await this.git.run([
-        'update-ref',
-        '-d',
-        `refs/slipway-lock-probe/${process.pid}`,
-      ]);
+      await this.git.run(['update-ref', '-d', `refs/slipway-lock-probe/${process.pid}`]);
     }
     return { commit, holder };
   }
@@ -296,10 +260,9 @@ export class GitRefReleaseLock implements ReleaseLock {
     let refusedWithoutLock = 0;
     for (;;) {
       // No force: the remote refuses to replace an existing lock (unrelated history).
-      const pushed = await this.git.run(
-        ['push', '--porcelain', this.remote, `${commit}:${this.ref}`],
-        { network: true },
-      );
+      const pushed = await this.git.run(['push', '--porcelain', this.remote, `${commit}:${this.ref}`], {
+        network: true,
+      });
       if (pushed.code === 0) {
         this.ourCommit = commit;
         return;
@@ -321,9 +284,7 @@ export class GitRefReleaseLock implements ReleaseLock {
         isAlive,
       });
       if (verdict === 'stale') {
-        this.timing.log?.(
-          `taking over a stale release lock ${this.ref} from ${formatHolder(existing.holder)}`,
-        );
+        this.timing.log?.(`taking over a stale release lock ${this.ref} from ${formatHolder(existing.holder)}`);
         const taken = await this.git.run(
           [
             'push',
@@ -342,23 +303,14 @@ export class GitRefReleaseLock implements ReleaseLock {
       }
       const waited = now() - started;
       if (waited >= this.timing.waitMs)
-        throw new LockHeldError(
-          existing.holder,
-          this.describe(),
-          Math.round(waited / 1000),
-        );
+        throw new LockHeldError(existing.holder, this.describe(), Math.round(waited / 1000));
       if (!announced) {
         this.timing.log?.(
           `waiting up to ${Math.round(this.timing.waitMs / 1000)} s for ${formatHolder(existing.holder)} to release ${this.describe()}`,
         );
         announced = true;
       }
-      await sleep(
-        Math.min(
-          this.timing.pollMs ?? 5000,
-          Math.max(1, this.timing.waitMs - waited),
-        ),
-      );
+      await sleep(Math.min(this.timing.pollMs ?? 5000, Math.max(1, this.timing.waitMs - waited)));
     }
   }
 
@@ -366,13 +318,7 @@ export class GitRefReleaseLock implements ReleaseLock {
     if (!this.ourCommit) return;
     // Delete only our own lock: if it was taken over as stale, the new holder's stays.
     await this.git.run(
-      [
-        'push',
-        '--porcelain',
-        `--force-with-lease=${this.ref}:${this.ourCommit}`,
-        this.remote,
-        `:${this.ref}`,
-      ],
+      ['push', '--porcelain', `--force-with-lease=${this.ref}:${this.ourCommit}`, this.remote, `:${this.ref}`],
       { network: true },
     );
     this.ourCommit = undefined;

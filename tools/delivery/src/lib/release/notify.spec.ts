@@ -56,9 +56,7 @@ describe('createNotifier', () => {
       webhookUrlEnv: 'HOOK',
     })([record]);
     expect(bodies[0]).toMatchObject({
-      text: expect.stringContaining(
-        'local release local-20260101T000000Z-abcdef: succeeded',
-      ),
+      text: expect.stringContaining('local release local-20260101T000000Z-abcdef: succeeded'),
     });
     expect(readFileSync(summary, 'utf8')).toContain('### ✅ local release');
     expect(logs.join('\n')).toContain('webhook ($HOOK) notified');
@@ -68,17 +66,13 @@ describe('createNotifier', () => {
       env: { HOOK: url },
       webhookUrlEnv: 'HOOK',
     })([record]);
-    expect(logs.join('\n')).toContain(
-      'warning: webhook ($HOOK) failed: HTTP 500',
-    );
+    expect(logs.join('\n')).toContain('warning: webhook ($HOOK) failed: HTTP 500');
     await createNotifier({
       log: (l) => logs.push(l),
       env: { HOOK: 'not a url SECRET-PART' },
       webhookUrlEnv: 'HOOK',
     })([record]);
     expect(logs.join('\n')).not.toContain('SECRET-PART');
-    expect(logs.join('\n')).toContain(
-      '$HOOK is not an http(s) URL; webhook not called (value not shown)',
-    );
+    expect(logs.join('\n')).toContain('$HOOK is not an http(s) URL; webhook not called (value not shown)');
   });
 });

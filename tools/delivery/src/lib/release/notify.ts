@@ -1,11 +1,7 @@
 import { appendFileSync } from 'node:fs';
 import { redactUrlCredentials } from '../shared/redact';
 import type { ReleaseRecord } from './history';
-import {
-  renderConsoleSummary,
-  renderMarkdownSummary,
-  webhookPayload,
-} from './summary';
+import { renderConsoleSummary, renderMarkdownSummary, webhookPayload } from './summary';
 
 /**
  * Where a release's summary goes: the console, $GITHUB_STEP_SUMMARY (when set), and an optional
@@ -35,16 +31,12 @@ export async function postWebhook(
     });
     return { ok: response.ok, detail: `HTTP ${response.status}` };
   } catch (error) {
-    const cause =
-      (error as { cause?: { code?: string } }).cause?.code ??
-      (error as Error).name;
+    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
     return { ok: false, detail: cause };
   }
 }
 
-export function createNotifier(
-  opts: NotifyOptions,
-): (records: ReleaseRecord[]) => Promise<void> {
+export function createNotifier(opts: NotifyOptions): (records: ReleaseRecord[]) => Promise<void> {
   return async (records) => {
     opts.log(renderConsoleSummary(records));
     const summaryFile = opts.env['GITHUB_STEP_SUMMARY'];
@@ -52,9 +44,7 @@ export function createNotifier(
       try {
         appendFileSync(summaryFile, renderMarkdownSummary(records));
       } catch (error) {
-        opts.log(
-          `warning: could not append to $GITHUB_STEP_SUMMARY: ${(error as Error).message}`,
-        );
+        opts.log(`warning: could not append to $GITHUB_STEP_SUMMARY: ${(error as Error).message}`);
       }
     }
     const url = opts.env[opts.webhookUrlEnv];
@@ -66,9 +56,7 @@ export function createNotifier(
       valid = false;
     }
     if (!valid) {
-      opts.log(
-        `warning: $${opts.webhookUrlEnv} is not an http(s) URL; webhook not called (value not shown)`,
-      );
+      opts.log(`warning: $${opts.webhookUrlEnv} is not an http(s) URL; webhook not called (value not shown)`);
       return;
     }
     const result = await postWebhook(url, webhookPayload(records), {

@@ -1,19 +1,10 @@
 import { parseImageReference } from '../manifests/image-reference';
-import {
-  isPlaceholder,
-  parseRollbackTarget,
-  planRelease,
-  resolveRollbackReferences,
-} from './plan';
+import { isPlaceholder, parseRollbackTarget, planRelease, resolveRollbackReferences } from './plan';
 import { ZERO, digest, imageRecord } from './testing/fakes';
 
 const current = {
-  catalog: parseImageReference(
-    `127.0.0.1:5000/slipway/catalog:h-aaaaaaaaaaaa@${digest('a')}`,
-  ),
-  orders: parseImageReference(
-    `127.0.0.1:5000/slipway/orders:h-bbbbbbbbbbbb@${digest('b')}`,
-  ),
+  catalog: parseImageReference(`127.0.0.1:5000/slipway/catalog:h-aaaaaaaaaaaa@${digest('a')}`),
+  orders: parseImageReference(`127.0.0.1:5000/slipway/orders:h-bbbbbbbbbbbb@${digest('b')}`),
 };
 
 describe('planRelease', () => {
@@ -48,26 +39,14 @@ describe('planRelease', () => {
       current,
       holds: [hold],
     };
-    expect(
-      planRelease({ ...input, projectsExplicit: false }).heldBack.map(
-        (h) => h.project,
-      ),
-    ).toEqual(['catalog']);
-    expect(
-      planRelease({ ...input, projectsExplicit: true }).releaseHolds,
-    ).toEqual(['catalog']);
-    expect(
-      planRelease({ ...input, projectsExplicit: false, releaseHold: true })
-        .moving,
-    ).toEqual(['catalog']);
+    expect(planRelease({ ...input, projectsExplicit: false }).heldBack.map((h) => h.project)).toEqual(['catalog']);
+    expect(planRelease({ ...input, projectsExplicit: true }).releaseHolds).toEqual(['catalog']);
+    expect(planRelease({ ...input, projectsExplicit: false, releaseHold: true }).moving).toEqual(['catalog']);
     const atWanted = {
       ...hold,
       reference: `127.0.0.1:5000/slipway/catalog:h-cccccccccccc@${digest('c')}`,
     };
-    expect(
-      planRelease({ ...input, projectsExplicit: false, holds: [atWanted] })
-        .moving,
-    ).toEqual(['catalog']);
+    expect(planRelease({ ...input, projectsExplicit: false, holds: [atWanted] }).moving).toEqual(['catalog']);
   });
 
   it('fails naming the project when its image record is missing', () => {

@@ -8,12 +8,7 @@ import {
   type ImageReference,
 } from '../manifests/image-reference';
 import type { ImageChange } from '../manifests/image-targets';
-import {
-  findRecord,
-  isGoodState,
-  previousGoodReferences,
-  type ReleaseRecord,
-} from './history';
+import { findRecord, isGoodState, previousGoodReferences, type ReleaseRecord } from './history';
 
 /**
  * Pure decisions of a release and a rollback: which references move, which projects are held back,
@@ -50,9 +45,7 @@ export interface ReleasePlan {
 }
 
 /** The overlay placeholder of a project never deployed (all-zero digest): nothing to roll back to. */
-export function isPlaceholder(
-  ref: ImageReference | string | undefined,
-): boolean {
+export function isPlaceholder(ref: ImageReference | string | undefined): boolean {
   if (!ref) return true;
   const digest = typeof ref === 'string' ? ref.split('@')[1] : ref.digest;
   return !digest || /^sha256:0{64}$/.test(digest);
@@ -94,13 +87,9 @@ export function planRelease(input: ReleasePlanInput): ReleasePlan {
   return plan;
 }
 
-export type RollbackTarget =
-  | { kind: 'previous' }
-  | { kind: 'record'; id: string }
-  | { kind: 'commit'; commit: string };
+export type RollbackTarget = { kind: 'previous' } | { kind: 'record'; id: string } | { kind: 'commit'; commit: string };
 
-export const RECORD_ID_PATTERN =
-  /^[a-z0-9][a-z0-9-]*-\d{8}T\d{6}Z-[0-9a-f]{4,12}$/;
+export const RECORD_ID_PATTERN = /^[a-z0-9][a-z0-9-]*-\d{8}T\d{6}Z-[0-9a-f]{4,12}$/;
 
 export function parseRollbackTarget(to: string | undefined): RollbackTarget {
   const value = (to ?? '').trim();
@@ -151,8 +140,7 @@ export function resolveRollbackReferences(args: {
         'pick a record whose result is succeeded',
       );
     }
-    for (const p of record.projects)
-      if (projects.includes(p.project)) refs[p.project] = p.to;
+    for (const p of record.projects) if (projects.includes(p.project)) refs[p.project] = p.to;
   } else {
     for (const project of projects) {
       const ref = args.atCommit?.[project];
@@ -173,9 +161,6 @@ export function resolveRollbackReferences(args: {
     }
   }
   if (Object.keys(refs).length === 0)
-    throw new DeliveryInputError(
-      'the rollback target names no deployed image',
-      'pick another --to',
-    );
+    throw new DeliveryInputError('the rollback target names no deployed image', 'pick another --to');
   return refs;
 }

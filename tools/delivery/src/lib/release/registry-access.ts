@@ -19,10 +19,7 @@ export function splitRepository(repository: string): {
 } {
   const slash = repository.indexOf('/');
   const first = slash === -1 ? '' : repository.slice(0, slash);
-  if (
-    first &&
-    (first.includes('.') || first.includes(':') || first === 'localhost')
-  )
+  if (first && (first.includes('.') || first.includes(':') || first === 'localhost'))
     return { registry: first, path: repository.slice(slash + 1) };
   return {
     registry: 'docker.io',

@@ -9,8 +9,7 @@ const OVERLAY = 'deploy/k8s/overlays/staging/kustomization.yaml';
 const HOLDS = 'deploy/holds/staging.json';
 const HISTORY = 'deploy/history/staging.jsonl';
 
-const ref = (p: string, tag: string, d: string) =>
-  `127.0.0.1:5000/slipway/${p}:${tag}@${d}`;
+const ref = (p: string, tag: string, d: string) => `127.0.0.1:5000/slipway/${p}:${tag}@${d}`;
 
 function deployed(files: Record<string, string> = {}) {
   return {
@@ -36,9 +35,7 @@ describe('runRelease', () => {
     ];
     const outcome = await runRelease(h.deps, { releaseHold: false });
     expect(outcome.exitCode).toBe(0);
-    expect(outcome.message).toMatch(
-      /^nothing to deploy: catalog h-aaaaaaaaaaaa, orders h-bbbbbbbbbbbb/,
-    );
+    expect(outcome.message).toMatch(/^nothing to deploy: catalog h-aaaaaaaaaaaa, orders h-bbbbbbbbbbbb/);
     expect(h.repo.commits).toHaveLength(0);
     expect(h.cluster.applied).toHaveLength(0);
     expect(h.notified).toHaveLength(0);
@@ -82,14 +79,7 @@ describe('runRelease', () => {
       ],
     });
     expect(Object.keys(record?.stages ?? {})).toEqual(
-      expect.arrayContaining([
-        'lock',
-        'prepare',
-        'images',
-        'bump',
-        'apply',
-        'smoke',
-      ]),
+      expect.arrayContaining(['lock', 'prepare', 'images', 'bump', 'apply', 'smoke']),
     );
     expect(h.notified).toEqual([[record]]);
   });
@@ -118,24 +108,16 @@ describe('runRelease', () => {
       orders: ref('orders', 'h-bbbbbbbbbbbb', digest('b')),
     });
     // re-smoke expects the restored images' own labels
-    expect(
-      h.smoke.runs.slice(2).map((r) => [r.project, r.expect?.revision]),
-    ).toEqual([
+    expect(h.smoke.runs.slice(2).map((r) => [r.project, r.expect?.revision])).toEqual([
       ['catalog', 'labels-of-h-aaaaaaaaaaaa'],
       ['orders', 'labels-of-h-bbbbbbbbbbbb'],
     ]);
-    const holds = parseHoldFile(
-      h.repo.files.get(HOLDS) as string,
-      HOLDS,
-      'staging',
-    ).holds;
+    const holds = parseHoldFile(h.repo.files.get(HOLDS) as string, HOLDS, 'staging').holds;
     expect(holds).toEqual([
       {
         project: 'catalog',
         reference: ref('catalog', 'h-aaaaaaaaaaaa', digest('a')),
-        reason: expect.stringMatching(
-          /^automatic rollback of staging-.*smoke fail/,
-        ),
+        reason: expect.stringMatching(/^automatic rollback of staging-.*smoke fail/),
         since: expect.any(String),
       },
     ]);
@@ -146,9 +128,7 @@ describe('runRelease', () => {
       rolledBackBy: rollback?.id,
       holds: ['catalog'],
     });
-    expect(release?.failures?.[0]).toMatch(
-      /^catalog smoke fail: readiness: still 503/,
-    );
+    expect(release?.failures?.[0]).toMatch(/^catalog smoke fail: readiness: still 503/);
     expect(rollback).toMatchObject({
       kind: 'rollback',
       result: 'succeeded',
@@ -179,9 +159,7 @@ describe('runRelease', () => {
     h.smoke.broken.add(ref('catalog', 'h-dddddddddddd', digest('d')));
     const outcome = await runRelease(h.deps, { releaseHold: false });
     expect(outcome.exitCode).toBe(1);
-    expect(outcome.message).toContain(
-      'no earlier deployed reference of catalog, orders to restore (first deploy)',
-    );
+    expect(outcome.message).toContain('no earlier deployed reference of catalog, orders to restore (first deploy)');
     expect(history(h)[0]).toMatchObject({ result: 'failed' });
     expect(h.repo.commits).toHaveLength(2);
   });
@@ -199,23 +177,16 @@ describe('runRelease', () => {
     const outcome = await runRelease(h.deps, { releaseHold: false });
     expect(outcome.exitCode).toBe(0);
     expect(h.cluster.applied).toEqual([['orders']]);
-    expect(h.logs.join('\n')).toContain(
-      'catalog is held at 127.0.0.1:5000/slipway/catalog:h-aaaaaaaaaaaa',
-    );
+    expect(h.logs.join('\n')).toContain('catalog is held at 127.0.0.1:5000/slipway/catalog:h-aaaaaaaaaaaa');
 
     const named = harness({
       files: deployed({ [HOLDS]: held }),
       options: { projects: 'catalog' },
     });
     named.images.next = [imageRecord('catalog', 'h-cccccccccccc', digest('c'))];
-    expect(
-      (await runRelease(named.deps, { releaseHold: false })).exitCode,
-    ).toBe(0);
+    expect((await runRelease(named.deps, { releaseHold: false })).exitCode).toBe(0);
     expect(named.cluster.applied).toEqual([['catalog']]);
-    expect(
-      parseHoldFile(named.repo.files.get(HOLDS) as string, HOLDS, 'staging')
-        .holds,
-    ).toEqual([]);
+    expect(parseHoldFile(named.repo.files.get(HOLDS) as string, HOLDS, 'staging').holds).toEqual([]);
   });
 
   it('re-applies a drifted project (not running what git says) without a bump', async () => {
@@ -237,12 +208,8 @@ describe('runRelease', () => {
 
   it('stops before anything moves when smoke configuration is broken', async () => {
     const h = harness({ files: deployed() });
-    h.smoke.preflightError = new DeliveryInputError(
-      'smoke configuration of catalog for staging: bad',
-    );
-    await expect(runRelease(h.deps, { releaseHold: false })).rejects.toThrow(
-      'smoke configuration of catalog',
-    );
+    h.smoke.preflightError = new DeliveryInputError('smoke configuration of catalog for staging: bad');
+    await expect(runRelease(h.deps, { releaseHold: false })).rejects.toThrow('smoke configuration of catalog');
     expect(h.repo.commits).toHaveLength(0);
     expect(h.lock.released).toBe(1);
   });
@@ -257,9 +224,7 @@ describe('runRelease', () => {
     const outcome = await runRelease(h.deps, { releaseHold: false });
     expect(outcome.exitCode).toBe(1);
     const [release, rollback] = history(h);
-    expect(release?.failures?.[0]).toBe(
-      'apply failed: podman kube play of catalog failed',
-    );
+    expect(release?.failures?.[0]).toBe('apply failed: podman kube play of catalog failed');
     // the cluster still refuses, so the rollback's apply fails too and says so
     expect(rollback?.result).toBe('failed');
     expect(release?.result).toBe('failed');
@@ -338,18 +303,12 @@ describe('runRollback', () => {
       reason: 'bad numbers',
     });
     expect(outcome.exitCode).toBe(0);
-    expect(h.cluster.running['catalog']).toBe(
-      ref('catalog', 'h-aaaaaaaaaaaa', digest('a')),
-    );
+    expect(h.cluster.running['catalog']).toBe(ref('catalog', 'h-aaaaaaaaaaaa', digest('a')));
     const revert = h.repo.commits[h.repo.commits.length - 2];
     expect(revert?.message).toMatch(
       /^revert\(deploy\): staging catalog\n\nRollback of staging to previous requested by tester: bad numbers/,
     );
-    const holds = parseHoldFile(
-      h.repo.files.get(HOLDS) as string,
-      HOLDS,
-      'staging',
-    ).holds;
+    const holds = parseHoldFile(h.repo.files.get(HOLDS) as string, HOLDS, 'staging').holds;
     expect(holds).toEqual([
       {
         project: 'catalog',
@@ -372,14 +331,11 @@ describe('runRollback', () => {
     const h = await twoReleases();
     const commits = h.repo.commits.length;
     // commit 0 is the bump to h-ccc, which runs now: nothing to do
-    expect(
-      (await runRollback(h.deps, { to: h.repo.commits[0]?.sha as string }))
-        .message,
-    ).toContain('already runs the rollback target');
-    h.registry.missing.add(ref('catalog', 'h-aaaaaaaaaaaa', digest('a')));
-    await expect(runRollback(h.deps, { to: 'deadbee' })).rejects.toThrow(
-      /commit deadbee is not in memory/,
+    expect((await runRollback(h.deps, { to: h.repo.commits[0]?.sha as string })).message).toContain(
+      'already runs the rollback target',
     );
+    h.registry.missing.add(ref('catalog', 'h-aaaaaaaaaaaa', digest('a')));
+    await expect(runRollback(h.deps, { to: 'deadbee' })).rejects.toThrow(/commit deadbee is not in memory/);
     h.repo.files.set(
       HISTORY,
       (h.repo.files.get(HISTORY) as string) +
@@ -407,9 +363,7 @@ describe('runRollback', () => {
         }) +
         '\n',
     );
-    await expect(
-      runRollback(h.deps, { to: 'staging-20250101T000000Z-beef' }),
-    ).rejects.toThrow(
+    await expect(runRollback(h.deps, { to: 'staging-20250101T000000Z-beef' })).rejects.toThrow(
       /the registry no longer has 127\.0\.0\.1:5000\/slipway\/catalog:h-aaaaaaaaaaaa@sha256:a{64}/,
     );
     expect(h.repo.commits).toHaveLength(commits);
@@ -424,9 +378,7 @@ describe('runRollback', () => {
     h.smoke.broken.add(ref('catalog', 'h-dddddddddddd', digest('d')));
     await runRelease(h.deps, { releaseHold: false });
     const failed = history(h)[0];
-    await expect(
-      runRollback(h.deps, { to: failed?.id as string }),
-    ).rejects.toThrow(
+    await expect(runRollback(h.deps, { to: failed?.id as string })).rejects.toThrow(
       `record '${failed?.id}' ended 'rolled-back': its references never passed smoke`,
     );
   });

@@ -1,18 +1,9 @@
 import { DeliveryInputError } from '../manifests/errors';
 import { runProcess } from '../shared/process';
-import {
-  SmokeConfigError,
-  loadSmokeConfig,
-  type SmokeOverrides,
-} from '../smoke/config';
+import { SmokeConfigError, loadSmokeConfig, type SmokeOverrides } from '../smoke/config';
 import { createK6Runner } from '../smoke/runners';
 import { runAndRecord } from '../smoke/smoke-project';
-import type {
-  ExpectedVersion,
-  Outcome,
-  ResolvedSmokeConfig,
-  SmokeAdapters,
-} from '../smoke/types';
+import type { ExpectedVersion, Outcome, ResolvedSmokeConfig, SmokeAdapters } from '../smoke/types';
 
 /**
  * Step 4 of a release: smoke every deployed project in process through the smoke library (readiness,
@@ -53,11 +44,7 @@ export interface SmokeOutcome {
 
 export interface SmokeStep {
   preflight(projects: string[]): void;
-  run(
-    project: string,
-    expect: ExpectedVersion | null,
-    source: string,
-  ): Promise<SmokeOutcome>;
+  run(project: string, expect: ExpectedVersion | null, source: string): Promise<SmokeOutcome>;
 }
 
 export function createSmokeStep(options: SmokeStepOptions): SmokeStep {
@@ -102,12 +89,8 @@ export function createSmokeStep(options: SmokeStepOptions): SmokeStep {
   };
   // k6 reads its own K6_* variables; the smoke runner passes this process's environment to it.
   const k6Env: Record<string, string> = {
-    ...(options.settings.k6Duration
-      ? { K6_DURATION: options.settings.k6Duration }
-      : {}),
-    ...(options.settings.k6Vus
-      ? { K6_VUS: String(options.settings.k6Vus) }
-      : {}),
+    ...(options.settings.k6Duration ? { K6_DURATION: options.settings.k6Duration } : {}),
+    ...(options.settings.k6Vus ? { K6_VUS: String(options.settings.k6Vus) } : {}),
   };
   const adapters: Partial<SmokeAdapters> = {
     log: (line) => options.log(`  ${line}`),

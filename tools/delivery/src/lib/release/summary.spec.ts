@@ -1,10 +1,5 @@
 import type { ReleaseRecord } from './history';
-import {
-  renderConsoleSummary,
-  renderMarkdownSummary,
-  shortReference,
-  webhookPayload,
-} from './summary';
+import { renderConsoleSummary, renderMarkdownSummary, shortReference, webhookPayload } from './summary';
 
 const record: ReleaseRecord = {
   schemaVersion: 1,
@@ -22,12 +17,8 @@ const record: ReleaseRecord = {
   projects: [
     {
       project: 'catalog',
-      from:
-        '127.0.0.1:5000/slipway/catalog:h-aaaaaaaaaaaa@sha256:' +
-        'a'.repeat(64),
-      to:
-        '127.0.0.1:5000/slipway/catalog:h-bbbbbbbbbbbb@sha256:' +
-        'b'.repeat(64),
+      from: '127.0.0.1:5000/slipway/catalog:h-aaaaaaaaaaaa@sha256:' + 'a'.repeat(64),
+      to: '127.0.0.1:5000/slipway/catalog:h-bbbbbbbbbbbb@sha256:' + 'b'.repeat(64),
       built: true,
       smoke: 'fail',
       url: 'http://127.0.0.1:3101',
@@ -41,9 +32,7 @@ const record: ReleaseRecord = {
 describe('summary', () => {
   it('short references show the tag', () => {
     expect(shortReference(record.projects[0]?.to)).toBe('h-bbbbbbbbbbbb');
-    expect(shortReference('x/y@sha256:' + 'f'.repeat(64))).toBe(
-      'sha256:ffffffffffff',
-    );
+    expect(shortReference('x/y@sha256:' + 'f'.repeat(64))).toBe('sha256:ffffffffffff');
     expect(shortReference(undefined)).toBe('-');
   });
 
@@ -70,17 +59,13 @@ describe('summary', () => {
 
   it('webhook payload is Slack-compatible (text + mrkdwn section blocks)', () => {
     const payload = webhookPayload([record]);
-    expect(payload.text).toBe(
-      'local release local-20260101T000000Z-abcdef: FAILED, rolled back in 1 min 5 s',
-    );
+    expect(payload.text).toBe('local release local-20260101T000000Z-abcdef: FAILED, rolled back in 1 min 5 s');
     expect(payload.blocks).toEqual([
       {
         type: 'section',
         text: {
           type: 'mrkdwn',
-          text: expect.stringContaining(
-            '• *catalog* h-aaaaaaaaaaaa → h-bbbbbbbbbbbb (built, smoke fail)',
-          ),
+          text: expect.stringContaining('• *catalog* h-aaaaaaaaaaaa → h-bbbbbbbbbbbb (built, smoke fail)'),
         },
       },
     ]);

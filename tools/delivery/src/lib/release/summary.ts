@@ -36,9 +36,7 @@ function headline(record: ReleaseRecord): string {
 }
 
 function table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) =>
-    Math.max(...rows.map((r) => (r[i] ?? '').length)),
-  );
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows
     .map((r) =>
       r
@@ -55,24 +53,13 @@ export function renderConsoleSummary(records: ReleaseRecord[]): string {
     out.push('', headline(record));
     const rows = [['project', 'from', 'to', 'image', 'smoke', 'url']];
     for (const p of record.projects)
-      rows.push([
-        p.project,
-        shortReference(p.from),
-        shortReference(p.to),
-        imageColumn(p),
-        p.smoke,
-        p.url ?? '-',
-      ]);
+      rows.push([p.project, shortReference(p.from), shortReference(p.to), imageColumn(p), p.smoke, p.url ?? '-']);
     out.push(table(rows));
-    const stages = Object.entries(record.stages).map(
-      ([name, ms]) => `${name} ${formatDuration(ms)}`,
-    );
+    const stages = Object.entries(record.stages).map(([name, ms]) => `${name} ${formatDuration(ms)}`);
     if (stages.length > 0) out.push(`stages: ${stages.join(', ')}`);
     if (record.commit) out.push(`commit: ${record.commit}`);
-    if (record.holds?.length)
-      out.push(`hold written for: ${record.holds.join(', ')}`);
-    for (const failure of record.failures ?? [])
-      out.push(`problem: ${failure}`);
+    if (record.holds?.length) out.push(`hold written for: ${record.holds.join(', ')}`);
+    for (const failure of record.failures ?? []) out.push(`problem: ${failure}`);
   }
   return out.join('\n').replace(/^\n/, '');
 }
@@ -84,33 +71,19 @@ function escapeCell(text: string): string {
 export function renderMarkdownSummary(records: ReleaseRecord[]): string {
   const out: string[] = [];
   for (const record of records) {
-    out.push(
-      `### ${record.result === 'succeeded' ? '✅' : '❌'} ${escapeCell(headline(record))}`,
-      '',
-    );
-    out.push(
-      '| project | from | to | image | smoke | url |',
-      '| --- | --- | --- | --- | --- | --- |',
-    );
+    out.push(`### ${record.result === 'succeeded' ? '✅' : '❌'} ${escapeCell(headline(record))}`, '');
+    out.push('| project | from | to | image | smoke | url |', '| --- | --- | --- | --- | --- | --- |');
     for (const p of record.projects) {
       out.push(
         `| ${[p.project, shortReference(p.from), shortReference(p.to), imageColumn(p), p.smoke, p.url ?? '-'].map((c) => `\`${escapeCell(c)}\``).join(' | ')} |`,
       );
     }
     out.push('');
-    const stages = Object.entries(record.stages).map(
-      ([name, ms]) => `${name} ${formatDuration(ms)}`,
-    );
+    const stages = Object.entries(record.stages).map(([name, ms]) => `${name} ${formatDuration(ms)}`);
     if (stages.length > 0) out.push(`Stages: ${stages.join(', ')}.`, '');
-    if (record.commit)
-      out.push(
-        `GitOps commit \`${record.commit}\`; actor ${escapeCell(record.actor)}.`,
-        '',
-      );
-    if (record.holds?.length)
-      out.push(`Hold written for: ${record.holds.join(', ')}.`, '');
-    for (const failure of record.failures ?? [])
-      out.push(`- ${escapeCell(failure)}`);
+    if (record.commit) out.push(`GitOps commit \`${record.commit}\`; actor ${escapeCell(record.actor)}.`, '');
+    if (record.holds?.length) out.push(`Hold written for: ${record.holds.join(', ')}.`, '');
+    for (const failure of record.failures ?? []) out.push(`- ${escapeCell(failure)}`);
     if (record.failures?.length) out.push('');
   }
   return `${out.join('\n')}\n`;

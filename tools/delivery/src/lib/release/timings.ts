@@ -12,9 +12,7 @@ export class StageTimer {
     try {
       return await fn();
     } finally {
-      this.stages[stage] = Math.round(
-        (this.stages[stage] ?? 0) + this.now() - started,
-      );
+      this.stages[stage] = Math.round((this.stages[stage] ?? 0) + this.now() - started);
     }
   }
 }

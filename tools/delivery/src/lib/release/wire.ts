@@ -7,22 +7,9 @@ import { PodmanCluster } from '../cluster/podman';
 import type { ClusterAdapter } from '../cluster/types';
 import { isLoopbackRegistry } from '../image/reference';
 import { runProcess } from '../shared/process';
-import {
-  localUrl,
-  type EnvironmentConfig,
-  type EnvironmentOptions,
-} from './environment';
-import {
-  UrlRepository,
-  WorkingCopyRepository,
-  type GitOpsRepository,
-  type RepositoryGitOptions,
-} from './gitops-repo';
-import {
-  buildImages,
-  ensureLocalPrerequisites,
-  readImageRecords,
-} from './images';
+import { localUrl, type EnvironmentConfig, type EnvironmentOptions } from './environment';
+import { UrlRepository, WorkingCopyRepository, type GitOpsRepository, type RepositoryGitOptions } from './gitops-repo';
+import { buildImages, ensureLocalPrerequisites, readImageRecords } from './images';
 import { ensureLocalGitOps, localGitOpsPaths } from './local-gitops';
 import { newHolder } from './lock';
 import { createNotifier } from './notify';
@@ -45,15 +32,11 @@ export interface WireInput {
 
 export function actorName(env: NodeJS.ProcessEnv): string {
   if (env['SLIPWAY_ACTOR']) return env['SLIPWAY_ACTOR'];
-  if (env['GITHUB_ACTOR'])
-    return `${env['GITHUB_ACTOR']} (GitHub Actions run ${env['GITHUB_RUN_ID'] ?? '?'})`;
+  if (env['GITHUB_ACTOR']) return `${env['GITHUB_ACTOR']} (GitHub Actions run ${env['GITHUB_RUN_ID'] ?? '?'})`;
   return `${os.userInfo().username}@${os.hostname()}`;
 }
 
-export async function sourceRevision(
-  workspaceRoot: string,
-  env: NodeJS.ProcessEnv,
-): Promise<string | undefined> {
+export async function sourceRevision(workspaceRoot: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   if (env['GITHUB_SHA']) return env['GITHUB_SHA'];
   const r = await runProcess('git', ['rev-parse', 'HEAD'], {
     cwd: workspaceRoot,
@@ -63,17 +46,10 @@ export async function sourceRevision(
 }
 
 function isUrlRemote(remote: string): boolean {
-  return (
-    remote.includes('://') ||
-    /^[^/\s]+@[^/\s]+:/.test(remote) ||
-    path.isAbsolute(remote)
-  );
+  return remote.includes('://') || /^[^/\s]+@[^/\s]+:/.test(remote) || path.isAbsolute(remote);
 }
 
-export function gitOptions(
-  config: EnvironmentConfig,
-  env: NodeJS.ProcessEnv,
-): RepositoryGitOptions {
+export function gitOptions(config: EnvironmentConfig, env: NodeJS.ProcessEnv): RepositoryGitOptions {
   return {
     remote: config.remote,
     branch: config.branch,
@@ -122,22 +98,14 @@ export function openRepository(input: WireInput): {
   return { repo, prepare: () => repo.refresh() };
 }
 
-export function openCluster(
-  config: EnvironmentConfig,
-  env: NodeJS.ProcessEnv = process.env,
-): ClusterAdapter {
+export function openCluster(config: EnvironmentConfig, env: NodeJS.ProcessEnv = process.env): ClusterAdapter {
   if (config.mode === 'podman') {
     return new PodmanCluster({
       instance: config.instance,
       ports: config.ports,
       storageDriver: config.storageDriver,
-      insecureRegistries: isLoopbackRegistry(config.registry)
-        ? [config.registry]
-        : [],
-      workDir: path.join(
-        localGitOpsPaths(config.stateDir, config.environment).dir,
-        'podman',
-      ),
+      insecureRegistries: isLoopbackRegistry(config.registry) ? [config.registry] : [],
+      workDir: path.join(localGitOpsPaths(config.stateDir, config.environment).dir, 'podman'),
     });
   }
   if (config.mode === 'kubectl')
@@ -154,9 +122,7 @@ export function openCluster(
 
 export function localUrls(config: EnvironmentConfig): Record<string, string> {
   if (config.mode !== 'podman') return {};
-  return Object.fromEntries(
-    config.projects.map((p) => [p, localUrl(config, p) as string]),
-  );
+  return Object.fromEntries(config.projects.map((p) => [p, localUrl(config, p) as string]));
 }
 
 export async function wireRelease(input: WireInput): Promise<ReleaseDeps> {
@@ -171,8 +137,7 @@ export async function wireRelease(input: WireInput): Promise<ReleaseDeps> {
     prepare,
     cluster: openCluster(config, env),
     images: async (projects) => {
-      if (config.images === 'records')
-        return readImageRecords(workspaceRoot, projects, config.registry);
+      if (config.images === 'records') return readImageRecords(workspaceRoot, projects, config.registry);
       const extra = config.prereqs
         ? await ensureLocalPrerequisites({
             workspaceRoot,
@@ -200,16 +165,13 @@ export async function wireRelease(input: WireInput): Promise<ReleaseDeps> {
       env,
     }),
     registry: createRegistryAccess({ env }),
-    lock: repo.lock(
-      newHolder(config.environment, actor, input.trigger, new Date()),
-      {
-        waitMs: config.lockWaitSeconds * 1000,
-        staleMs: config.lockStaleSeconds * 1000,
-        ref: config.lockRef,
-        stateDir: config.stateDir,
-        log,
-      },
-    ),
+    lock: repo.lock(newHolder(config.environment, actor, input.trigger, new Date()), {
+      waitMs: config.lockWaitSeconds * 1000,
+      staleMs: config.lockStaleSeconds * 1000,
+      ref: config.lockRef,
+      stateDir: config.stateDir,
+      log,
+    }),
     notify: createNotifier({ log, env, webhookUrlEnv: config.webhookUrlEnv }),
     urls,
     log,
@@ -232,9 +194,7 @@ export function workspaceProjects(context: ExecutorContext): {
     .sort();
   return {
     deployable,
-    roots: Object.fromEntries(
-      Object.entries(projects).map(([name, p]) => [name, p.root]),
-    ),
+    roots: Object.fromEntries(Object.entries(projects).map(([name, p]) => [name, p.root])),
   };
 }
 
@@ -244,16 +204,9 @@ export function environmentOptions(
   environment: string | undefined,
   overrides: EnvironmentOptions,
 ): EnvironmentOptions {
-  const project = context.projectName
-    ? context.projectsConfigurations?.projects[context.projectName]
-    : undefined;
+  const project = context.projectName ? context.projectsConfigurations?.projects[context.projectName] : undefined;
   const target = environment ? project?.targets?.[environment] : undefined;
-  const base =
-    target?.executor === '@slipway/delivery:deploy'
-      ? ((target.options ?? {}) as EnvironmentOptions)
-      : {};
-  const defined = Object.fromEntries(
-    Object.entries(overrides).filter(([, v]) => v !== undefined),
-  );
+  const base = target?.executor === '@slipway/delivery:deploy' ? ((target.options ?? {}) as EnvironmentOptions) : {};
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
   return { ...base, ...defined, environment };
 }

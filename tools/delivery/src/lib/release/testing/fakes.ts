@@ -2,28 +2,12 @@ import { createHash } from 'node:crypto';
 import type { ApplyBumpResult } from '../../gitops/apply-bump';
 import type { ImageRecord } from '../../gitops/bump-request';
 import type { FileAtCommit } from '../../gitops/git';
-import {
-  holdFilePath,
-  parseHoldFile,
-  serializeHoldFile,
-} from '../../gitops/holds';
+import { holdFilePath, parseHoldFile, serializeHoldFile } from '../../gitops/holds';
 import { formatImageReference } from '../../manifests/image-reference';
-import {
-  planImageTarget,
-  readImageTarget,
-} from '../../manifests/image-targets';
-import type {
-  ApplyRequest,
-  ApplyResult,
-  ClusterAdapter,
-  WorkloadStatus,
-} from '../../cluster/types';
+import { planImageTarget, readImageTarget } from '../../manifests/image-targets';
+import type { ApplyRequest, ApplyResult, ClusterAdapter, WorkloadStatus } from '../../cluster/types';
 import type { ExpectedVersion, Outcome } from '../../smoke/types';
-import {
-  resolveEnvironment,
-  type EnvironmentConfig,
-  type EnvironmentOptions,
-} from '../environment';
+import { resolveEnvironment, type EnvironmentConfig, type EnvironmentOptions } from '../environment';
 import type { BumpRequest, GitOpsRepository } from '../gitops-repo';
 import type { ReleaseRecord } from '../history';
 import type { ReleaseLock } from '../lock';
@@ -38,9 +22,7 @@ import type { SmokeOutcome, SmokeStep } from '../smoke-step';
 export const digest = (c: string) => `sha256:${c.repeat(64).slice(0, 64)}`;
 export const ZERO = digest('0');
 
-export function overlay(
-  refs: Record<string, { tag: string; digest: string; repository?: string }>,
-): string {
+export function overlay(refs: Record<string, { tag: string; digest: string; repository?: string }>): string {
   return [
     'apiVersion: kustomize.config.k8s.io/v1beta1',
     'kind: Kustomization',
@@ -57,12 +39,7 @@ export function overlay(
   ].join('\n');
 }
 
-export function imageRecord(
-  project: string,
-  tag: string,
-  d: string,
-  extra: Partial<ImageRecord> = {},
-): ImageRecord {
+export function imageRecord(project: string, tag: string, d: string, extra: Partial<ImageRecord> = {}): ImageRecord {
   return {
     project,
     image: `127.0.0.1:5000/slipway/${project}`,
@@ -92,9 +69,7 @@ export class MemoryRepository implements GitOpsRepository {
 
   private commitFiles(message: string, changed: FileAtCommit[]): string {
     for (const f of changed) this.files.set(f.path, f.content);
-    const sha = createHash('sha1')
-      .update(`${this.commits.length}:${message}`)
-      .digest('hex');
+    const sha = createHash('sha1').update(`${this.commits.length}:${message}`).digest('hex');
     this.commits.push({ sha, message, files: changed.map((f) => f.path) });
     this.snapshot(sha);
     return sha;
@@ -140,28 +115,19 @@ export class MemoryRepository implements GitOpsRepository {
     const changed = images.some((i) => i.changed);
     const writes: FileAtCommit[] = [];
     if (changed) writes.push({ path: file, content: plan.after });
-    const holdsFile = holdFilePath(
-      request.holdsDir ?? 'deploy/holds',
-      request.environment,
-    );
+    const holdsFile = holdFilePath(request.holdsDir ?? 'deploy/holds', request.environment);
     if (changed) {
       const holds = parseHoldFile(
-        this.files.get(holdsFile) ??
-          `{"environment":"${request.environment}","holds":[]}`,
+        this.files.get(holdsFile) ?? `{"environment":"${request.environment}","holds":[]}`,
         holdsFile,
         request.environment,
       );
-      const released = Array.isArray(request.releaseHolds)
-        ? request.releaseHolds
-        : [];
+      const released = Array.isArray(request.releaseHolds) ? request.releaseHolds : [];
       const added = new Set((request.addHolds ?? []).map((h) => h.project));
       const kept = holds.holds.filter(
         (h) =>
           !added.has(h.project) &&
-          !(
-            released.includes(h.project) &&
-            images.find((i) => i.project === h.project)?.changed
-          ),
+          !(released.includes(h.project) && images.find((i) => i.project === h.project)?.changed),
       );
       const next = [...kept, ...(request.addHolds ?? [])];
       if (JSON.stringify(next) !== JSON.stringify(holds.holds))
@@ -194,9 +160,7 @@ export class MemoryRepository implements GitOpsRepository {
 
   async commit(
     message: string,
-    edit: (
-      read: (file: string) => Promise<string | undefined>,
-    ) => Promise<FileAtCommit[]>,
+    edit: (read: (file: string) => Promise<string | undefined>) => Promise<FileAtCommit[]>,
   ) {
     const files = await edit(async (f) => this.files.get(f));
     const sha = this.commitFiles(message, files);
@@ -259,10 +223,7 @@ export class FakeCluster implements ClusterAdapter {
   async drift(): Promise<string[]> {
     return this.driftOf;
   }
-  async status(
-    _dir: string | undefined,
-    projects: string[],
-  ): Promise<WorkloadStatus[]> {
+  async status(_dir: string | undefined, projects: string[]): Promise<WorkloadStatus[]> {
     return projects.map((project) => ({
       project,
       state: this.running[project] ? 'running' : 'missing',
@@ -286,20 +247,14 @@ export class FakeSmoke implements SmokeStep {
   preflight(): void {
     if (this.preflightError) throw this.preflightError;
   }
-  async run(
-    project: string,
-    expect: ExpectedVersion | null,
-  ): Promise<SmokeOutcome> {
+  async run(project: string, expect: ExpectedVersion | null): Promise<SmokeOutcome> {
     const ref = this.cluster.running[project] ?? '';
     this.runs.push({ project, expect, ref });
     const outcome: Outcome = this.broken.has(ref) ? 'fail' : 'pass';
     return {
       project,
       outcome,
-      summary:
-        outcome === 'pass'
-          ? 'all checks passed'
-          : `readiness: still 503 for ${ref}`,
+      summary: outcome === 'pass' ? 'all checks passed' : `readiness: still 503 for ${ref}`,
       baseUrl: `http://127.0.0.1/${project}`,
       reportFile: `/dev/null`,
     };
@@ -347,10 +302,7 @@ export function harness(opts: {
       env: {},
     },
   );
-  const cluster = new FakeCluster(
-    repo,
-    `${config.overlaysDir}/${config.environment}/kustomization.yaml`,
-  );
+  const cluster = new FakeCluster(repo, `${config.overlaysDir}/${config.environment}/kustomization.yaml`);
   const smoke = new FakeSmoke(cluster);
   const registry = new FakeRegistry();
   const lock = new FakeLock(opts.lockError);
