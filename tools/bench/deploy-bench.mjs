@@ -21,6 +21,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -38,6 +39,20 @@ const keep = process.argv.includes('--keep');
 if (![catalogPort, ordersPort, webPort].every((p) => Number.isInteger(p) && p > 0 && p < 65536)) {
   console.error('--ports must be three ports: catalog,orders,web (e.g. 3621,3622,3623)');
   process.exit(2);
+}
+const isFree = (port) =>
+  new Promise((done) => {
+    const server = createServer();
+    server.once('error', () => done(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => done(true)));
+  });
+for (const port of [Number(registry.split(':')[1]), catalogPort, ordersPort, webPort]) {
+  if (!(await isFree(port))) {
+    console.error(
+      `port ${port} is in use on 127.0.0.1: pick free ones with --registry-port=<p> --ports=<catalog>,<orders>,<web>`,
+    );
+    process.exit(2);
+  }
 }
 const instance = `slipway-bench-${process.pid.toString(16)}`;
 const tmp = mkdtempSync(join(tmpdir(), 'slipway-deploy-bench-'));
