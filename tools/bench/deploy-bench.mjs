@@ -90,9 +90,8 @@ const git = (...args) => {
   return r.stdout.trim();
 };
 
-/** Run deploy:local; `onLine` sees every output line as it arrives (with the time it arrived). */
-/** `readinessMs`: PGlite's start takes 20-60 s on a loaded two-core machine; a broken release waits less. */
-function deploy(onLine = () => undefined, readinessMs = 180_000) {
+/** Run deploy:local. `readinessMs`: PGlite's start takes 20-60 s on a loaded two-core machine; a broken release waits less. */
+function deploy(readinessMs = 180_000) {
   return new Promise((done) => {
     const started = performance.now();
     const child = spawn(
@@ -108,14 +107,7 @@ function deploy(onLine = () => undefined, readinessMs = 180_000) {
       { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let output = '';
-    let pending = '';
-    const feed = (chunk) => {
-      output += chunk;
-      pending += chunk;
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) onLine(line, performance.now());
-    };
+    const feed = (chunk) => (output += chunk);
     child.stdout.setEncoding('utf8').on('data', feed);
     child.stderr.setEncoding('utf8').on('data', feed);
     child.on('close', (code) => done({ code: code ?? 1, output, ms: performance.now() - started }));
@@ -204,22 +196,29 @@ try {
   appendFileSync(join(repo, 'apps/catalog/Dockerfile'), '\nENV REDIS_URL=redis://127.0.0.1:9\n');
   writeFileSync(pkg, readFileSync(pkg, 'utf8').replace('"version": "9.9.1"', '"version": "9.9.2"'));
   git('commit', '-qam', 'chore(catalog): benchmark broken 9.9.2');
-  let failedAt;
+  // Nx prints a task's output when it ends, so the failure moment comes from the history: the
+  // automatic rollback's record starts when the failed smoke is decided. The poller notes when the
+  // previous version (9.9.1) answers again after the broken one replaced it (wall clock).
+  let sawOther = false;
   let answeringAt;
   let polling = true;
   const poller = (async () => {
     while (polling) {
-      if (failedAt !== undefined && answeringAt === undefined && (await healthVersion(catalogPort)) === '9.9.1')
-        answeringAt = performance.now();
+      const version = await healthVersion(catalogPort);
+      if (version !== '9.9.1') sawOther = true;
+      else if (sawOther && answeringAt === undefined) answeringAt = Date.now();
       await new Promise((r) => setTimeout(r, 200));
     }
   })();
-  const broken = await deploy((line, at) => {
-    if (failedAt === undefined && /^release local-\S+ failed:/.test(line.trim())) failedAt = at;
-  }, 90_000);
+  const broken = await deploy(90_000);
   polling = false;
   await poller;
-  if (answeringAt === undefined && (await healthVersion(catalogPort)) === '9.9.1') answeringAt = performance.now();
+  const history = readFileSync(join(repo, '.local/deploy/local/repo/deploy/history/local.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
+  const rollback = history.filter((r) => r.kind === 'rollback').pop();
+  const failedAt = rollback ? Date.parse(rollback.startedAt) : undefined;
   const recovered = failedAt !== undefined && answeringAt !== undefined ? answeringAt - failedAt : undefined;
   figures.push({
     figure: 'failed smoke → previous version answering',
