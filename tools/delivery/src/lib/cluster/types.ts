@@ -28,6 +28,23 @@ export interface WorkloadStatus {
   detail?: string;
 }
 
+/**
+ * A workload's health while a release waits for it: enough to stop the wait early and say why.
+ * `failing` means it will not become ready without a change (crash loop, image missing, OOM kill,
+ * config error), so waiting out the readiness timeout would only delay the verdict.
+ */
+export interface WorkloadHealth {
+  project: string;
+  phase: 'starting' | 'ready' | 'failing';
+  /** One line a person reads: "exited 1, restarted 3 times", "image not found in the registry". */
+  reason?: string;
+  restarts?: number;
+  exitCode?: number;
+  oomKilled?: boolean;
+  /** The failing container's last log lines (at most 30); callers redact before printing. */
+  logTail?: string[];
+}
+
 export interface ClusterAdapter {
   readonly name: string;
   apply(request: ApplyRequest): Promise<ApplyResult>;
@@ -37,6 +54,8 @@ export interface ClusterAdapter {
    */
   drift(overlayDir: string | undefined, projects: string[]): Promise<string[]>;
   status(overlayDir: string | undefined, projects: string[]): Promise<WorkloadStatus[]>;
+  /** Health of each project's workload now. Adapters that can not tell leave this undefined. */
+  health?(overlayDir: string | undefined, projects: string[]): Promise<WorkloadHealth[]>;
   /** Remove what this environment runs (podman); other adapters refuse. */
   down?(projects: string[]): Promise<string[]>;
 }
