@@ -1,3 +1,4 @@
+/** @jest-config-loader-options {"transpileOnly": true, "skipProject": true, "compilerOptions": {"ignoreDeprecations": "6.0"}} */
 /* eslint-disable */
 const { readFileSync } = require('fs');
 
