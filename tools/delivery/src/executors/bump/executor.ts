@@ -2,18 +2,10 @@ import type { ExecutorContext } from '@nx/devkit';
 import * as path from 'node:path';
 import { applyBump, type ApplyBumpResult } from '../../lib/gitops/apply-bump';
 import { assertUniqueProjects, parseSetPair, readImageRecords } from '../../lib/gitops/bump-request';
-import { DeliveryInputError } from '../../lib/manifests/errors';
+import { DeliveryInputError } from '../../lib/shared/errors';
+import { splitList } from '../../lib/shared/list';
 import type { ImageChange, ImageTarget } from '../../lib/manifests/image-targets';
 import type { BumpExecutorSchema, BumpTargetOption } from './schema';
-
-/** Accept both repeated flags and comma-separated values (`--projects=a,b`). */
-function list(values: string[] | string | undefined): string[] {
-  const raw = values === undefined ? [] : Array.isArray(values) ? values : [values];
-  return raw
-    .flatMap((v) => String(v).split(','))
-    .map((v) => v.trim())
-    .filter(Boolean);
-}
 
 function toTarget(t: BumpTargetOption, index: number): ImageTarget {
   if (t.kind === 'helm') {
@@ -33,12 +25,12 @@ export async function resolveChanges(
   workspaceRoot: string,
   explicitRecords: boolean,
 ): Promise<ImageChange[]> {
-  const set = list(options.set).map(parseSetPair);
+  const set = splitList(options.set).map(parseSetPair);
   const useRecords = set.length === 0 || explicitRecords;
   const recordsDir = options.records ?? 'dist/images';
   const fromRecords = useRecords
     ? await readImageRecords(path.resolve(workspaceRoot, recordsDir), {
-        projects: list(options.projects).length > 0 ? list(options.projects) : undefined,
+        projects: splitList(options.projects).length > 0 ? splitList(options.projects) : undefined,
         prefer: options.tagPreference,
         displayDir: recordsDir,
       })

@@ -1,5 +1,5 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { DeliveryInputError } from '../../lib/manifests/errors';
+import { DeliveryInputError } from '../../lib/shared/errors';
 import { resolveEnvironment, type EnvironmentConfig } from '../../lib/release/environment';
 import { runRelease, type ReleaseDeps, type ReleaseOutcome } from '../../lib/release/release';
 import { localUrls, openCluster, wireRelease, workspaceProjects } from '../../lib/release/wire';

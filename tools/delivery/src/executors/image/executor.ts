@@ -21,7 +21,8 @@ import {
   RegistryUnreachableError,
 } from '../../lib/image/registry';
 import { assertValidTags } from '../../lib/image/tags';
-import { RunResult, redact, runProcess } from '../../lib/shared/process';
+import { RunResult, runProcess } from '../../lib/shared/process';
+import { redact } from '../../lib/shared/redact';
 import type { ImageExecutorSchema } from './schema';
 
 /** The I/O the executor does, swappable in tests. */

@@ -1,5 +1,6 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { resolveEnvironment, splitList, type EnvironmentConfig } from '../../lib/release/environment';
+import { resolveEnvironment, type EnvironmentConfig } from '../../lib/release/environment';
+import { splitList } from '../../lib/shared/list';
 import { runRollback, type ReleaseDeps, type ReleaseOutcome } from '../../lib/release/release';
 import { environmentOptions, wireRelease, workspaceProjects } from '../../lib/release/wire';
 import type { RollbackExecutorSchema } from './schema';

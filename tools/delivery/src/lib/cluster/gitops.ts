@@ -1,4 +1,5 @@
 import { runProcess } from '../shared/process';
+import { sleep } from '../shared/retry';
 import type { ProcessRunner } from './podman';
 import { ClusterError, type ApplyRequest, type ApplyResult, type ClusterAdapter, type WorkloadStatus } from './types';
 
@@ -86,7 +87,7 @@ export class GitOpsCluster implements ClusterAdapter {
       };
     }
     const now = this.options.now ?? Date.now;
-    const sleep = this.options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    const pause = this.options.sleep ?? sleep;
     const deadline = now() + this.options.timeoutSeconds * 1000;
     const token = this.env['ARGOCD_AUTH_TOKEN'] as string;
     let last = '';
@@ -108,7 +109,7 @@ export class GitOpsCluster implements ClusterAdapter {
         throw new ClusterError(
           `Argo CD application ${this.options.app} did not sync ${request.commit.slice(0, 12)} within ${this.options.timeoutSeconds} s (last: ${last})`,
         );
-      await sleep(Math.min(this.options.pollMs ?? 5000, Math.max(1, deadline - now())));
+      await pause(Math.min(this.options.pollMs ?? 5000, Math.max(1, deadline - now())));
     }
   }
 

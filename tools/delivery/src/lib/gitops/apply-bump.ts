@@ -8,7 +8,7 @@ import {
   type AtomicWriteHooks,
 } from '../manifests/atomic-write';
 import { unifiedDiff } from '../manifests/diff';
-import { DeliveryInputError } from '../manifests/errors';
+import { DeliveryInputError } from '../shared/errors';
 import { formatImageReference, sameReference, type ImageReference } from '../manifests/image-reference';
 import {
   planImageTarget,
@@ -22,7 +22,7 @@ import { redactUrlCredentials } from '../shared/redact';
 import { GitCli, GitError, type GitAuth, type PushOutcome } from './git';
 import { holdFilePath, parseHoldFile, serializeHoldFile, type Hold } from './holds';
 import { withRepositoryLock } from './repo-lock';
-import { jitteredDelay, sleep } from './retry';
+import { pushRetryPolicy, retryWithJitter } from '../shared/retry';
 import { buildBumpMessage } from './trailers';
 
 export const DEFAULT_OVERLAYS_DIR = 'deploy/k8s/overlays';
@@ -380,31 +380,38 @@ async function pushWithRetry(args: {
 }): Promise<{ commit: string | null; base?: string }> {
   const { git, opts, remote, branch, result } = args;
   const shown = redactUrlCredentials(remote);
-  const maxAttempts = Math.max(1, opts.git?.maxAttempts ?? 5);
   let commit = args.commit;
   let base: string | undefined;
-  for (let attempt = 1; ; attempt++) {
-    await opts.hooks?.beforePush?.(attempt);
-    const outcome = await git.push(remote, commit, branch);
-    result.pushAttempts = attempt;
-    if (outcome.kind === 'ok') return { commit, base };
-    const retryable = outcome.kind === 'rejected' || outcome.kind === 'unreachable';
-    if (!retryable || attempt >= maxAttempts) throw pushError(outcome, shown, branch, attempt);
-    const delay = jitteredDelay(attempt, opts.git?.retryBaseMs ?? 250, opts.git?.retryMaxMs ?? 4000, opts.random);
-    opts.log?.(
-      `push to ${shown} ${branch} rejected (${outcome.kind}); fetching and re-applying on the new head in ${delay} ms`,
-    );
-    await sleep(delay);
-    const head = await git.fetchBranch(remote, branch, { depth: args.fetchDepth });
-    const again = await args.replan(head);
-    assertNoConflict(args.firstPlan, again.plan, opts, `${shown}/${branch} (${head.slice(0, 12)})`);
-    if (again.commit === null) {
-      result.notes.push(`${shown}/${branch} already has every reference; nothing pushed`);
-      return { commit: null, base: head };
-    }
-    commit = again.commit;
-    base = head;
-  }
+  return retryWithJitter<{ commit: string | null; base?: string }>(
+    pushRetryPolicy(opts.git, opts.random),
+    async (attempt) => {
+      if (attempt > 1) {
+        const head = await git.fetchBranch(remote, branch, { depth: args.fetchDepth });
+        const again = await args.replan(head);
+        assertNoConflict(args.firstPlan, again.plan, opts, `${shown}/${branch} (${head.slice(0, 12)})`);
+        if (again.commit === null) {
+          result.notes.push(`${shown}/${branch} already has every reference; nothing pushed`);
+          return { done: true, value: { commit: null, base: head } };
+        }
+        commit = again.commit;
+        base = head;
+      }
+      await opts.hooks?.beforePush?.(attempt);
+      const outcome = await git.push(remote, commit, branch);
+      result.pushAttempts = attempt;
+      if (outcome.kind === 'ok') return { done: true, value: { commit, base } };
+      return {
+        done: false,
+        retryable: outcome.kind === 'rejected' || outcome.kind === 'unreachable',
+        reason: outcome.kind,
+        error: (attempts) => pushError(outcome, shown, branch, attempts),
+      };
+    },
+    ({ delayMs, reason }) =>
+      opts.log?.(
+        `push to ${shown} ${branch} rejected (${reason}); fetching and re-applying on the new head in ${delayMs} ms`,
+      ),
+  );
 }
 
 function gitReader(git: GitCli, commit: string): SourceReader {

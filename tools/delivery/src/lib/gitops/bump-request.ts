@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { DeliveryInputError, DeliveryInputErrors } from '../manifests/errors';
+import { DeliveryInputError, DeliveryInputErrors } from '../shared/errors';
 import {
   digestProblems,
   formatImageReference,

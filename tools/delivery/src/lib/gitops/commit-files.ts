@@ -1,11 +1,11 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DeliveryInputError } from '../manifests/errors';
+import { DeliveryInputError } from '../shared/errors';
 import type { BumpGitOptions } from './apply-bump';
 import { GitCli, type FileAtCommit, type PushOutcome } from './git';
 import { withRepositoryLock } from './repo-lock';
-import { jitteredDelay, sleep } from './retry';
+import { pushRetryPolicy, retryWithJitter } from '../shared/retry';
 
 /**
  * Commit a few files that are not image references (release history records, hold files) to the
@@ -95,40 +95,47 @@ async function commitAndPush(
   ).commit;
   result.commit = commit;
   if (!push) return result;
-  const maxAttempts = Math.max(1, opts.git?.maxAttempts ?? 5);
-  for (let attempt = 1; ; attempt++) {
-    const outcome = await git.push(remote, commit, branch);
-    result.pushAttempts = attempt;
-    if (outcome.kind === 'ok') {
-      result.pushed = true;
-      result.commit = commit;
-      return result;
-    }
-    const retryable = outcome.kind === 'rejected' || outcome.kind === 'unreachable';
-    if (!retryable || attempt >= maxAttempts) throw pushFailure(outcome, remote, branch, attempt);
-    const delay = jitteredDelay(attempt, opts.git?.retryBaseMs ?? 250, opts.git?.retryMaxMs ?? 4000, opts.random);
-    opts.log?.(
-      `push to ${remote} ${branch} rejected (${outcome.kind}); fetching and re-applying on the new head in ${delay} ms`,
-    );
-    await sleep(delay);
-    const remoteHead = await git.fetchBranch(remote, branch, {
-      depth: fetchDepth,
-    });
-    files = await changedFiles(git, remoteHead, opts);
-    if (files.length === 0) {
-      result.notes.push(`${remote}/${branch} already has these changes; nothing pushed`);
-      result.commit = undefined;
-      return result;
-    }
-    commit = (
-      await git.createCommit({
-        parent: remoteHead,
-        files,
-        message: opts.message,
-        author: opts.git?.author,
-      })
-    ).commit;
-  }
+  return retryWithJitter<CommitFilesResult>(
+    pushRetryPolicy(opts.git, opts.random),
+    async (attempt) => {
+      if (attempt > 1) {
+        const remoteHead = await git.fetchBranch(remote, branch, {
+          depth: fetchDepth,
+        });
+        files = await changedFiles(git, remoteHead, opts);
+        if (files.length === 0) {
+          result.notes.push(`${remote}/${branch} already has these changes; nothing pushed`);
+          result.commit = undefined;
+          return { done: true, value: result };
+        }
+        commit = (
+          await git.createCommit({
+            parent: remoteHead,
+            files,
+            message: opts.message,
+            author: opts.git?.author,
+          })
+        ).commit;
+      }
+      const outcome = await git.push(remote, commit, branch);
+      result.pushAttempts = attempt;
+      if (outcome.kind === 'ok') {
+        result.pushed = true;
+        result.commit = commit;
+        return { done: true, value: result };
+      }
+      return {
+        done: false,
+        retryable: outcome.kind === 'rejected' || outcome.kind === 'unreachable',
+        reason: outcome.kind,
+        error: (attempts) => pushFailure(outcome, remote, branch, attempts),
+      };
+    },
+    ({ delayMs, reason }) =>
+      opts.log?.(
+        `push to ${remote} ${branch} rejected (${reason}); fetching and re-applying on the new head in ${delayMs} ms`,
+      ),
+  );
 }
 
 export async function commitFiles(opts: CommitFilesOptions): Promise<CommitFilesResult> {

@@ -1,4 +1,4 @@
-import { DeliveryInputError } from '../manifests/errors';
+import { DeliveryInputError } from '../shared/errors';
 
 /**
  * Holds pin projects of an environment after a rollback: `deploy/holds/<env>.json`

@@ -1,7 +1,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { isAlive } from '../manifests/atomic-write';
-import { DeliveryInputError } from '../manifests/errors';
+import { DeliveryInputError } from '../shared/errors';
+import { sleep } from '../shared/retry';
 
 /**
  * One bump at a time per working copy: an O_EXCL lock file in the git dir holding the owner's pid.
@@ -35,7 +36,7 @@ export async function withRepositoryLock<T>(
           'wait for it to finish, or remove the lock file if that process is gone',
         );
       }
-      await new Promise((r) => setTimeout(r, opts.pollMs ?? 100));
+      await sleep(opts.pollMs ?? 100);
     }
   }
   try {

@@ -1,3 +1,4 @@
+import { sleep } from '../shared/retry';
 import { applyBump, type ApplyBumpOptions } from './apply-bump';
 
 /**
@@ -6,7 +7,6 @@ import { applyBump, type ApplyBumpOptions } from './apply-bump';
  * With `criticalPauseMs` it prints CRITICAL when the write passes its commit point and pauses
  * there and before each rename, so a test can kill it inside the critical section on purpose.
  */
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2]) as ApplyBumpOptions & { criticalPauseMs?: number };

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs, constants as fsConstants } from 'node:fs';
 import * as path from 'node:path';
-import { DeliveryInputError } from './errors';
+import { DeliveryInputError } from '../shared/errors';
 
 /**
  * All-or-nothing writes of several files.

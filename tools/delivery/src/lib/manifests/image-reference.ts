@@ -1,4 +1,4 @@
-import { DeliveryInputError } from './errors';
+import { DeliveryInputError } from '../shared/errors';
 
 /** An OCI image reference split into its parts: `repository[:tag][@digest]`. */
 export interface ImageReference {

@@ -1,5 +1,5 @@
 import { isMap, isScalar, isSeq, visit, type Scalar, type YAMLMap } from 'yaml';
-import { DeliveryInputError } from './errors';
+import { DeliveryInputError } from '../shared/errors';
 import { formatImageReference, parseImageReference, type ImageReference } from './image-reference';
 import {
   applyTextEdits,

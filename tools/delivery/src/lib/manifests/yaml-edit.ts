@@ -16,7 +16,7 @@ import {
   YAMLMap,
   type Node as YamlNode,
 } from 'yaml';
-import { DeliveryInputError } from './errors';
+import { DeliveryInputError } from '../shared/errors';
 
 /**
  * Byte-preserving YAML edits. Documents are composed with their CST tokens kept, nodes are located

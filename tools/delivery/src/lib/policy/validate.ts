@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { DeliveryInputError } from '../manifests/errors';
+import { DeliveryInputError } from '../shared/errors';
 import { checkObject, checkObjectSet, POLICY_IDS, workloadOf, type PolicyViolation } from './policies';
 import { renderKustomization, type RenderedObject } from './render';
 import { schemaProblems } from './schema';

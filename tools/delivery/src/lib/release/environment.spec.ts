@@ -1,4 +1,4 @@
-import { DeliveryInputErrors } from '../manifests/errors';
+import { DeliveryInputErrors } from '../shared/errors';
 import { parsePorts, resolveEnvironment } from './environment';
 
 const ctx = {

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { ENVIRONMENT_PATTERN, PROJECT_PATTERN } from '../gitops/bump-request';
-import { DeliveryInputError, DeliveryInputErrors } from '../manifests/errors';
+import { DeliveryInputError, DeliveryInputErrors } from '../shared/errors';
+import { splitList } from '../shared/list';
 
 /**
  * One environment's release settings, from the `deploy:<env>` target's options (deploy/package.json)
@@ -116,15 +117,6 @@ const REGISTRY_PATTERN = /^[a-zA-Z0-9.-]+(?::[0-9]{1,5})?$/;
 const INSTANCE_PATTERN = /^[a-z0-9][a-z0-9-]{0,30}$/;
 const DURATION_PATTERN = /^[0-9]+(ms|s|m)$/;
 const LOCK_REF_PATTERN = /^refs\/[A-Za-z0-9._/-]+$/;
-
-/** `a,b` or `['a', 'b,c']` → `['a', 'b', 'c']`. */
-export function splitList(value: string[] | string | undefined): string[] {
-  const raw = value === undefined ? [] : Array.isArray(value) ? value : [value];
-  return raw
-    .flatMap((v) => String(v).split(','))
-    .map((v) => v.trim())
-    .filter(Boolean);
-}
 
 /** `catalog=3601,orders=3602` (or an object) → `{ catalog: 3601, orders: 3602 }`; problems are collected. */
 export function parsePorts(

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { applyBump, type ApplyBumpOptions, type ApplyBumpResult, type BumpGitOptions } from '../gitops/apply-bump';
 import { commitFiles, type CommitFilesResult, type ReadAtHead } from '../gitops/commit-files';
 import { GitCli, type FileAtCommit } from '../gitops/git';
-import { DeliveryInputError } from '../manifests/errors';
+import { DeliveryInputError } from '../shared/errors';
 import { FileReleaseLock, GitRefReleaseLock, type LockHolder, type LockTiming, type ReleaseLock } from './lock';
 
 /**

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DeliveryInputError } from '../manifests/errors';
+import { DeliveryInputError } from '../shared/errors';
 import type { DeployMode } from './environment';
 
 /**

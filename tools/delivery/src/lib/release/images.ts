@@ -1,7 +1,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parseImageRecord, type ImageRecord } from '../gitops/bump-request';
-import { DeliveryInputError } from '../manifests/errors';
+import { DeliveryInputError } from '../shared/errors';
 import { runProcess, type RunOptions, type RunResult } from '../shared/process';
 
 export type ProcessRunner = (program: string, args: readonly string[], options: RunOptions) => Promise<RunResult>;

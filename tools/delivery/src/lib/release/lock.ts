@@ -4,7 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { GitCli } from '../gitops/git';
 import { isAlive } from '../manifests/atomic-write';
-import { DeliveryInputError } from '../manifests/errors';
+import { DeliveryInputError } from '../shared/errors';
+import { sleep } from '../shared/retry';
 
 /**
  * One release per environment at a time. Two implementations of one idea — a lock that names its
@@ -110,8 +111,6 @@ export interface LockTiming {
   log?: (line: string) => void;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 export class FileReleaseLock implements ReleaseLock {
   private held = false;
 
@@ -127,7 +126,7 @@ export class FileReleaseLock implements ReleaseLock {
 
   async acquire(): Promise<void> {
     const now = this.timing.now ?? Date.now;
-    const sleep = this.timing.sleep ?? defaultSleep;
+    const pause = this.timing.sleep ?? sleep;
     const started = now();
     await fs.mkdir(path.dirname(this.file), { recursive: true });
     let announced = false;
@@ -170,7 +169,7 @@ export class FileReleaseLock implements ReleaseLock {
         );
         announced = true;
       }
-      await sleep(Math.min(this.timing.pollMs ?? 1000, Math.max(1, this.timing.waitMs - waited)));
+      await pause(Math.min(this.timing.pollMs ?? 1000, Math.max(1, this.timing.waitMs - waited)));
     }
   }
 
@@ -253,7 +252,7 @@ export class GitRefReleaseLock implements ReleaseLock {
 
   async acquire(): Promise<void> {
     const now = this.timing.now ?? Date.now;
-    const sleep = this.timing.sleep ?? defaultSleep;
+    const pause = this.timing.sleep ?? sleep;
     const started = now();
     const commit = await this.lockCommit();
     let announced = false;
@@ -310,7 +309,7 @@ export class GitRefReleaseLock implements ReleaseLock {
         );
         announced = true;
       }
-      await sleep(Math.min(this.timing.pollMs ?? 5000, Math.max(1, this.timing.waitMs - waited)));
+      await pause(Math.min(this.timing.pollMs ?? 5000, Math.max(1, this.timing.waitMs - waited)));
     }
   }
 

@@ -1,6 +1,6 @@
 import { recordToChange, type ImageRecord } from '../gitops/bump-request';
 import type { Hold } from '../gitops/holds';
-import { DeliveryInputError } from '../manifests/errors';
+import { DeliveryInputError } from '../shared/errors';
 import {
   formatImageReference,
   parseImageReference,

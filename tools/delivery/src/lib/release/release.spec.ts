@@ -1,5 +1,5 @@
 import { parseHoldFile } from '../gitops/holds';
-import { DeliveryInputError } from '../manifests/errors';
+import { DeliveryInputError } from '../shared/errors';
 import { parseHistory } from './history';
 import { LockHeldError } from './lock';
 import { runRelease, runRollback } from './release';

@@ -1,7 +1,7 @@
 import type { ApplyBumpResult } from '../gitops/apply-bump';
 import type { ImageRecord } from '../gitops/bump-request';
 import { holdFilePath, parseHoldFile, type Hold } from '../gitops/holds';
-import { DeliveryInputError } from '../manifests/errors';
+import { DeliveryInputError } from '../shared/errors';
 import { formatImageReference, parseImageReference } from '../manifests/image-reference';
 import { readImageTarget } from '../manifests/image-targets';
 import type { ExpectedVersion } from '../smoke/types';

@@ -1,4 +1,4 @@
-import { DeliveryInputError } from '../manifests/errors';
+import { DeliveryInputError } from '../shared/errors';
 import { runProcess } from '../shared/process';
 import { SmokeConfigError, loadSmokeConfig, type SmokeOverrides } from '../smoke/config';
 import { createK6Runner } from '../smoke/runners';

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { redact } from './redact';
 
 export interface RunOptions {
   cwd?: string;
@@ -18,16 +19,6 @@ export interface RunResult {
   stdout: string;
   stderr: string;
   timedOut: boolean;
-}
-
-/** Replace every occurrence of each secret value with `***`. */
-export function redact(text: string, secrets: readonly string[] = []): string {
-  let out = text;
-  for (const secret of secrets) {
-    // Very short values would blank out ordinary words; such values are not secrets worth hiding.
-    if (secret && secret.length >= 4) out = out.split(secret).join('***');
-  }
-  return out;
 }
 
 /**

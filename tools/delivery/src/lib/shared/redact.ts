@@ -1,11 +1,19 @@
-import { redact } from './process';
-
 /**
- * Redaction for text that may carry credentials in URLs as well as known secret values: git
- * echoes remote URLs in its errors, and a URL given on the command line may hold `user:token@`.
- * Secret values are removed by process.ts's `redact`; this adds the URL userinfo.
+ * The one redactor: known secret values (tokens, passwords read from the environment) and the
+ * userinfo of URLs (git echoes remote URLs in its errors, and a URL given on the command line may
+ * hold `user:token@`). Everything printed or captured from a child process passes through here.
  */
 export const REDACTED = '***';
+
+/** Replace every occurrence of each secret value with `***`. */
+export function redact(text: string, secrets: readonly string[] = []): string {
+  let out = text;
+  for (const secret of secrets) {
+    // Very short values would blank out ordinary words; such values are not secrets worth hiding.
+    if (secret && secret.length >= 4) out = out.split(secret).join(REDACTED);
+  }
+  return out;
+}
 
 export function redactCredentials(text: string, secrets: readonly (string | undefined)[] = []): string {
   return redactUrlCredentials(

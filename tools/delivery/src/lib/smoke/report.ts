@@ -2,6 +2,7 @@ import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { describeAssertion } from './evaluate';
 import { describeVersion } from './expect';
+import { REDACTED } from '../shared/redact';
 import { formatMs, joinUrl } from './format';
 import type { ResolvedExpectation, ResolvedSmokeConfig, SmokeReport, StageReport } from './types';
 
@@ -142,7 +143,7 @@ export function renderPlan(config: ResolvedSmokeConfig, expectation: ResolvedExp
   ];
   for (const check of config.checks) {
     const headers = Object.keys(check.headers).map((h) =>
-      check.secretHeaders.includes(h) ? `${h}: ***` : `${h}: ${check.headers[h]}`,
+      check.secretHeaders.includes(h) ? `${h}: ${REDACTED}` : `${h}: ${check.headers[h]}`,
     );
     lines.push(
       `      ${check.method} ${check.path} "${check.name}" → ${check.expectStatus.join('|')}` +
