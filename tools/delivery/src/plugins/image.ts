@@ -1,6 +1,7 @@
 import type { CreateNodes, CreateNodesResult, TargetConfiguration } from '@nx/devkit';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { recordFile } from '../lib/image/record';
 
 /** Options in nx.json: `{ "plugin": "./tools/delivery/src/plugins/image.ts", "options": { ... } }`. */
 export interface ImagePluginOptions {
@@ -65,8 +66,7 @@ export const createNodes: CreateNodes<ImagePluginOptions> = [
         inputs: IMAGE_INPUTS,
         options: { ...(options?.options ?? {}) },
         metadata: {
-          description:
-            'Build and push a content-tagged container image (reused when the registry already has it) and write dist/images/<project>.json.',
+          description: `Build and push a content-tagged container image (reused when the registry already has it) and write ${recordFile('<project>')}.`,
           technologies: ['docker'],
         },
       };

@@ -1,7 +1,8 @@
 import type { ExecutorContext } from '@nx/devkit';
 import * as path from 'node:path';
 import { applyBump, type ApplyBumpResult } from '../../lib/gitops/apply-bump';
-import { assertUniqueProjects, parseSetPair, readImageRecords } from '../../lib/gitops/bump-request';
+import { assertUniqueProjects, parseSetPair, changesFromImageRecords } from '../../lib/gitops/bump-request';
+import { IMAGE_RECORDS_DIR } from '../../lib/image/record';
 import { DeliveryInputError } from '../../lib/shared/errors';
 import { splitList } from '../../lib/shared/list';
 import type { ImageChange, ImageTarget } from '../../lib/manifests/image-targets';
@@ -27,9 +28,9 @@ export async function resolveChanges(
 ): Promise<ImageChange[]> {
   const set = splitList(options.set).map(parseSetPair);
   const useRecords = set.length === 0 || explicitRecords;
-  const recordsDir = options.records ?? 'dist/images';
+  const recordsDir = options.records ?? IMAGE_RECORDS_DIR;
   const fromRecords = useRecords
-    ? await readImageRecords(path.resolve(workspaceRoot, recordsDir), {
+    ? await changesFromImageRecords(path.resolve(workspaceRoot, recordsDir), {
         projects: splitList(options.projects).length > 0 ? splitList(options.projects) : undefined,
         prefer: options.tagPreference,
         displayDir: recordsDir,
@@ -69,7 +70,7 @@ export default async function runBumpExecutor(
 ): Promise<{ success: boolean; result?: ApplyBumpResult }> {
   const tokenEnv = options.tokenEnv ?? 'GITOPS_TOKEN';
   try {
-    const explicitRecords = options.records !== undefined && options.records !== 'dist/images';
+    const explicitRecords = options.records !== undefined && options.records !== IMAGE_RECORDS_DIR;
     const changes = await resolveChanges(options, context.root, explicitRecords);
     const result = await applyBump({
       workspaceRoot: context.root,

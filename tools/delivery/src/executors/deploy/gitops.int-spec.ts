@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { ImageRecord } from '../../lib/gitops/bump-request';
+import type { ImageRecord } from '../../lib/image/record';
 import { parseHoldFile } from '../../lib/gitops/holds';
 import { createGitOpsFixture, digestOf, git, type GitOpsFixture } from '../../lib/gitops/test-support';
 import { parseBumpMessage } from '../../lib/gitops/trailers';

@@ -13,7 +13,7 @@ import {
 } from '../../lib/image/engines';
 import { GitFacts, resolveGitFacts } from '../../lib/image/git-facts';
 import { ImagePlan, planImage } from '../../lib/image/plan';
-import { ImageRecord, writeRecord } from '../../lib/image/record';
+import { writeRecord, type WrittenImageRecord } from '../../lib/image/record';
 import {
   HttpRegistryClient,
   RegistryClient,
@@ -197,7 +197,7 @@ async function prepare(
   return { plan, engine, contextDir, dockerfile, secretFiles, secretValues, credentials, push: options.push ?? true };
 }
 
-function recordFromPlan(plan: ImagePlan, project: string, digest: string, engine: string): ImageRecord {
+function recordFromPlan(plan: ImagePlan, project: string, digest: string, engine: string): WrittenImageRecord {
   return {
     project,
     image: plan.image.full,
@@ -216,7 +216,7 @@ export async function runImage(
   options: ImageExecutorSchema,
   context: ExecutorContext,
   deps: ImageExecutorDeps = hostDeps,
-): Promise<{ success: boolean; record?: ImageRecord }> {
+): Promise<{ success: boolean; record?: WrittenImageRecord }> {
   let prepared: Prepared | undefined;
   let workDir: string | undefined;
   const project = context.projectName as string;
@@ -293,7 +293,7 @@ export async function runImage(
           if (tag !== plan.contentTag) await client.putManifest(plan.image.path, tag, manifest);
         // The image was built earlier: its labels, not this checkout, say which revision and version it holds.
         const labels = await client.getLabels(plan.image.path, plan.contentTag);
-        const record: ImageRecord = {
+        const record: WrittenImageRecord = {
           ...recordFromPlan(plan, project, existing.digest, engine.name),
           revision: labels['org.opencontainers.image.revision'] || plan.revision,
           version: labels['org.opencontainers.image.version'] || plan.version,

@@ -21,7 +21,7 @@ import {
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ImageRecord } from '../../lib/image/record';
+import type { WrittenImageRecord as ImageRecord } from '../../lib/image/record';
 import { HttpRegistryClient } from '../../lib/image/registry';
 import { runProcess } from '../../lib/shared/process';
 import { hostDeps, runImage } from './executor';

@@ -1,14 +1,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { DeliveryInputError, DeliveryInputErrors } from '../shared/errors';
-import {
-  digestProblems,
-  formatImageReference,
-  parseImageReference,
-  repositoryProblems,
-  tagProblems,
-  type ImageReference,
-} from '../manifests/image-reference';
+import { PROJECT_PATTERN, readImageRecord, type ImageRecord } from '../image/record';
+import { formatImageReference, parseImageReference, type ImageReference } from '../manifests/image-reference';
 import type { ImageChange } from '../manifests/image-targets';
 
 /**
@@ -16,22 +10,8 @@ import type { ImageChange } from '../manifests/image-targets';
  * or explicit `--set <project>=<repository>:<tag>@<digest>` pairs. Every value is validated here,
  * before any file is read for editing.
  */
-export interface ImageRecord {
-  project: string;
-  image: string;
-  tags: string[];
-  digest: string;
-  contentTag: string;
-  revision?: string;
-  version?: string;
-  builtAt?: string;
-  reused?: boolean;
-  engine?: string;
-}
-
 export type TagPreference = 'content' | 'sha';
 
-export const PROJECT_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 export const ENVIRONMENT_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 export function assertEnvironmentName(environment: string): void {
@@ -84,41 +64,6 @@ export function parseSetPair(pair: string): ImageChange {
   return { project, reference, source: `--set ${project}` };
 }
 
-export function parseImageRecord(text: string, file: string): ImageRecord {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw new DeliveryInputError(
-      `${file} is not valid JSON: ${(error as Error).message}`,
-      'rebuild it with nx run <project>:image',
-    );
-  }
-  const r = data as Partial<ImageRecord>;
-  const problems: string[] = [];
-  if (!r || typeof r !== 'object') problems.push('not a JSON object');
-  else {
-    if (typeof r.project !== 'string' || !PROJECT_PATTERN.test(r.project))
-      problems.push(`project '${String(r.project)}' is invalid`);
-    if (typeof r.image !== 'string') problems.push('image is missing');
-    else problems.push(...repositoryProblems(r.image).map((p) => `image '${r.image}': ${p}`));
-    if (typeof r.digest !== 'string') problems.push('digest is missing');
-    else problems.push(...digestProblems(r.digest));
-    if (typeof r.contentTag !== 'string') problems.push('contentTag is missing');
-    else problems.push(...tagProblems(r.contentTag));
-    if (!Array.isArray(r.tags) || r.tags.some((t) => typeof t !== 'string'))
-      problems.push('tags is not a list of strings');
-    else for (const t of r.tags) problems.push(...tagProblems(t));
-  }
-  if (problems.length > 0) {
-    throw new DeliveryInputError(
-      `image record ${file} is invalid: ${problems.join('; ')}`,
-      'rebuild it with nx run <project>:image',
-    );
-  }
-  return r as ImageRecord;
-}
-
 export function recordToChange(record: ImageRecord, file: string, prefer: TagPreference = 'content'): ImageChange {
   let tag = record.contentTag;
   if (prefer === 'sha') {
@@ -136,8 +81,8 @@ export function recordToChange(record: ImageRecord, file: string, prefer: TagPre
   return { project: record.project, reference, source: file };
 }
 
-/** Read every `*.json` record in `dir` (optionally only `projects`). */
-export async function readImageRecords(
+/** The changes named by every `*.json` record in `dir` (optionally only `projects`). */
+export async function changesFromImageRecords(
   dir: string,
   opts: { projects?: string[]; prefer?: TagPreference; displayDir?: string } = {},
 ): Promise<ImageChange[]> {
@@ -155,7 +100,7 @@ export async function readImageRecords(
   for (const name of names) {
     const file = path.join(opts.displayDir ?? dir, name);
     try {
-      const record = parseImageRecord(await fs.readFile(path.join(dir, name), 'utf8'), file);
+      const record = await readImageRecord(path.join(dir, name), file);
       if (opts.projects && !opts.projects.includes(record.project)) continue;
       changes.push(recordToChange(record, file, opts.prefer));
     } catch (error) {

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { IMAGE_RECORDS_DIR } from '../image/record';
 import { runProcess } from '../shared/process';
 
 /**
@@ -113,7 +114,7 @@ export async function writeRecord(
   digestChar: string,
   extra: Record<string, unknown> = {},
 ): Promise<void> {
-  const dir = path.join(root, 'dist/images');
+  const dir = path.join(root, IMAGE_RECORDS_DIR);
   await fs.mkdir(dir, { recursive: true });
   const record = {
     project,

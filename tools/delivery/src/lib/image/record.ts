@@ -1,22 +1,43 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, promises as fs, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { digestProblems, repositoryProblems, tagProblems } from '../manifests/image-reference';
+import { DeliveryInputError } from '../shared/errors';
 
-/** dist/images/<project>.json: the only thing the manifest bump reads. */
+/**
+ * The image record: `dist/images/<project>.json`, written by the image executor after a build
+ * (or a reuse by content tag) and read by the bump, the release and the smoke version gate.
+ * This module owns its type, its path, and how it is written, parsed and read.
+ */
 export interface ImageRecord {
   project: string;
+  /** The repository, without tag or digest (`127.0.0.1:5000/slipway/catalog`). */
   image: string;
   tags: string[];
   digest: string;
   contentTag: string;
-  revision: string;
-  version: string;
-  builtAt: string;
-  reused: boolean;
-  engine: string;
+  /** Provenance: always written by the image executor; a hand-written record may omit it. */
+  revision?: string;
+  version?: string;
+  builtAt?: string;
+  reused?: boolean;
+  engine?: string;
+}
+
+/** A record as the image executor writes it: every field present. */
+export type WrittenImageRecord = Required<ImageRecord>;
+
+/** Where records live, relative to the workspace root. */
+export const IMAGE_RECORDS_DIR = 'dist/images';
+
+export const PROJECT_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+/** `dist/images/<project>.json`, relative to the workspace root (for messages and sources). */
+export function recordFile(project: string): string {
+  return `${IMAGE_RECORDS_DIR}/${project}.json`;
 }
 
 export function recordPath(workspaceRoot: string, project: string): string {
-  return join(workspaceRoot, 'dist', 'images', `${project}.json`);
+  return join(workspaceRoot, recordFile(project));
 }
 
 export function assertRecord(record: ImageRecord): void {
@@ -27,11 +48,11 @@ export function assertRecord(record: ImageRecord): void {
 }
 
 /** Write atomically (temp file + rename) so a reader never sees half a record. */
-export function writeRecord(workspaceRoot: string, record: ImageRecord): string {
+export function writeRecord(workspaceRoot: string, record: WrittenImageRecord): string {
   assertRecord(record);
   const path = recordPath(workspaceRoot, record.project);
   mkdirSync(dirname(path), { recursive: true });
-  const ordered: ImageRecord = {
+  const ordered: WrittenImageRecord = {
     project: record.project,
     image: record.image,
     tags: record.tags,
@@ -47,4 +68,45 @@ export function writeRecord(workspaceRoot: string, record: ImageRecord): string 
   writeFileSync(temp, `${JSON.stringify(ordered, null, 2)}\n`);
   renameSync(temp, path);
   return path;
+}
+
+/** Parse and validate a record's text; `file` names it in errors. */
+export function parseImageRecord(text: string, file: string): ImageRecord {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new DeliveryInputError(
+      `${file} is not valid JSON: ${(error as Error).message}`,
+      'rebuild it with nx run <project>:image',
+    );
+  }
+  const r = data as Partial<ImageRecord>;
+  const problems: string[] = [];
+  if (!r || typeof r !== 'object') problems.push('not a JSON object');
+  else {
+    if (typeof r.project !== 'string' || !PROJECT_PATTERN.test(r.project))
+      problems.push(`project '${String(r.project)}' is invalid`);
+    if (typeof r.image !== 'string') problems.push('image is missing');
+    else problems.push(...repositoryProblems(r.image).map((p) => `image '${r.image}': ${p}`));
+    if (typeof r.digest !== 'string') problems.push('digest is missing');
+    else problems.push(...digestProblems(r.digest));
+    if (typeof r.contentTag !== 'string') problems.push('contentTag is missing');
+    else problems.push(...tagProblems(r.contentTag));
+    if (!Array.isArray(r.tags) || r.tags.some((t) => typeof t !== 'string'))
+      problems.push('tags is not a list of strings');
+    else for (const t of r.tags) problems.push(...tagProblems(t));
+  }
+  if (problems.length > 0) {
+    throw new DeliveryInputError(
+      `image record ${file} is invalid: ${problems.join('; ')}`,
+      'rebuild it with nx run <project>:image',
+    );
+  }
+  return r as ImageRecord;
+}
+
+/** Read and parse the record at `file`; `shown` names it in errors (default: `file`). */
+export async function readImageRecord(file: string, shown = file): Promise<ImageRecord> {
+  return parseImageRecord(await fs.readFile(file, 'utf8'), shown);
 }

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
-import { ENVIRONMENT_PATTERN, PROJECT_PATTERN } from '../gitops/bump-request';
+import { ENVIRONMENT_PATTERN } from '../gitops/bump-request';
+import { IMAGE_RECORDS_DIR, PROJECT_PATTERN } from '../image/record';
 import { DeliveryInputError, DeliveryInputErrors } from '../shared/errors';
 import { splitList } from '../shared/list';
 
@@ -284,7 +285,7 @@ export function resolveEnvironment(options: EnvironmentOptions, context: Resolve
     problems.push(
       new DeliveryInputError(
         `images '${String(images)}' is not build or records`,
-        'build: run the image targets; records: use dist/images as it is',
+        `build: run the image targets; records: use ${IMAGE_RECORDS_DIR} as it is`,
       ),
     );
   }

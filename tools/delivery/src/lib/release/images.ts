@@ -1,6 +1,6 @@
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { parseImageRecord, type ImageRecord } from '../gitops/bump-request';
+import { readImageRecord, recordFile, recordPath, type ImageRecord } from '../image/record';
 import { DeliveryInputError } from '../shared/errors';
 import { runProcess, type RunOptions, type RunResult } from '../shared/process';
 
@@ -126,14 +126,14 @@ export async function buildImages(opts: ImageStepOptions): Promise<ImageRecord[]
       'see the image output above, fix it, and run again',
     );
   }
-  return readImageRecords(opts.workspaceRoot, opts.projects, opts.registry, started);
+  return readBuiltImageRecords(opts.workspaceRoot, opts.projects, opts.registry, started);
 }
 
 /**
  * The records of `projects`. With `freshSince`, each must have been written by this run (an old
  * record would deploy an image this run did not check).
  */
-export async function readImageRecords(
+export async function readBuiltImageRecords(
   workspaceRoot: string,
   projects: string[],
   registry: string,
@@ -141,8 +141,8 @@ export async function readImageRecords(
 ): Promise<ImageRecord[]> {
   const records: ImageRecord[] = [];
   for (const project of projects) {
-    const rel = `dist/images/${project}.json`;
-    const file = path.join(workspaceRoot, rel);
+    const rel = recordFile(project);
+    const file = recordPath(workspaceRoot, project);
     const stat = await fs.stat(file).catch(() => undefined);
     if (!stat)
       throw new DeliveryInputError(
@@ -156,7 +156,7 @@ export async function readImageRecords(
         `run nx run ${project}:image and check its output`,
       );
     }
-    const record = parseImageRecord(await fs.readFile(file, 'utf8'), rel);
+    const record = await readImageRecord(file, rel);
     if (record.project !== project)
       throw new DeliveryInputError(
         `${rel} is the record of '${record.project}', not '${project}'`,

@@ -1,4 +1,5 @@
-import { recordToChange, type ImageRecord } from '../gitops/bump-request';
+import { recordToChange } from '../gitops/bump-request';
+import { recordFile, type ImageRecord } from '../image/record';
 import type { Hold } from '../gitops/holds';
 import { DeliveryInputError } from '../shared/errors';
 import {
@@ -67,7 +68,7 @@ export function planRelease(input: ReleasePlanInput): ReleasePlan {
         `run nx run ${project}:image and check its output`,
       );
     }
-    const change = recordToChange(record, `dist/images/${project}.json`);
+    const change = recordToChange(record, recordFile(project));
     const wanted = formatImageReference(change.reference);
     const current = input.current[project];
     const moves = !current || !sameReference(current, change.reference);

@@ -1,5 +1,5 @@
 import type { ApplyBumpResult } from '../gitops/apply-bump';
-import type { ImageRecord } from '../gitops/bump-request';
+import { recordFile, type ImageRecord } from '../image/record';
 import { holdFilePath, parseHoldFile, type Hold } from '../gitops/holds';
 import { DeliveryInputError } from '../shared/errors';
 import { formatImageReference, parseImageReference } from '../manifests/image-reference';
@@ -352,7 +352,7 @@ export async function runRelease(deps: ReleaseDeps, options: ReleaseOptions): Pr
           if (record && ref.endsWith(`@${record.digest}`))
             return {
               expect: { version: record.version, revision: record.revision },
-              source: `dist/images/${project}.json`,
+              source: recordFile(project),
             };
           return {
             expect: await deps.registry.expectation(ref),

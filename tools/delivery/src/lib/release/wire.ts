@@ -9,7 +9,7 @@ import { isLoopbackRegistry } from '../image/reference';
 import { runProcess } from '../shared/process';
 import { localUrl, type EnvironmentConfig, type EnvironmentOptions } from './environment';
 import { UrlRepository, WorkingCopyRepository, type GitOpsRepository, type RepositoryGitOptions } from './gitops-repo';
-import { buildImages, ensureLocalPrerequisites, readImageRecords } from './images';
+import { buildImages, ensureLocalPrerequisites, readBuiltImageRecords } from './images';
 import { ensureLocalGitOps, localGitOpsPaths } from './local-gitops';
 import { newHolder } from './lock';
 import { createNotifier } from './notify';
@@ -137,7 +137,7 @@ export async function wireRelease(input: WireInput): Promise<ReleaseDeps> {
     prepare,
     cluster: openCluster(config, env),
     images: async (projects) => {
-      if (config.images === 'records') return readImageRecords(workspaceRoot, projects, config.registry);
+      if (config.images === 'records') return readBuiltImageRecords(workspaceRoot, projects, config.registry);
       const extra = config.prereqs
         ? await ensureLocalPrerequisites({
             workspaceRoot,

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
+import { recordPath } from '../image/record';
 import { selectJsonPath, type JsonPath } from './json-path';
 import { SmokeConfigError, type ConfigProblem } from './config';
 import type { ExpectedVersion, ResolvedExpectation } from './types';
@@ -29,10 +30,6 @@ export interface ExpectOptions {
 
 /** Fields a record may carry that a service can report; others (digest lists, timestamps) are ignored. */
 const RECORD_FIELDS = ['version', 'revision', 'contentTag', 'digest'];
-
-export function imageRecordPath(workspaceRoot: string, project: string): string {
-  return join(workspaceRoot, 'dist', 'images', `${project}.json`);
-}
 
 export function resolveExpectation(options: ExpectOptions): ResolvedExpectation | null {
   const problems: ConfigProblem[] = [];
@@ -72,7 +69,7 @@ export function resolveExpectation(options: ExpectOptions): ResolvedExpectation 
       source: relative(options.workspaceRoot, file) || file,
     };
   }
-  const imageRecord = imageRecordPath(options.workspaceRoot, options.project);
+  const imageRecord = recordPath(options.workspaceRoot, options.project);
   if (existsSync(imageRecord)) {
     return {
       fields: readRecord(imageRecord, options.project, 'image record'),

@@ -1,4 +1,5 @@
 import { assessAnalysis, describeCounts, emptyAnalysis, recordMeasurement, type AnalysisState } from './analysis';
+import { recordFile } from '../image/record';
 import { pollWithBackoff } from './backoff';
 import { realClock } from './clock';
 import { SmokeConfigError } from './config';
@@ -89,7 +90,7 @@ export async function runSmoke(config: ResolvedSmokeConfig, options: RunSmokeOpt
         ? {
             name: 'version',
             status: 'fail',
-            message: `no expected version: versionGate.required is set for ${config.environment}; pass --expect-version/--expect-revision or build dist/images/${config.project}.json`,
+            message: `no expected version: versionGate.required is set for ${config.environment}; pass --expect-version/--expect-revision or build ${recordFile(config.project)}`,
             durationMs: 0,
           }
         : {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ApplyBumpResult } from '../../gitops/apply-bump';
-import type { ImageRecord } from '../../gitops/bump-request';
+import type { ImageRecord } from '../../image/record';
 import type { FileAtCommit } from '../../gitops/git';
 import { holdFilePath, parseHoldFile, serializeHoldFile } from '../../gitops/holds';
 import { formatImageReference } from '../../manifests/image-reference';
