@@ -1,7 +1,7 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { existsSync } from 'node:fs';
 import { holdFilePath, parseHoldFile, type Hold } from '../../lib/gitops/holds';
-import { formatImageReference } from '../../lib/manifests/image-reference';
+import { formatImageReference } from '../../lib/image/reference';
 import { readImageTarget } from '../../lib/manifests/image-targets';
 import { resolveEnvironment, type EnvironmentConfig } from '../../lib/release/environment';
 import { historyFilePath, latestRecords, parseHistory, type ReleaseRecord } from '../../lib/release/history';

@@ -9,7 +9,7 @@ import {
 } from '../manifests/atomic-write';
 import { unifiedDiff } from '../manifests/diff';
 import { DeliveryInputError } from '../shared/errors';
-import { formatImageReference, sameReference, type ImageReference } from '../manifests/image-reference';
+import { formatImageReference, sameReference, type ImageReference } from '../image/reference';
 import {
   planImageTarget,
   readImageTarget,

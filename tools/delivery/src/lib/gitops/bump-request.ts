@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { DeliveryInputError, DeliveryInputErrors } from '../shared/errors';
 import { PROJECT_PATTERN, readImageRecord, type ImageRecord } from '../image/record';
-import { formatImageReference, parseImageReference, type ImageReference } from '../manifests/image-reference';
+import { formatImageReference, parseImageReference, SHA_TAG_PATTERN, type ImageReference } from '../image/reference';
 import type { ImageChange } from '../manifests/image-targets';
 
 /**
@@ -67,7 +67,7 @@ export function parseSetPair(pair: string): ImageChange {
 export function recordToChange(record: ImageRecord, file: string, prefer: TagPreference = 'content'): ImageChange {
   let tag = record.contentTag;
   if (prefer === 'sha') {
-    const sha = record.tags.find((t) => /^sha-[0-9a-f]{7,40}$/.test(t));
+    const sha = record.tags.find((t) => SHA_TAG_PATTERN.test(t));
     if (!sha) {
       throw new DeliveryInputError(
         `image record ${file} has no sha-<hex> tag (tags: ${record.tags.join(', ')})`,

@@ -1,4 +1,4 @@
-import { formatImageReference, parseImageReference, type ImageReference } from '../manifests/image-reference';
+import { formatImageReference, parseImageReference, type ImageReference } from '../image/reference';
 
 /**
  * The bump commit message. Its trailers carry everything a rollback needs, so it can be computed

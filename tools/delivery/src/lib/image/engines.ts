@@ -1,4 +1,5 @@
 import { canRun, runProcess } from '../shared/process';
+import { DIGEST_PATTERN } from './reference';
 
 export type EngineName = 'docker' | 'podman' | 'buildah';
 export const ENGINE_NAMES: readonly EngineName[] = ['docker', 'podman', 'buildah'];
@@ -152,7 +153,7 @@ function containersEngine(name: 'podman' | 'buildah'): ImageEngine {
     },
     readDigest(content) {
       const digest = content.trim();
-      return /^sha256:[0-9a-f]{64}$/.test(digest) ? digest : undefined;
+      return DIGEST_PATTERN.test(digest) ? digest : undefined;
     },
   };
 }

@@ -1,6 +1,6 @@
 import { mkdirSync, promises as fs, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { digestProblems, repositoryProblems, tagProblems } from '../manifests/image-reference';
+import { DIGEST_PATTERN, digestProblems, repositoryProblems, tagProblems } from './reference';
 import { DeliveryInputError } from '../shared/errors';
 
 /**
@@ -41,7 +41,7 @@ export function recordPath(workspaceRoot: string, project: string): string {
 }
 
 export function assertRecord(record: ImageRecord): void {
-  if (!/^sha256:[0-9a-f]{64}$/.test(record.digest))
+  if (!DIGEST_PATTERN.test(record.digest))
     throw new Error(`Refusing to write an image record with digest "${record.digest}": expected sha256:<64 hex>.`);
   if (!record.tags.includes(record.contentTag))
     throw new Error(`Image record tags must include the content tag ${record.contentTag}.`);

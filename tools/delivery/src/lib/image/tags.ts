@@ -1,5 +1,6 @@
 import * as semver from 'semver';
 import { GitFacts, isPullRequestEvent } from './git-facts';
+import { TAG_PATTERN } from './reference';
 
 /**
  * Tag rules in docker/metadata-action's `tags` input syntax, e.g. `type=ref,event=branch`,
@@ -35,7 +36,6 @@ const KNOWN_ATTRS: Record<TagRuleType, string[]> = {
 };
 
 export const MAX_TAG_LENGTH = 128;
-const VALID_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
 export class TagRuleError extends Error {}
 
@@ -95,7 +95,7 @@ export function sanitizeTag(value: string): string {
 }
 
 export function isValidTag(tag: string): boolean {
-  return VALID_TAG.test(tag);
+  return TAG_PATTERN.test(tag);
 }
 
 export function isDefaultBranch(facts: GitFacts): boolean {

@@ -1,6 +1,6 @@
 import { isMap, isScalar, isSeq, visit, type Scalar, type YAMLMap } from 'yaml';
 import { DeliveryInputError } from '../shared/errors';
-import { formatImageReference, parseImageReference, type ImageReference } from './image-reference';
+import { formatImageReference, parseImageReference, type ImageReference } from '../image/reference';
 import {
   applyTextEdits,
   assertNoAnchors,

@@ -1,4 +1,4 @@
-import { isImmutableTag, parseImageReference } from '../manifests/image-reference';
+import { isImmutableTag, parseImageReference } from '../image/reference';
 
 /**
  * Manifest policies as code. Each policy inspects one rendered Kubernetes object and returns

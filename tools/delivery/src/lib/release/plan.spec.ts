@@ -1,4 +1,4 @@
-import { parseImageReference } from '../manifests/image-reference';
+import { parseImageReference } from '../image/reference';
 import { isPlaceholder, parseRollbackTarget, planRelease, resolveRollbackReferences } from './plan';
 import { ZERO, digest, imageRecord } from './testing/fakes';
 

@@ -2,12 +2,7 @@ import { recordToChange } from '../gitops/bump-request';
 import { recordFile, type ImageRecord } from '../image/record';
 import type { Hold } from '../gitops/holds';
 import { DeliveryInputError } from '../shared/errors';
-import {
-  formatImageReference,
-  parseImageReference,
-  sameReference,
-  type ImageReference,
-} from '../manifests/image-reference';
+import { formatImageReference, parseImageReference, sameReference, type ImageReference } from '../image/reference';
 import type { ImageChange } from '../manifests/image-targets';
 import { findRecord, isGoodState, previousGoodReferences, type ReleaseRecord } from './history';
 

@@ -1,6 +1,6 @@
 import { HttpRegistryClient, type RegistryClient } from '../image/registry';
 import { isLoopbackRegistry } from '../image/reference';
-import { parseImageReference } from '../manifests/image-reference';
+import { parseImageReference } from '../image/reference';
 import type { ExpectedVersion } from '../smoke/types';
 
 /**

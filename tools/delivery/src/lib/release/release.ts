@@ -2,7 +2,7 @@ import type { ApplyBumpResult } from '../gitops/apply-bump';
 import { recordFile, type ImageRecord } from '../image/record';
 import { holdFilePath, parseHoldFile, type Hold } from '../gitops/holds';
 import { DeliveryInputError } from '../shared/errors';
-import { formatImageReference, parseImageReference } from '../manifests/image-reference';
+import { formatImageReference, parseImageReference } from '../image/reference';
 import { readImageTarget } from '../manifests/image-targets';
 import type { ExpectedVersion } from '../smoke/types';
 import type { ClusterAdapter } from '../cluster/types';

@@ -3,7 +3,7 @@ import type { ApplyBumpResult } from '../../gitops/apply-bump';
 import type { ImageRecord } from '../../image/record';
 import type { FileAtCommit } from '../../gitops/git';
 import { holdFilePath, parseHoldFile, serializeHoldFile } from '../../gitops/holds';
-import { formatImageReference } from '../../manifests/image-reference';
+import { formatImageReference } from '../../image/reference';
 import { planImageTarget, readImageTarget } from '../../manifests/image-targets';
 import type { ApplyRequest, ApplyResult, ClusterAdapter, WorkloadStatus } from '../../cluster/types';
 import type { ExpectedVersion, Outcome } from '../../smoke/types';

@@ -1,4 +1,4 @@
-import { formatImageReference, isImmutableTag, parseImageReference } from './image-reference';
+import { formatImageReference, isImmutableTag, parseImageReference } from './reference';
 
 const digest = `sha256:${'a'.repeat(64)}`;
 
