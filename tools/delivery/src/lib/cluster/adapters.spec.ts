@@ -2,7 +2,8 @@ import type { RunOptions, RunResult } from '../shared/process';
 import { GitOpsCluster, argocdVerdict } from './gitops';
 import { KubectlCluster } from './kubectl';
 import { PodmanCluster } from './podman';
-import { LABEL_INSTANCE, LABEL_PROJECT, LABEL_SPEC, parseObjects, shapeForHost } from './render';
+import { LABEL_INSTANCE, LABEL_PROJECT, LABEL_SPEC, shapeForHost } from './render';
+import { parseObjects } from '../manifests/kubernetes';
 
 type Call = {
   program: string;

@@ -1,6 +1,6 @@
 import { runProcess } from '../shared/process';
 import { sleep } from '../shared/retry';
-import type { ProcessRunner } from './podman';
+import type { ProcessRunner } from '../shared/process';
 import { ClusterError, type ApplyRequest, type ApplyResult, type ClusterAdapter, type WorkloadStatus } from './types';
 
 /**

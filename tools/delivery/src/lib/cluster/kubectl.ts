@@ -1,6 +1,7 @@
 import { runProcess } from '../shared/process';
-import type { ProcessRunner } from './podman';
-import { deploymentsByProject, kustomizeBuild, parseObjects } from './render';
+import type { ProcessRunner } from '../shared/process';
+import { kustomizeBuild, parseObjects } from '../manifests/kubernetes';
+import { deploymentsByProject } from './render';
 import { ClusterError, type ApplyRequest, type ApplyResult, type ClusterAdapter, type WorkloadStatus } from './types';
 
 /**
@@ -43,7 +44,7 @@ export class KubectlCluster implements ClusterAdapter {
     if (!request.overlayDir)
       throw new ClusterError('kubectl mode needs the overlay directory of the GitOps working copy');
     const deadline = this.now() + this.options.rolloutTimeoutSeconds * 1000;
-    const deployments = deploymentsByProject(parseObjects(await kustomizeBuild(request.overlayDir, this.run)));
+    const deployments = deploymentsByProject(parseObjects(await kustomizeBuild(request.overlayDir, { run: this.run })));
     const missing = request.projects.filter((p) => !deployments.has(p));
     if (missing.length > 0) throw new ClusterError(`the overlay renders no Deployment for ${missing.join(', ')}`);
     request.log(`kubectl apply -k ${request.overlayDir}`);
@@ -83,7 +84,7 @@ export class KubectlCluster implements ClusterAdapter {
 
   async status(overlayDir: string | undefined, projects: string[]): Promise<WorkloadStatus[]> {
     if (!overlayDir) return projects.map((project) => ({ project, state: 'unknown' }));
-    const deployments = deploymentsByProject(parseObjects(await kustomizeBuild(overlayDir, this.run)));
+    const deployments = deploymentsByProject(parseObjects(await kustomizeBuild(overlayDir, { run: this.run })));
     const out: WorkloadStatus[] = [];
     for (const project of projects) {
       const d = deployments.get(project);

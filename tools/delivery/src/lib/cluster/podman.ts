@@ -1,18 +1,9 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { runProcess, type RunOptions, type RunResult } from '../shared/process';
-import {
-  LABEL_INSTANCE,
-  LABEL_PROJECT,
-  LABEL_SPEC,
-  kustomizeBuild,
-  parseObjects,
-  shapeForHost,
-  type ProjectManifest,
-} from './render';
+import { kustomizeBuild, parseObjects } from '../manifests/kubernetes';
+import { runProcess, type ProcessRunner, type RunResult } from '../shared/process';
+import { LABEL_INSTANCE, LABEL_PROJECT, LABEL_SPEC, shapeForHost, type ProjectManifest } from './render';
 import { ClusterError, type ApplyRequest, type ApplyResult, type ClusterAdapter, type WorkloadStatus } from './types';
-
-export type ProcessRunner = (program: string, args: readonly string[], options: RunOptions) => Promise<RunResult>;
 
 /**
  * The local environment's cluster: `podman kube play --replace --network host` of each project's
@@ -57,7 +48,7 @@ export class PodmanCluster implements ClusterAdapter {
 
   constructor(private readonly options: PodmanClusterOptions) {
     this.run = options.run ?? runProcess;
-    this.render = options.render ?? ((dir) => kustomizeBuild(dir, this.run));
+    this.render = options.render ?? ((dir) => kustomizeBuild(dir, { run: this.run }));
   }
 
   private globalArgs(): string[] {

@@ -4,10 +4,10 @@ import {
   LABEL_PROJECT,
   LABEL_SPEC,
   deploymentsByProject,
-  parseObjects,
   remapLoopbackPorts,
   shapeForHost,
 } from './render';
+import { parseObjects } from '../manifests/kubernetes';
 
 const rendered = `
 apiVersion: v1

@@ -1,57 +1,13 @@
 import { createHash } from 'node:crypto';
-import { parseAllDocuments, stringify } from 'yaml';
-import { runProcess, type RunOptions, type RunResult } from '../shared/process';
+import { stringify } from 'yaml';
+import type { KubeObject } from '../manifests/kubernetes';
 
 /**
- * Rendering an overlay (`kubectl kustomize`, offline) and shaping the result for one machine:
+ * Shaping a rendered overlay (lib/manifests/kubernetes.ts renders it) for one machine:
  * split per project (its Deployment plus the ConfigMaps it reads), prefixed pod names so several
  * stacks can share a host, ports remapped when the environment is told to listen elsewhere, and a
  * spec hash label that tells whether a running pod still matches the manifests.
  */
-export type K8sObject = {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: {
-    name?: string;
-    namespace?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-  };
-  data?: Record<string, string>;
-  spec?: Record<string, unknown>;
-  [key: string]: unknown;
-};
-
-export class RenderError extends Error {}
-
-export async function kustomizeBuild(
-  overlayDir: string,
-  run: (program: string, args: readonly string[], options: RunOptions) => Promise<RunResult> = runProcess,
-): Promise<string> {
-  let result;
-  try {
-    result = await run('kubectl', ['kustomize', overlayDir], {
-      timeoutMs: 120_000,
-    });
-  } catch (error) {
-    throw new RenderError(
-      `kubectl is not installed (${(error as Error).message}): install kubectl (it carries kustomize), e.g. apt-get install -y kubectl`,
-    );
-  }
-  if (result.code !== 0) throw new RenderError(`kubectl kustomize ${overlayDir} failed: ${result.stderr.trim()}`);
-  return result.stdout;
-}
-
-export function parseObjects(yamlText: string): K8sObject[] {
-  return parseAllDocuments(yamlText)
-    .map((doc) => {
-      if (doc.errors.length > 0)
-        throw new RenderError(`rendered manifests are not valid YAML: ${doc.errors[0].message}`);
-      return doc.toJS() as K8sObject | null;
-    })
-    .filter((o): o is K8sObject => !!o && typeof o === 'object');
-}
-
 interface Container {
   name?: string;
   image?: string;
@@ -70,12 +26,12 @@ interface PodSpec {
   volumes?: { configMap?: { name?: string } }[];
 }
 
-function podTemplate(o: K8sObject): { metadata?: K8sObject['metadata']; spec?: PodSpec } | undefined {
-  return (o.spec as { template?: { metadata?: K8sObject['metadata']; spec?: PodSpec } } | undefined)?.template;
+function podTemplate(o: KubeObject): { metadata?: KubeObject['metadata']; spec?: PodSpec } | undefined {
+  return (o.spec as { template?: { metadata?: KubeObject['metadata']; spec?: PodSpec } } | undefined)?.template;
 }
 
 /** Which project a workload belongs to: its app.kubernetes.io/name label, else its name. */
-export function projectOf(o: K8sObject): string | undefined {
+export function projectOf(o: KubeObject): string | undefined {
   return o.metadata?.labels?.['app.kubernetes.io/name'] ?? o.metadata?.name;
 }
 
@@ -95,7 +51,7 @@ export interface ProjectManifest {
   deployment: string;
   /** Images of the pod's containers. */
   images: string[];
-  objects: K8sObject[];
+  objects: KubeObject[];
   yaml: string;
   /** sha256 (12 hex) of the manifest: a pod labelled with another hash no longer matches. */
   specHash: string;
@@ -135,7 +91,7 @@ function hash(text: string): string {
  * loopback URL, probe and PORT value pointing at it is rewritten.
  */
 export function shapeForHost(
-  objects: K8sObject[],
+  objects: KubeObject[],
   opts: {
     instance: string;
     ports: Record<string, number>;
@@ -214,7 +170,7 @@ export function shapeForHost(
 }
 
 /** Namespace and Deployment name per project, for kubectl rollout status. */
-export function deploymentsByProject(objects: K8sObject[]): Map<string, { name: string; namespace?: string }> {
+export function deploymentsByProject(objects: KubeObject[]): Map<string, { name: string; namespace?: string }> {
   const out = new Map<string, { name: string; namespace?: string }>();
   for (const o of objects) {
     if (o.kind !== 'Deployment' || !o.metadata?.name) continue;

@@ -1,4 +1,5 @@
-import { checkObject, checkObjectSet, POLICY_IDS, type KubeObject } from './policies';
+import { checkObject, checkObjectSet, POLICY_IDS } from './policies';
+import type { KubeObject } from '../manifests/kubernetes';
 import { schemaProblems } from './schema';
 
 const digest = `sha256:${'a'.repeat(64)}`;

@@ -1,22 +1,10 @@
 import { isImmutableTag, parseImageReference } from '../image/reference';
+import type { KubeObject } from '../manifests/kubernetes';
 
 /**
  * Manifest policies as code. Each policy inspects one rendered Kubernetes object and returns
  * violations that name the object, the field and the fix; the caller adds the source file.
  */
-export interface KubeObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: {
-    name?: string;
-    namespace?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-  };
-  spec?: Record<string, unknown>;
-  [key: string]: unknown;
-}
-
 export interface PolicyContext {
   /** The overlay the object was rendered from (e.g. `production`), if any. */
   overlay?: string;

@@ -1,9 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseAllDocuments } from 'yaml';
-import { runProcess } from '../shared/process';
-import type { KubeObject } from './policies';
+import { kustomizeBuild, parseObjects, type KubeObject } from '../manifests/kubernetes';
 
 /**
  * Render a kustomization with `kubectl kustomize`, keeping track of which source file each object
@@ -18,8 +16,6 @@ export interface RenderedObject {
 
 const ORIGIN = 'config.kubernetes.io/origin';
 
-export class RenderError extends Error {}
-
 export async function renderKustomization(
   kustomizationDir: string,
   opts: { workspaceRoot: string; kubectl?: string; timeoutMs?: number },
@@ -31,43 +27,24 @@ export async function renderKustomization(
       path.join(wrapper, 'kustomization.yaml'),
       `resources:\n  - ${JSON.stringify(path.relative(wrapper, kustomizationDir))}\nbuildMetadata: [originAnnotations]\n`,
     );
-    const kubectl = opts.kubectl ?? 'kubectl';
-    let result;
-    try {
-      result = await runProcess(kubectl, ['kustomize', wrapper], { timeoutMs: opts.timeoutMs ?? 120_000 });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new RenderError(
-          `${kubectl} is not installed (needed to render ${relDir}); install kubectl (it includes kustomize) or pass --kubectl=<path>`,
-        );
+    const rendered = await kustomizeBuild(wrapper, {
+      kubectl: opts.kubectl,
+      timeoutMs: opts.timeoutMs,
+      shownAs: relDir,
+      hidePath: wrapper,
+    });
+    return parseObjects(rendered).map((object) => {
+      const annotations = object.metadata?.annotations ?? {};
+      const origin = annotations[ORIGIN];
+      let file = path.join(relDir, 'kustomization.yaml');
+      if (origin) {
+        const m = /(?:^|\n)(?:path|configuredIn):\s*(\S+)/.exec(origin);
+        if (m) file = path.relative(opts.workspaceRoot, path.resolve(wrapper, m[1]));
+        delete annotations[ORIGIN];
+        if (object.metadata && Object.keys(annotations).length === 0) delete object.metadata.annotations;
       }
-      throw error;
-    }
-    if (result.code !== 0) {
-      const message = result.stderr
-        .trim()
-        .replace(/^E\d{4} [\d:.]+\s+\d+ run\.go:\d+\] /m, '')
-        .split(wrapper)
-        .join('<render>');
-      throw new RenderError(`kubectl kustomize ${relDir} failed: ${message}`);
-    }
-    const docs = parseAllDocuments(result.stdout);
-    const list = Array.isArray(docs) ? docs : [docs];
-    return list
-      .map((d) => d.toJS() as KubeObject | null)
-      .filter((o): o is KubeObject => !!o && typeof o === 'object')
-      .map((object) => {
-        const annotations = object.metadata?.annotations ?? {};
-        const origin = annotations[ORIGIN];
-        let file = path.join(relDir, 'kustomization.yaml');
-        if (origin) {
-          const m = /(?:^|\n)(?:path|configuredIn):\s*(\S+)/.exec(origin);
-          if (m) file = path.relative(opts.workspaceRoot, path.resolve(wrapper, m[1]));
-          delete annotations[ORIGIN];
-          if (object.metadata && Object.keys(annotations).length === 0) delete object.metadata.annotations;
-        }
-        return { object, file };
-      });
+      return { object, file };
+    });
   } finally {
     await fs.rm(wrapper, { recursive: true, force: true });
   }

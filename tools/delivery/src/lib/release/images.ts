@@ -2,9 +2,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { readImageRecord, recordFile, recordPath, type ImageRecord } from '../image/record';
 import { DeliveryInputError } from '../shared/errors';
-import { runProcess, type RunOptions, type RunResult } from '../shared/process';
-
-export type ProcessRunner = (program: string, args: readonly string[], options: RunOptions) => Promise<RunResult>;
+import { runProcess, type ProcessRunner } from '../shared/process';
 
 /**
  * Step 1 of a release: an image for every deployable project, through the Nx task graph

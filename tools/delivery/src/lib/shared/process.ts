@@ -21,6 +21,9 @@ export interface RunResult {
   timedOut: boolean;
 }
 
+/** `runProcess`'s signature: adapters take one so tests can swap the processes they run. */
+export type ProcessRunner = (program: string, args: readonly string[], options: RunOptions) => Promise<RunResult>;
+
 /**
  * Run a program without a shell (arguments are never re-parsed), capturing its output.
  * Resolves with the exit code; rejects only when the program cannot be started (e.g. ENOENT).

@@ -1,11 +1,6 @@
 import { writeFileSync } from 'node:fs';
-import {
-  createK6Runner,
-  createPlaywrightRunner,
-  parseK6Summary,
-  parsePlaywrightReport,
-  type ProcessRunner,
-} from './runners';
+import { createK6Runner, createPlaywrightRunner, parseK6Summary, parsePlaywrightReport } from './runners';
+import type { ProcessRunner } from '../shared/process';
 
 describe('parseK6Summary', () => {
   it('reads the rates, p95 and thresholds (true in the export means crossed)', () => {

@@ -2,10 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { runProcess, type RunOptions, type RunResult } from '../shared/process';
+import { runProcess, type ProcessRunner } from '../shared/process';
 import type { K6Metrics, K6Runner, PlaywrightRunner, PlaywrightStats } from './types';
-
-export type ProcessRunner = (program: string, args: readonly string[], options: RunOptions) => Promise<RunResult>;
 
 const TAIL_LINES = 30;
 
