@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
-import runBumpExecutor from './executor';
+import { runBumpExecutor } from './executor';
 import type { BumpExecutorSchema } from './schema';
 import {
   createGitOpsFixture,

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
-import runBumpExecutor, { formatSummary, resolveChanges } from './executor';
+import { formatSummary, resolveChanges, runBumpExecutor } from './executor';
 import type { ApplyBumpResult } from '../../lib/gitops/apply-bump';
 
 const digest = (c: string) => `sha256:${c.repeat(64)}`;

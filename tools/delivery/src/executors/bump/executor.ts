@@ -5,6 +5,7 @@ import { assertUniqueProjects, parseSetPair, changesFromImageRecords } from '../
 import { IMAGE_RECORDS_DIR } from '../../lib/image/record';
 import { DeliveryInputError } from '../../lib/shared/errors';
 import { splitList } from '../../lib/shared/list';
+import { consoleOutput, failureLine, type Output } from '../../lib/shared/output';
 import type { ImageChange, ImageTarget } from '../../lib/manifests/image-targets';
 import type { BumpExecutorSchema, BumpTargetOption } from './schema';
 
@@ -64,9 +65,17 @@ export function formatSummary(result: ApplyBumpResult, dryRun: boolean): string 
   ].join('\n');
 }
 
-export default async function runBumpExecutor(
+/** `nx run deploy:bump`: options → image changes → one GitOps commit (lib/gitops/apply-bump.ts) → print. */
+export interface BumpExecutorDeps extends Output {
+  env: NodeJS.ProcessEnv;
+}
+
+const hostDeps: BumpExecutorDeps = { env: process.env, ...consoleOutput };
+
+export async function runBumpExecutor(
   options: BumpExecutorSchema,
   context: ExecutorContext,
+  deps: BumpExecutorDeps = hostDeps,
 ): Promise<{ success: boolean; result?: ApplyBumpResult }> {
   const tokenEnv = options.tokenEnv ?? 'GITOPS_TOKEN';
   try {
@@ -86,23 +95,20 @@ export default async function runBumpExecutor(
         push: options.push !== false,
         remote: options.remote,
         branch: options.branch,
-        token: process.env[tokenEnv] || undefined,
+        token: deps.env[tokenEnv] || undefined,
         tokenUser: options.tokenUser,
         maxAttempts: options.maxPushAttempts,
         retryBaseMs: options.retryBaseMs,
       },
-      log: (line) => console.log(line),
+      log: deps.log,
     });
-    if (options.dryRun) {
-      // The message would be built at commit time; show it for review too.
-      console.log(formatSummary(result, true));
-    } else {
-      console.log(formatSummary(result, false));
-    }
+    // A dry run shows the message that would be committed too, for review.
+    deps.log(formatSummary(result, options.dryRun === true));
     return { success: true, result };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    console.error(`bump failed: ${message}`);
+    deps.error(failureLine('bump', error));
     return { success: false };
   }
 }
+
+export default runBumpExecutor;

@@ -1,6 +1,6 @@
 import type { ExecutorContext } from '@nx/devkit';
 import type { ReleaseDeps } from '../../lib/release/release';
-import { runDeploy, type DeployExecutorDeps } from './executor';
+import { runDeployExecutor, type DeployExecutorDeps } from './executor';
 import { digest, harness, imageRecord, overlay } from '../../lib/release/testing/fakes';
 
 const OVERLAY = 'deploy/k8s/overlays/local/kustomization.yaml';
@@ -47,7 +47,7 @@ describe('deploy executor', () => {
   it('--dryRun prints the resolved environment and touches nothing', async () => {
     const io = capture();
     const wire = jest.fn();
-    const result = await runDeploy(
+    const result = await runDeployExecutor(
       { environment: 'local', dryRun: true, ports: 'catalog=3601,orders=3602' },
       context(),
       { wire, log: io.log, error: io.error },
@@ -61,7 +61,7 @@ describe('deploy executor', () => {
   it('bad options fail before anything runs, naming the value and the fix', async () => {
     const io = capture();
     const wire = jest.fn();
-    const result = await runDeploy({ environment: 'local', projects: ['contracts'] }, context(), {
+    const result = await runDeployExecutor({ environment: 'local', projects: ['contracts'] }, context(), {
       wire,
       log: io.log,
       error: io.error,
@@ -75,7 +75,7 @@ describe('deploy executor', () => {
 
   it('--down is refused for environments this machine does not run', async () => {
     const io = capture();
-    const result = await runDeploy({ environment: 'production', down: true }, context(), {
+    const result = await runDeployExecutor({ environment: 'production', down: true }, context(), {
       wire: jest.fn(),
       log: io.log,
       error: io.error,
@@ -103,7 +103,7 @@ describe('deploy executor', () => {
       ...h.deps,
       config,
     }));
-    const ok = await runDeploy({ environment: 'local' }, context(), {
+    const ok = await runDeployExecutor({ environment: 'local' }, context(), {
       wire,
       log: io.log,
       error: io.error,
@@ -117,7 +117,7 @@ describe('deploy executor', () => {
       imageRecord('orders', 'h-bbbbbbbbbbbb', digest('b'), { reused: true }),
     ];
     h.smoke.broken.add(`127.0.0.1:5000/slipway/catalog:h-dddddddddddd@${digest('d')}`);
-    const failed = await runDeploy({ environment: 'local' }, context(), {
+    const failed = await runDeployExecutor({ environment: 'local' }, context(), {
       wire,
       log: io.log,
       error: io.error,

@@ -2,37 +2,17 @@ import type { ExecutorContext } from '@nx/devkit';
 import { IMAGE_RECORDS_DIR } from '../../lib/image/record';
 import { DeliveryInputError } from '../../lib/shared/errors';
 import { resolveEnvironment, type EnvironmentConfig } from '../../lib/release/environment';
-import { runRelease, type ReleaseDeps, type ReleaseOutcome } from '../../lib/release/release';
-import { localUrls, openCluster, wireRelease, workspaceProjects } from '../../lib/release/wire';
+import { runRelease, type ReleaseOutcome } from '../../lib/release/release';
+import { hostReleaseDeps, type ReleaseExecutorDeps } from '../../lib/release/executor-deps';
+import { localUrls, openCluster, workspaceProjects } from '../../lib/release/wire';
+import { failureLine } from '../../lib/shared/output';
 import type { DeployExecutorSchema } from './schema';
 
 /**
  * `nx run deploy:<env>`: options → environment config → the release (lib/release/release.ts).
  * `wire` is swappable so tests can run the executor against fake adapters.
  */
-export interface DeployExecutorDeps {
-  wire: (
-    config: EnvironmentConfig,
-    context: ExecutorContext,
-    log: (line: string) => void,
-    trigger: string,
-  ) => Promise<ReleaseDeps>;
-  log: (line: string) => void;
-  error: (line: string) => void;
-}
-
-const hostDeps: DeployExecutorDeps = {
-  wire: (config, context, log, trigger) =>
-    wireRelease({
-      workspaceRoot: context.root,
-      config,
-      projectRoots: workspaceProjects(context).roots,
-      log,
-      trigger,
-    }),
-  log: (line) => console.log(line),
-  error: (line) => console.error(line),
-};
+export type DeployExecutorDeps = ReleaseExecutorDeps;
 
 function describe(config: EnvironmentConfig): string {
   const lines = [
@@ -52,10 +32,10 @@ function describe(config: EnvironmentConfig): string {
   return lines.join('\n');
 }
 
-export async function runDeploy(
+export async function runDeployExecutor(
   options: DeployExecutorSchema,
   context: ExecutorContext,
-  deps: DeployExecutorDeps = hostDeps,
+  deps: DeployExecutorDeps = hostReleaseDeps,
 ): Promise<{ success: boolean; outcome?: ReleaseOutcome }> {
   try {
     const config = resolveEnvironment(options, {
@@ -86,7 +66,7 @@ export async function runDeploy(
     (outcome.exitCode === 0 ? deps.log : deps.error)(outcome.message);
     return { success: outcome.exitCode === 0, outcome };
   } catch (error) {
-    deps.error(`deploy failed: ${error instanceof Error ? error.message : String(error)}`);
+    deps.error(failureLine('deploy', error));
     return { success: false };
   }
 }
@@ -95,6 +75,6 @@ export default async function deployExecutor(
   options: DeployExecutorSchema,
   context: ExecutorContext,
 ): Promise<{ success: boolean }> {
-  const { success } = await runDeploy(options, context);
+  const { success } = await runDeployExecutor(options, context);
   return { success };
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { EngineCommand, EngineProbe } from '../../lib/image/engines';
 import { GitFacts } from '../../lib/image/git-facts';
 import { FetchedManifest, RegistryClient, RegistryUnreachableError, sha256Digest } from '../../lib/image/registry';
-import { ImageExecutorDeps, runImage, taskHashOf } from './executor';
+import { runImageExecutor, taskHashOf, type ImageExecutorDeps } from './executor';
 import { contentOverrides } from './hasher';
 import type { ImageExecutorSchema } from './schema';
 
@@ -171,7 +171,7 @@ describe('image executor', () => {
 
   it('builds and pushes every tag when the content tag is not in the registry, then records the registry digest', async () => {
     h = harness({ NODE_IMAGE: 'localhost/base:1' });
-    const result = await runImage(base, h.context, h.deps);
+    const result = await runImageExecutor(base, h.context, h.deps);
     expect(result.success).toBe(true);
     expect(h.commands.map((c) => c.purpose)).toEqual(['build', 'push', 'push', 'push']);
     const build = h.commands[0]?.args ?? [];
@@ -229,7 +229,7 @@ describe('image executor', () => {
       'org.opencontainers.image.version': '1.3.0',
       'org.opencontainers.image.created': '2025-12-31T00:00:00.000Z',
     });
-    const result = await runImage(base, h.context, h.deps);
+    const result = await runImageExecutor(base, h.context, h.deps);
     expect(result.success).toBe(true);
     expect(h.commands).toHaveLength(0);
     expect(h.registry.manifests.get('slipway/svc:main')?.digest).toBe(digest);
@@ -246,7 +246,7 @@ describe('image executor', () => {
 
   it('dry run prints the exact commands and tags and touches neither engine, registry nor record', async () => {
     h = harness();
-    const result = await runImage({ ...base, dryRun: true }, h.context, h.deps);
+    const result = await runImageExecutor({ ...base, dryRun: true }, h.context, h.deps);
     expect(result.success).toBe(true);
     expect(h.commands).toHaveLength(0);
     expect(h.registry.calls).toHaveLength(0);
@@ -262,7 +262,7 @@ describe('image executor', () => {
   it('passes secrets as files and never prints their values', async () => {
     h = harness({ NPM_TOKEN: 'tok-super-secret-value' });
     writeFileSync(join(h.root, 'apps/svc/secret.txt'), 'file-secret-value-123');
-    const result = await runImage(
+    const result = await runImageExecutor(
       {
         ...base,
         dryRun: true,
@@ -284,7 +284,7 @@ describe('image executor', () => {
 
   it('never prints registry credentials and hands them to the engine in an auth file', async () => {
     h = harness({ REGISTRY_USERNAME: 'robot', REGISTRY_PASSWORD: 'pa55-word-xyz' });
-    const result = await runImage(base, h.context, h.deps);
+    const result = await runImageExecutor(base, h.context, h.deps);
     expect(result.success).toBe(true);
     const push = h.commands.find((c) => c.purpose === 'push');
     expect(push?.args).toContain('--authfile');
@@ -342,7 +342,7 @@ describe('image executor', () => {
   ])('bad input: %s → clear message, failure, no build, no push, no record', async (_name, arrange, message) => {
     h = harness();
     const options = arrange(h);
-    const result = await runImage(options, h.context, h.deps);
+    const result = await runImageExecutor(options, h.context, h.deps);
     expect(result.success).toBe(false);
     expect(h.errors.join('\n')).toMatch(message);
     expect(h.commands).toHaveLength(0);
@@ -353,7 +353,7 @@ describe('image executor', () => {
   it('reports an engine failure with its output and writes no record', async () => {
     h = harness();
     h.engineExit = 2;
-    const result = await runImage(base, h.context, h.deps);
+    const result = await runImageExecutor(base, h.context, h.deps);
     expect(result.success).toBe(false);
     expect(h.errors.join('\n')).toMatch(/buildah build failed with exit code 2:\nerror: something broke/);
     expect(h.commands).toHaveLength(1);
@@ -362,7 +362,7 @@ describe('image executor', () => {
 
   it('push=false builds locally without registry or record', async () => {
     h = harness();
-    const result = await runImage({ ...base, push: false }, h.context, h.deps);
+    const result = await runImageExecutor({ ...base, push: false }, h.context, h.deps);
     expect(result.success).toBe(true);
     expect(h.commands.map((c) => c.purpose)).toEqual(['build']);
     expect(h.registry.calls).toHaveLength(0);
@@ -374,7 +374,7 @@ describe('image executor', () => {
     (h.context.taskGraph as { tasks: Record<string, { hash?: string }> }).tasks['svc:image'] = {
       hash: undefined,
     } as never;
-    const result = await runImage(base, h.context, h.deps);
+    const result = await runImageExecutor(base, h.context, h.deps);
     expect(result.success).toBe(false);
     expect(h.errors.join('\n')).toMatch(/No Nx task hash for svc:image/);
   });

@@ -24,7 +24,7 @@ import { join, resolve } from 'node:path';
 import type { WrittenImageRecord as ImageRecord } from '../../lib/image/record';
 import { HttpRegistryClient } from '../../lib/image/registry';
 import { runProcess } from '../../lib/shared/process';
-import { hostDeps, runImage } from './executor';
+import { hostDeps, runImageExecutor } from './executor';
 
 const MAIN = resolve(__dirname, '../../../../..');
 const RUN_ID = `${process.pid}-${Date.now().toString(36)}`;
@@ -359,7 +359,7 @@ describe('image executor with buildah, podman and a real registry', () => {
       env: NodeJS.ProcessEnv = {},
     ): Promise<{ success: boolean; errors: string }> {
       const errors: string[] = [];
-      const result = await runImage({ engine: 'buildah', registry: registryAddr, ...options }, context(), {
+      const result = await runImageExecutor({ engine: 'buildah', registry: registryAddr, ...options }, context(), {
         ...hostDeps,
         env: { ...process.env, NODE_IMAGE: nodeImage, ...env },
         log: () => undefined,

@@ -1,42 +1,22 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { resolveEnvironment, type EnvironmentConfig } from '../../lib/release/environment';
+import { resolveEnvironment } from '../../lib/release/environment';
 import { splitList } from '../../lib/shared/list';
-import { runRollback, type ReleaseDeps, type ReleaseOutcome } from '../../lib/release/release';
-import { environmentOptions, wireRelease, workspaceProjects } from '../../lib/release/wire';
+import { runRollback, type ReleaseOutcome } from '../../lib/release/release';
+import { hostReleaseDeps, type ReleaseExecutorDeps } from '../../lib/release/executor-deps';
+import { environmentOptions, workspaceProjects } from '../../lib/release/wire';
+import { failureLine } from '../../lib/shared/output';
 import type { RollbackExecutorSchema } from './schema';
 
 /**
  * `nx run deploy:rollback --env=<env> --to=<previous | record id | commit> [--projects=a,b] [--reason=…]`.
  * The environment's settings are those of its deploy target (deploy:<env>); options here override.
  */
-export interface RollbackExecutorDeps {
-  wire: (
-    config: EnvironmentConfig,
-    context: ExecutorContext,
-    log: (line: string) => void,
-    trigger: string,
-  ) => Promise<ReleaseDeps>;
-  log: (line: string) => void;
-  error: (line: string) => void;
-}
-
-const hostDeps: RollbackExecutorDeps = {
-  wire: (config, context, log, trigger) =>
-    wireRelease({
-      workspaceRoot: context.root,
-      config,
-      projectRoots: workspaceProjects(context).roots,
-      log,
-      trigger,
-    }),
-  log: (line) => console.log(line),
-  error: (line) => console.error(line),
-};
+export type RollbackExecutorDeps = ReleaseExecutorDeps;
 
 export async function runRollbackExecutor(
   options: RollbackExecutorSchema,
   context: ExecutorContext,
-  deps: RollbackExecutorDeps = hostDeps,
+  deps: RollbackExecutorDeps = hostReleaseDeps,
 ): Promise<{ success: boolean; outcome?: ReleaseOutcome }> {
   try {
     const { env, environment, to, reason, projects, ...overrides } = options;
@@ -67,7 +47,7 @@ export async function runRollbackExecutor(
     (outcome.exitCode === 0 ? deps.log : deps.error)(outcome.message);
     return { success: outcome.exitCode === 0, outcome };
   } catch (error) {
-    deps.error(`rollback failed: ${error instanceof Error ? error.message : String(error)}`);
+    deps.error(failureLine('rollback', error));
     return { success: false };
   }
 }

@@ -5,7 +5,7 @@ import { FakeClock } from '../../lib/smoke/clock';
 import { tempWorkspace } from '../../lib/smoke/testing/config';
 import { json, refused, ScriptedHttp, type Responder } from '../../lib/smoke/testing/fakes';
 import type { SmokeReport } from '../../lib/smoke/types';
-import smokeExecutor from './executor';
+import { runSmokeExecutor } from './executor';
 
 const smokeJson = {
   readiness: { timeoutMs: 1000 },
@@ -44,10 +44,10 @@ describe('smoke executor', () => {
   let http: ScriptedHttp;
   let clock: FakeClock;
 
-  const run = (options: Parameters<typeof smokeExecutor>[0], responder: Responder = healthy()) => {
+  const run = (options: Parameters<typeof runSmokeExecutor>[0], responder: Responder = healthy()) => {
     clock = new FakeClock();
     http = new ScriptedHttp(clock, responder);
-    return smokeExecutor(options, context, {
+    return runSmokeExecutor(options, context, {
       clock,
       http,
       log: (line) => lines.push(line),

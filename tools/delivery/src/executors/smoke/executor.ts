@@ -5,6 +5,7 @@ import { resolveExpectation } from '../../lib/smoke/expect';
 import { renderPlan } from '../../lib/smoke/report';
 import { runAndRecord } from '../../lib/smoke/smoke-project';
 import type { Outcome, SmokeAdapters } from '../../lib/smoke/types';
+import { consoleOutput } from '../../lib/shared/output';
 import type { SmokeExecutorSchema } from './schema';
 
 export interface SmokeExecutorResult {
@@ -19,12 +20,14 @@ export interface SmokeExecutorResult {
  * Thin shell: options → smoke.json → expectation → (plan | run + report). All logic is in
  * lib/smoke; `adapters` lets tests swap I/O without touching the executor.
  */
-export default async function smokeExecutor(
+export type SmokeExecutorDeps = Partial<SmokeAdapters>;
+
+export async function runSmokeExecutor(
   options: SmokeExecutorSchema,
   context: ExecutorContext,
-  adapters: Partial<SmokeAdapters> = {},
+  adapters: SmokeExecutorDeps = {},
 ): Promise<SmokeExecutorResult> {
-  const log = adapters.log ?? ((line: string) => console.log(line));
+  const log = adapters.log ?? consoleOutput.log;
   const project = context.projectName;
   const projectConfig = project ? context.projectsConfigurations?.projects[project] : undefined;
   if (!project || !projectConfig) {
@@ -80,3 +83,5 @@ export default async function smokeExecutor(
     throw error;
   }
 }
+
+export default runSmokeExecutor;

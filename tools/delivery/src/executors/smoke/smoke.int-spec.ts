@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { tempWorkspace } from '../../lib/smoke/testing/config';
 import { refusingPort, scenarioService, sendJson, startServer, type TestServer } from '../../lib/smoke/testing/servers';
 import type { SmokeReport } from '../../lib/smoke/types';
-import smokeExecutor from './executor';
+import { runSmokeExecutor } from './executor';
 
 /**
  * The smoke executor with its real adapters (node:http, the real clock) against real HTTP servers,
@@ -83,7 +83,7 @@ describe('smoke executor against real servers', () => {
   async function smoke(baseUrl: string, options: Record<string, unknown> = {}) {
     const summary = join(ws.root, 'step-summary.md');
     const started = performance.now();
-    const result = await smokeExecutor(
+    const result = await runSmokeExecutor(
       {
         environment: 'it',
         baseUrl,
@@ -291,7 +291,7 @@ describe('smoke executor against real servers', () => {
       k6: { script: 'k6/smoke.ts' },
     });
     ws.write('apps/catalog/k6/smoke.ts', 'export default function () {}');
-    const result = await smokeExecutor({ environment: 'it', baseUrl: server.url }, context(), {
+    const result = await runSmokeExecutor({ environment: 'it', baseUrl: server.url }, context(), {
       log: (line) => lines.push(line),
     });
     expect(result).toEqual({ success: false, exitCode: 1 });

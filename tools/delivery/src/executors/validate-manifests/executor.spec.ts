@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
-import runValidateManifestsExecutor from './executor';
+import { runValidateManifestsExecutor } from './executor';
 
 /** Input errors are reported before anything is rendered (the rendering paths run in validate.int-spec.ts). */
 describe('validate-manifests executor: bad options', () => {

@@ -1,10 +1,15 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { formatReport, validateManifests, type ValidateReport } from '../../lib/policy/validate';
+import { consoleOutput, failureLine, type Output } from '../../lib/shared/output';
 import type { ValidateManifestsExecutorSchema } from './schema';
 
-export default async function runValidateManifestsExecutor(
+/** `nx run deploy:validate`: options → render every overlay and check the policies (lib/policy) → print. */
+export type ValidateManifestsExecutorDeps = Output;
+
+export async function runValidateManifestsExecutor(
   options: ValidateManifestsExecutorSchema,
   context: ExecutorContext,
+  deps: ValidateManifestsExecutorDeps = consoleOutput,
 ): Promise<{ success: boolean; report?: ValidateReport }> {
   try {
     const report = await validateManifests({
@@ -15,16 +20,18 @@ export default async function runValidateManifestsExecutor(
       kubectl: options.kubectl,
       exemptions: options.exemptions,
     });
-    if (options.format === 'json') console.log(JSON.stringify(report, null, 2));
+    if (options.format === 'json') deps.log(JSON.stringify(report, null, 2));
     else {
-      for (const e of options.exemptions ?? []) console.log(`exempt: ${e.overlay} from ${e.policy} (${e.reason})`);
+      for (const e of options.exemptions ?? []) deps.log(`exempt: ${e.overlay} from ${e.policy} (${e.reason})`);
       const text = formatReport(report);
-      if (report.ok) console.log(text);
-      else console.error(text);
+      if (report.ok) deps.log(text);
+      else deps.error(text);
     }
     return { success: report.ok, report };
   } catch (error) {
-    console.error(`validate failed: ${error instanceof Error ? error.message : String(error)}`);
+    deps.error(failureLine('validate', error));
     return { success: false };
   }
 }
+
+export default runValidateManifestsExecutor;

@@ -1,18 +1,24 @@
 import type { ApplyBumpResult } from '../gitops/apply-bump';
 import { recordFile, type ImageRecord } from '../image/record';
-import { holdFilePath, parseHoldFile, type Hold } from '../gitops/holds';
+import type { Hold } from '../gitops/holds';
 import { DeliveryInputError } from '../shared/errors';
-import { formatImageReference, parseImageReference } from '../image/reference';
-import { readImageTarget } from '../manifests/image-targets';
+import { parseImageReference } from '../image/reference';
 import type { ExpectedVersion } from '../smoke/types';
 import type { ClusterAdapter } from '../cluster/types';
 import type { EnvironmentConfig } from './environment';
+import {
+  overlayDir,
+  overlayFile,
+  readHistory,
+  readHolds,
+  readPinnedReferences,
+  referencesIn,
+} from './environment-state';
 import type { GitOpsRepository } from './gitops-repo';
 import {
   appendRecords,
   historyFilePath,
   newRecordId,
-  parseHistory,
   type ProjectRecord,
   type RecordResult,
   type ReleaseRecord,
@@ -65,42 +71,6 @@ export interface ReleaseOutcome {
   records: ReleaseRecord[];
   /** One line: what happened. */
   message: string;
-}
-
-function overlayFile(config: EnvironmentConfig): string {
-  return `${config.overlaysDir}/${config.environment}/kustomization.yaml`;
-}
-
-function overlayDir(deps: ReleaseDeps): string | undefined {
-  const root = deps.repo.checkout();
-  return root ? `${root}/${deps.config.overlaysDir}/${deps.config.environment}` : undefined;
-}
-
-async function currentReferences(deps: ReleaseDeps): Promise<Record<string, string>> {
-  const file = overlayFile(deps.config);
-  const text = await deps.repo.read(file);
-  if (text === undefined) {
-    throw new DeliveryInputError(
-      `the ${deps.config.environment} overlay ${file} is not in ${deps.repo.describe()}`,
-      `create it (deploy/k8s/overlays/<env>/kustomization.yaml with an images: list)`,
-    );
-  }
-  const refs: Record<string, string> = {};
-  for (const entry of readImageTarget({ kind: 'kustomize', file }, text))
-    refs[entry.project] = formatImageReference(entry.reference);
-  return refs;
-}
-
-async function currentHolds(deps: ReleaseDeps): Promise<Hold[]> {
-  const file = holdFilePath(deps.config.holdsDir, deps.config.environment);
-  const text = await deps.repo.read(file);
-  return text === undefined ? [] : parseHoldFile(text, file, deps.config.environment).holds;
-}
-
-async function readHistory(deps: ReleaseDeps): Promise<ReleaseRecord[]> {
-  const file = historyFilePath(deps.config.historyDir, deps.config.environment);
-  const text = await deps.repo.read(file);
-  return text === undefined ? [] : parseHistory(text, file);
 }
 
 function ordered(config: EnvironmentConfig, projects: Iterable<string>): string[] {
@@ -202,7 +172,7 @@ async function restore(
     if (moved.length > 0) {
       await args.timer.time(`${args.prefix}apply`, () =>
         deps.cluster.apply({
-          overlayDir: overlayDir(deps),
+          overlayDir: overlayDir(deps.config, deps.repo),
           projects: moved,
           commit: bump?.commit,
           log: deps.log,
@@ -270,8 +240,8 @@ export async function runRelease(deps: ReleaseDeps, options: ReleaseOptions): Pr
   let records: ReleaseRecord[] = [];
   try {
     await timer.time('prepare', () => deps.prepare());
-    const current = await currentReferences(deps);
-    const existingHolds = await currentHolds(deps);
+    const current = await readPinnedReferences(deps.config, deps.repo);
+    const existingHolds = await readHolds(deps.config, deps.repo);
     const unknown = config.projects.filter((p) => current[p] === undefined);
     if (unknown.length > 0) {
       throw new DeliveryInputError(
@@ -322,7 +292,9 @@ export async function runRelease(deps: ReleaseDeps, options: ReleaseOptions): Pr
         );
     }
     const moved = ordered(config, bump?.images.filter((i) => i.changed).map((i) => i.project) ?? []);
-    const drifted = await timer.time('drift', () => deps.cluster.drift(overlayDir(deps), config.projects));
+    const drifted = await timer.time('drift', () =>
+      deps.cluster.drift(overlayDir(deps.config, deps.repo), config.projects),
+    );
     const deploySet = ordered(config, [...moved, ...drifted]);
     if (deploySet.length === 0) {
       const message = `nothing to deploy: ${config.projects.map((p) => `${p} ${current[p]?.split('@')[0]?.split(':').pop() ?? '?'}`).join(', ')} already ${config.mode === 'gitops' ? 'pinned' : 'running'} in ${config.environment}`;
@@ -332,14 +304,14 @@ export async function runRelease(deps: ReleaseDeps, options: ReleaseOptions): Pr
     }
     const repaired = drifted.filter((p) => !moved.includes(p));
     if (repaired.length > 0) log(`re-applying ${repaired.join(', ')}: not running what the manifests say`);
-    const refsNow = await currentReferences(deps);
+    const refsNow = await readPinnedReferences(deps.config, deps.repo);
 
     const failures: string[] = [];
     let outcomes = new Map<string, SmokeOutcome>();
     try {
       await timer.time('apply', () =>
         deps.cluster.apply({
-          overlayDir: overlayDir(deps),
+          overlayDir: overlayDir(deps.config, deps.repo),
           projects: deploySet,
           commit: bump?.commit,
           log,
@@ -517,8 +489,8 @@ export async function runRollback(deps: ReleaseDeps, options: RollbackOptions): 
   let records: ReleaseRecord[] = [];
   try {
     await timer.time('prepare', () => deps.prepare());
-    const current = await currentReferences(deps);
-    const history = await readHistory(deps);
+    const current = await readPinnedReferences(deps.config, deps.repo);
+    const history = await readHistory(deps.config, deps.repo);
     const projects = options.projects && options.projects.length > 0 ? options.projects : config.projects;
     let atCommit: Record<string, string> | undefined;
     if (target.kind === 'commit') {
@@ -528,12 +500,7 @@ export async function runRollback(deps: ReleaseDeps, options: RollbackOptions): 
           `commit ${target.commit} is not in ${deps.repo.describe()} or has no ${overlayFile(config)}`,
           'pass a commit of the GitOps branch (git log -- <overlay>)',
         );
-      atCommit = Object.fromEntries(
-        readImageTarget({ kind: 'kustomize', file: overlayFile(config) }, text).map((e) => [
-          e.project,
-          formatImageReference(e.reference),
-        ]),
-      );
+      atCommit = referencesIn(overlayFile(config), text);
     }
     const refs = resolveRollbackReferences({
       target,

@@ -1,5 +1,6 @@
 import { assessAnalysis, describeCounts, emptyAnalysis, recordMeasurement, type AnalysisState } from './analysis';
 import { recordFile } from '../image/record';
+import { consoleOutput } from '../shared/output';
 import { pollWithBackoff } from './backoff';
 import { realClock } from './clock';
 import { SmokeConfigError } from './config';
@@ -37,7 +38,7 @@ export interface RunSmokeOptions {
 /** The real adapters: node:http, the monotonic clock, k6 and Playwright as child processes, console. */
 export function defaultAdapters(overrides: Partial<SmokeAdapters> = {}): SmokeAdapters {
   const clock = overrides.clock ?? realClock;
-  const log = overrides.log ?? ((line: string) => console.log(line));
+  const log = overrides.log ?? consoleOutput.log;
   return {
     clock,
     log,

@@ -2,8 +2,8 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
-import runValidateManifestsExecutor from '../../executors/validate-manifests/executor';
-import { formatReport, validateManifests, type Finding } from './validate';
+import { runValidateManifestsExecutor } from './executor';
+import { formatReport, validateManifests, type Finding } from '../../lib/policy/validate';
 
 /** The workspace root (the shipped deploy/ is validated as it is). */
 function workspaceRoot(): string {

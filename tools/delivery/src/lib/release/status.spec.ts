@@ -1,4 +1,4 @@
-import { renderStatus, type EnvironmentStatus } from './executor';
+import { renderStatus, type EnvironmentStatus } from './status';
 
 describe('release-status rendering', () => {
   it('shows pinned vs running, health, holds and history newest first', () => {
