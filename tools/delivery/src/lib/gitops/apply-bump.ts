@@ -8,6 +8,7 @@ import {
   type AtomicWriteHooks,
 } from '../manifests/atomic-write';
 import { unifiedDiff } from '../manifests/diff';
+import { decodeFileBytes } from '../manifests/file-bytes';
 import { DeliveryInputError } from '../shared/errors';
 import { formatImageReference, sameReference, type ImageReference } from '../image/reference';
 import {
@@ -23,10 +24,12 @@ import { GitCli, GitError, type GitAuth, type PushOutcome } from './git';
 import { holdFilePath, parseHoldFile, serializeHoldFile, type Hold } from './holds';
 import { withRepositoryLock } from './repo-lock';
 import { pushRetryPolicy, retryWithJitter } from '../shared/retry';
+import { commitTreeLookup, resolveBumpPaths, workingTreeLookup } from './workspace-paths';
 import { buildBumpMessage } from './trailers';
 
 export const DEFAULT_OVERLAYS_DIR = 'deploy/k8s/overlays';
 export const DEFAULT_HOLDS_DIR = 'deploy/holds';
+const PATH_DEFAULTS = { overlaysDir: DEFAULT_OVERLAYS_DIR, holdsDir: DEFAULT_HOLDS_DIR };
 
 export interface BumpGitOptions {
   /** Commit the change (default true). Without it the files are only written. */
@@ -426,7 +429,12 @@ function gitReader(git: GitCli, commit: string): SourceReader {
 
 function workingTreeReader(root: string): SourceReader {
   return {
-    read: async (file) => fs.readFile(path.join(root, file), 'utf8').catch(() => undefined),
+    // Bytes decoded losslessly: a non-UTF-8 comment is written back byte for byte.
+    read: async (file) =>
+      fs
+        .readFile(path.join(root, file))
+        .then(decodeFileBytes)
+        .catch(() => undefined),
     list: async (dir) =>
       (await fs.readdir(path.join(root, dir), { withFileTypes: true }).catch(() => []))
         .filter((d) => d.isDirectory())
@@ -449,17 +457,18 @@ async function buildCommit(git: GitCli, opts: ApplyBumpOptions, base: string, pl
  * all-or-nothing, one commit with trailers, pushed with fetch + re-apply + jittered retry.
  * This is the library entry point for the bump, deploy and rollback executors.
  */
-export async function applyBump(opts: ApplyBumpOptions): Promise<ApplyBumpResult> {
-  validateRequest(opts);
-  const gitOpts = opts.git ?? {};
+export async function applyBump(request: ApplyBumpOptions): Promise<ApplyBumpResult> {
+  validateRequest(request);
+  const gitOpts = request.git ?? {};
   const commitWanted = gitOpts.commit !== false;
   const pushWanted = commitWanted && gitOpts.push !== false;
   const remote = gitOpts.remote ?? 'origin';
-  const log = opts.log ?? (() => undefined);
+  const log = request.log ?? (() => undefined);
 
-  if (pushWanted && isUrlRemote(remote)) return applyBumpToUrl(opts, remote);
+  if (pushWanted && isUrlRemote(remote)) return applyBumpToUrl(request, remote);
 
-  const root = path.resolve(opts.workspaceRoot);
+  const root = path.resolve(request.workspaceRoot);
+  const opts = await resolveBumpPaths(request, await workingTreeLookup(root), PATH_DEFAULTS);
   if (!commitWanted) {
     // Files only: no git involved.
     const plan = await planBump(workingTreeReader(root), opts);
@@ -645,7 +654,8 @@ export async function recoverInterruptedBump(opts: {
 }
 
 /** Bump another repository by URL: a private shallow clone (bare, no working tree), commit, push. */
-async function applyBumpToUrl(opts: ApplyBumpOptions, url: string): Promise<ApplyBumpResult> {
+async function applyBumpToUrl(request: ApplyBumpOptions, url: string): Promise<ApplyBumpResult> {
+  let opts = request;
   const gitOpts = opts.git ?? {};
   const branch = gitOpts.branch ?? 'main';
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-gitops-'));
@@ -663,6 +673,7 @@ async function applyBumpToUrl(opts: ApplyBumpOptions, url: string): Promise<Appl
         auth ? 'set the token variable named by --token-env (default GITOPS_TOKEN)' : 'check --remote and --branch',
       );
     }
+    opts = await resolveBumpPaths(opts, commitTreeLookup(git, head, dir), PATH_DEFAULTS);
     const plan = await planBump(gitReader(git, head), opts);
     const result: ApplyBumpResult = { ...baseResult(opts, plan), remote: redactUrlCredentials(url), branch };
     if (!plan.changed || opts.dryRun) return result;

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { decodeFileBytes, encodeFileText } from '../manifests/file-bytes';
 import { runProcess, type RunResult } from '../shared/process';
 import { redactCredentials } from '../shared/redact';
 
@@ -58,7 +59,12 @@ export class GitCli {
   /** Run git; never rejects for a non-zero exit (callers classify), output redacted. */
   async run(
     args: string[],
-    opts: { input?: string; env?: Record<string, string>; network?: boolean } = {},
+    opts: {
+      input?: string | Uint8Array;
+      env?: Record<string, string>;
+      network?: boolean;
+      stdoutEncoding?: 'utf8' | 'latin1';
+    } = {},
   ): Promise<RunResult> {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
@@ -81,6 +87,7 @@ export class GitCli {
         cwd: this.dir,
         env,
         input: opts.input,
+        stdoutEncoding: opts.stdoutEncoding,
         timeoutMs: GIT_TIMEOUT_MS,
         secrets: this.secrets(),
       });
@@ -97,7 +104,7 @@ export class GitCli {
 
   async runOk(
     args: string[],
-    opts: { input?: string; env?: Record<string, string>; network?: boolean } = {},
+    opts: { input?: string | Uint8Array; env?: Record<string, string>; network?: boolean } = {},
   ): Promise<string> {
     const r = await this.run(args, opts);
     if (r.code !== 0) {
@@ -157,10 +164,13 @@ export class GitCli {
     return r.code === 0 ? r.stdout.trim() : null;
   }
 
-  /** The content of `file` (repo-relative, '/' separated) at `commit`, or undefined if absent. */
+  /**
+   * The content of `file` (repo-relative, '/' separated) at `commit`, or undefined if absent.
+   * Decoded losslessly (file-bytes.ts): bytes that are not UTF-8 round-trip through a commit.
+   */
   async readFile(commit: string, file: string): Promise<string | undefined> {
-    const r = await this.run(['cat-file', 'blob', `${commit}:${file}`]);
-    return r.code === 0 ? r.stdout : undefined;
+    const r = await this.run(['cat-file', 'blob', `${commit}:${file}`], { stdoutEncoding: 'latin1' });
+    return r.code === 0 ? decodeFileBytes(Buffer.from(r.stdout, 'latin1')) : undefined;
   }
 
   async fileMode(commit: string, file: string): Promise<string> {
@@ -178,7 +188,7 @@ export class GitCli {
   }
 
   async hashObject(content: string): Promise<string> {
-    return (await this.runOk(['hash-object', '-w', '--stdin'], { input: content })).trim();
+    return (await this.runOk(['hash-object', '-w', '--stdin'], { input: encodeFileText(content) })).trim();
   }
 
   /**

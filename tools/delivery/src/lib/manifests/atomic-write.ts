@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs, constants as fsConstants } from 'node:fs';
 import * as path from 'node:path';
 import { DeliveryInputError } from '../shared/errors';
+import { encodeFileText } from './file-bytes';
 
 /**
  * All-or-nothing writes of several files.
@@ -60,7 +61,8 @@ async function fsyncPath(p: string): Promise<void> {
 async function writeDurable(file: string, content: string, mode?: number): Promise<void> {
   const handle = await fs.open(file, 'wx', mode ?? 0o644);
   try {
-    await handle.writeFile(content, 'utf8');
+    // The lossless encoding (file-bytes.ts): text decoded from a non-UTF-8 file gets its bytes back.
+    await handle.writeFile(encodeFileText(content));
     await handle.sync();
   } finally {
     await handle.close();
@@ -96,8 +98,8 @@ export async function preflightWrites(writes: FileWrite[]): Promise<void> {
       );
     }
     if (w.expectedBefore !== undefined) {
-      const now = await fs.readFile(w.path, 'utf8');
-      if (now !== w.expectedBefore) {
+      const now = await fs.readFile(w.path);
+      if (!now.equals(encodeFileText(w.expectedBefore))) {
         throw new DeliveryInputError(`${w.path} changed while the bump was being prepared`, 'run the bump again');
       }
     }

@@ -88,7 +88,9 @@ function setMapString(
   const scalar = node as Scalar | undefined;
   if (scalar && scalarString(scalar) === value && typeof scalar.value === 'string') return;
   parts.edits.push(
-    scalar ? replaceScalarEdit(parsed, scalar, value, `${what}.${key}`) : insertPairEdit(parsed, map, key, value, what),
+    scalar
+      ? replaceScalarEdit(parsed, scalar, value, `${what}.${key}`, map)
+      : insertPairEdit(parsed, map, key, value, what),
   );
   parts.expected.push({ doc: docIndex, path: [...path, key], value });
 }

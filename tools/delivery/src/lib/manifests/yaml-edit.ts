@@ -1,4 +1,3 @@
-import { isDeepStrictEqual } from 'node:util';
 import {
   Composer,
   CST,
@@ -10,21 +9,24 @@ import {
   isSeq,
   LineCounter,
   Parser,
-  parseAllDocuments,
   Scalar,
   visit,
   YAMLMap,
   type Node as YamlNode,
 } from 'yaml';
+import { applySplices, lineBreakAt, verifyEditContract } from './edit-contract';
 import { DeliveryInputError } from '../shared/errors';
+import { scalarSource, type QuoteStyle } from './yaml-scalar-safety';
 
 /**
  * Byte-preserving YAML edits. Documents are composed with their CST tokens kept, nodes are located
  * through the Document API, and each change becomes a splice of the original text: a scalar's raw
- * source is replaced by the source `CST.setScalarValue` produces for the new value (so its quoting
- * style is kept), and a missing key is inserted as one new line beside its siblings. Everything
- * outside those ranges stays byte-identical; `applyTextEdits` then re-parses the result and checks
- * that the data changed exactly as intended and nowhere else.
+ * source is replaced by the new value in the same quoting style (quoted where a YAML 1.1 or 1.2
+ * reader would misread it plain, see yaml-scalar-safety), an empty placeholder is filled where its
+ * value belongs, and a missing key is inserted as one new line beside its siblings. Everything
+ * outside those ranges stays byte-identical; `applyTextEdits` then holds the result to the edit
+ * contract (edit-contract.ts) before anything is written. The text is the lossless decoding of the
+ * file's bytes (file-bytes.ts), so a non-UTF-8 comment survives too.
  */
 export interface ParsedYaml {
   file: string;
@@ -113,20 +115,58 @@ export function scalarString(node: unknown): string | undefined {
   return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
 }
 
-const CORE_SCHEMA_WORDS = /^(?:true|false|null|True|False|Null|TRUE|FALSE|NULL)$/;
-
-/** Whether a string written as a plain scalar would read back as that same string. */
-function plainReadsBackAsString(value: string): boolean {
-  if (value === '' || /[\n\r]/.test(value)) return false;
-  // Fast path for image names, tags and digests: a letter first and no YAML indicator characters.
-  if (/^[A-Za-z][A-Za-z0-9._/@-]*(?::[A-Za-z0-9._/@-]+)*$/.test(value)) return !CORE_SCHEMA_WORDS.test(value);
-  const parsed = parseAllDocuments(`k: ${value}\n`);
-  const first = Array.isArray(parsed) ? parsed[0] : parsed;
-  return first.errors.length === 0 && first.get('k') === value;
+/** A `key:` with no value, `~` or `null`: a placeholder left for CI to fill. */
+export function isPlaceholder(node: Scalar): boolean {
+  if (node.value !== null) return false;
+  const token = node.srcToken as CST.Token | undefined;
+  return !token || (token.type === 'scalar' && /^(?:~|null|Null|NULL|)$/.test(token.source));
 }
 
-/** The new raw source for an existing scalar, keeping its quoting style where that is safe. */
-export function replaceScalarEdit(parsed: ParsedYaml, node: Scalar, value: string, what: string): TextEdit {
+function styleOf(node: unknown): QuoteStyle {
+  if (!isScalar(node) || isPlaceholder(node)) return 'PLAIN';
+  return node.type === 'QUOTE_SINGLE' || node.type === 'QUOTE_DOUBLE' ? node.type : 'PLAIN';
+}
+
+/** The quote style the sibling values of `map` share (a file that quotes its values keeps doing so). */
+export function siblingStyle(map: YAMLMap): QuoteStyle {
+  const styles = new Set(
+    map.items.filter((p) => isScalar(p.value) && !isPlaceholder(p.value)).map((p) => styleOf(p.value)),
+  );
+  return styles.size === 1 ? [...styles][0] : 'PLAIN';
+}
+
+/**
+ * Fill an empty placeholder in place: `digest:` (nothing after the colon, maybe a comment) gets the
+ * value inserted where the value belongs, keeping the spacing and the comment; `~` / `null` are
+ * replaced. The value takes the sibling values' quote style, and is quoted when plain would not read
+ * back as the string.
+ */
+function fillPlaceholderEdit(parsed: ParsedYaml, node: Scalar, value: string, style: QuoteStyle): TextEdit {
+  const text = scalarSource(value, style);
+  const token = node.srcToken as CST.Token | undefined;
+  if (token && token.type === 'scalar' && token.source !== '') {
+    return { start: token.offset, end: token.offset + token.source.length, text };
+  }
+  const at = node.range?.[0] ?? 0;
+  const { source } = parsed;
+  const before = source[at - 1];
+  const prefix = before === ' ' || before === '\t' ? '' : ' ';
+  const suffix = source[at] === '#' ? ' ' : '';
+  return { start: at, end: at, text: `${prefix}${text}${suffix}` };
+}
+
+/**
+ * The new raw source for an existing scalar, keeping its quoting style where that is safe; an empty
+ * or null placeholder is filled in place (`siblings` gives the quote style to use there).
+ */
+export function replaceScalarEdit(
+  parsed: ParsedYaml,
+  node: Scalar,
+  value: string,
+  what: string,
+  siblings?: YAMLMap,
+): TextEdit {
+  if (isPlaceholder(node)) return fillPlaceholderEdit(parsed, node, value, siblings ? siblingStyle(siblings) : 'PLAIN');
   const token = node.srcToken as CST.Token | undefined;
   if (
     !token ||
@@ -137,29 +177,65 @@ export function replaceScalarEdit(parsed: ParsedYaml, node: Scalar, value: strin
       `write ${what} as a plain or quoted scalar on one line`,
     );
   }
-  const clone: CST.FlowScalar = { ...token, end: token.end ? [...token.end] : undefined };
-  const keepPlain = token.type !== 'scalar' || plainReadsBackAsString(value);
-  CST.setScalarValue(clone, value, { type: keepPlain ? undefined : 'QUOTE_DOUBLE' });
-  if ((clone.type as string) === 'block-scalar' || clone.source.includes('\n')) {
-    throw new DeliveryInputError(`${parsed.file}: ${what}: the value '${value}' can not be written on one line`);
+  const style: QuoteStyle =
+    token.type === 'single-quoted-scalar'
+      ? 'QUOTE_SINGLE'
+      : token.type === 'double-quoted-scalar'
+        ? 'QUOTE_DOUBLE'
+        : 'PLAIN';
+  const text = scalarSource(value, style);
+  if (/[\n\r]/.test(text)) {
+    throw new DeliveryInputError(
+      `${parsed.file}:${lineOf(parsed, token.offset)}: ${what}: the value '${value}' can not be written on one line`,
+      'give a value without line breaks',
+    );
   }
-  return { start: token.offset, end: token.offset + token.source.length, text: clone.source };
+  return { start: token.offset, end: token.offset + token.source.length, text };
 }
 
 function lineStartOf(source: string, offset: number): number {
-  return source.lastIndexOf('\n', offset - 1) + 1;
+  return Math.max(source.lastIndexOf('\n', offset - 1), source.lastIndexOf('\r', offset - 1)) + 1;
 }
 
-/** A scalar in the style of its siblings (quoted if they are quoted or if plain would change its type). */
-function newScalarSource(value: string, siblingType: string | undefined): string {
-  if (siblingType === 'QUOTE_SINGLE' && !value.includes("'")) return `'${value}'`;
-  if (siblingType === 'QUOTE_DOUBLE' || !plainReadsBackAsString(value)) return JSON.stringify(value);
-  return value;
+/**
+ * Where a new `key: value` line goes in a block map whose last entry is a block scalar (`|`, `>`)
+ * or a nested collection: before that entry (and before the comment lines directly above it), at
+ * the entry's indentation. Refused when that entry shares its line with the sequence dash.
+ */
+function insertBeforeLastPair(
+  parsed: ParsedYaml,
+  lastKey: YamlNode & { range: NonNullable<YamlNode['range']> },
+  key: string,
+  scalar: string,
+  what: string,
+): TextEdit {
+  const { source } = parsed;
+  const keyStart = lastKey.range[0];
+  const lineStart = lineStartOf(source, keyStart);
+  const lastName = String(scalarString(lastKey) ?? '?');
+  if (!/^[ ]*$/.test(source.slice(lineStart, keyStart))) {
+    throw new DeliveryInputError(
+      `${parsed.file}:${lineOf(parsed, keyStart)}: ${what}: its last entry '${lastName}' is a block value on the line of the entry's start, so '${key}' can not be added beside it`,
+      `add ${key}: to ${what} by hand once, on its own line before '${lastName}:' (later bumps edit it in place)`,
+    );
+  }
+  const indent = source.slice(lineStart, keyStart);
+  // Comment lines directly above the entry stay attached to it: the new line goes above them.
+  let at = lineStart;
+  while (at > 0) {
+    const breakLen = source.slice(at - 2, at) === '\r\n' ? 2 : 1;
+    const prevStart = lineStartOf(source, at - breakLen);
+    if (!/^[ \t]*#/.test(source.slice(prevStart, at - breakLen))) break;
+    at = prevStart;
+  }
+  const newline = lineBreakAt(source, lineStart);
+  return { start: at, end: at, text: `${indent}${key}: ${scalar}${newline}` };
 }
 
 /**
  * Insert `key: value` into a map after its last pair: a new line at the siblings' indentation for a
- * block map, `, key: value` for a flow map.
+ * block map, `, key: value` for a flow map. A last entry holding a block scalar or a collection gets
+ * the new key before it instead (after it would be inside that value).
  */
 export function insertPairEdit(parsed: ParsedYaml, map: YAMLMap, key: string, value: string, what: string): TextEdit {
   const last = map.items[map.items.length - 1];
@@ -171,57 +247,32 @@ export function insertPairEdit(parsed: ParsedYaml, map: YAMLMap, key: string, va
       `add ${key}: by hand once`,
     );
   }
-  const siblingType = isScalar(lastValue) ? (lastValue.type as string | undefined) : undefined;
-  const scalar = newScalarSource(value, siblingType);
+  const scalar = scalarSource(value, siblingStyle(map));
   if (map.flow) {
     return { start: lastValue.range[1], end: lastValue.range[1], text: `, ${key}: ${scalar}` };
   }
-  if (!isScalar(lastValue)) {
-    throw new DeliveryInputError(
-      `${parsed.file}:${lineOf(parsed, lastValue.range[0])}: ${what}: its last entry is not a scalar, so '${key}' can not be appended safely`,
-      `add ${key}: to ${what} by hand once; later bumps edit it in place`,
-    );
+  const token = isScalar(lastValue) ? (lastValue.srcToken as CST.Token | undefined) : undefined;
+  if (!isScalar(lastValue) || token?.type === 'block-scalar') {
+    return insertBeforeLastPair(parsed, lastKey as never, key, scalar, what);
   }
   const { source } = parsed;
   const keyStart = lastKey.range[0];
   // Block-map keys share one column, whatever precedes the first one on its line (`-   name:`).
   const col = keyStart - lineStartOf(source, keyStart);
-  const eol = source.indexOf('\n', lastValue.range[1]);
-  const at = eol === -1 ? source.length : eol;
-  const newline = source.slice(Math.max(0, at - 1), at) === '\r' ? '\r\n' : '\n';
-  const insertAt = newline === '\r\n' ? at - 1 : at;
-  return { start: insertAt, end: insertAt, text: `${newline}${' '.repeat(col)}${key}: ${scalar}` };
-}
-
-function setIn(target: unknown, path: (string | number)[], value: string): void {
-  let cursor = target as Record<string | number, unknown>;
-  for (const step of path.slice(0, -1)) cursor = cursor[step] as Record<string | number, unknown>;
-  cursor[path[path.length - 1]] = value;
+  const rest = source.slice(lastValue.range[1]).search(/\r\n|\n|\r/);
+  const at = rest === -1 ? source.length : lastValue.range[1] + rest;
+  const newline = lineBreakAt(source, at);
+  return { start: at, end: at, text: `${newline}${' '.repeat(col)}${key}: ${scalar}` };
 }
 
 /**
- * Apply non-overlapping splices, then prove the result: it must parse, and its data must equal the
- * original data with exactly the expected changes applied.
+ * Apply non-overlapping splices, then hold the result to the byte-level edit contract (every other
+ * byte unchanged, same documents except the intended values, YAML 1.1 readers agree, uniform line
+ * endings); a violation is refused before anything is written.
  */
 export function applyTextEdits(parsed: ParsedYaml, edits: TextEdit[], expected: ExpectedChange[]): string {
-  // Right to left so earlier offsets stay valid; inserts at one offset keep their given order.
-  const sorted = edits.map((e, index) => ({ ...e, index })).sort((a, b) => b.start - a.start || b.index - a.index);
-  for (let i = 1; i < sorted.length; i++) {
-    if (sorted[i].end > sorted[i - 1].start) throw new Error(`overlapping edits in ${parsed.file}`);
-  }
-  let out = parsed.source;
-  for (const e of sorted) out = out.slice(0, e.start) + e.text + out.slice(e.end);
-  const before = parsed.docs.map((d) => d.toJS());
-  for (const change of expected) setIn(before[change.doc], change.path, change.value);
-  const afterDocs = parseAllDocuments(out);
-  const list = Array.isArray(afterDocs) ? afterDocs : [afterDocs];
-  const after = list.map((d) => {
-    if (d.errors.length > 0) throw new Error(`edit of ${parsed.file} produced invalid YAML: ${d.errors[0].message}`);
-    return d.toJS();
-  });
-  if (!isDeepStrictEqual(before, after)) {
-    throw new Error(`edit of ${parsed.file} changed more than the intended values; refusing to write it`);
-  }
+  const out = applySplices(parsed.source, edits, parsed.file);
+  verifyEditContract({ file: parsed.file, before: parsed.source, after: out, splices: edits, intended: expected });
   return out;
 }
 

@@ -5,7 +5,9 @@ export interface RunOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   /** Written to the child's stdin, then stdin is closed. */
-  input?: string;
+  input?: string | Uint8Array;
+  /** How stdout is decoded (default utf8); `latin1` keeps every byte as one character (Buffer.from(s, 'latin1')). */
+  stdoutEncoding?: 'utf8' | 'latin1';
   /** Killed with SIGKILL after this many ms (default 10 minutes): no child runs unbounded. */
   timeoutMs?: number;
   /** Called with each chunk of stdout/stderr as it arrives (already redacted). */
@@ -29,7 +31,7 @@ export type ProcessRunner = (program: string, args: readonly string[], options: 
  * Resolves with the exit code; rejects only when the program cannot be started (e.g. ENOENT).
  */
 export function runProcess(program: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  const { cwd, env, input, timeoutMs = 600_000, onOutput, secrets = [] } = options;
+  const { cwd, env, input, timeoutMs = 600_000, onOutput, secrets = [], stdoutEncoding = 'utf8' } = options;
   return new Promise((resolve, reject) => {
     const child = spawn(program, [...args], { cwd, env: env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -39,7 +41,7 @@ export function runProcess(program: string, args: readonly string[], options: Ru
       timedOut = true;
       child.kill('SIGKILL');
     }, timeoutMs);
-    child.stdout.setEncoding('utf8');
+    child.stdout.setEncoding(stdoutEncoding);
     child.stderr.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
       const clean = redact(chunk, secrets);
