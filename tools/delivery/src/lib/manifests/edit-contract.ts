@@ -17,6 +17,8 @@ export interface Splice {
   start: number;
   end: number;
   text: string;
+  /** A new line added at the end of a line: at one offset it goes after the value edits (a filled `key:`). */
+  newLine?: boolean;
 }
 
 export interface IntendedValue {
@@ -47,7 +49,9 @@ export function lineBreakAt(text: string, offset: number): string {
 
 /** Apply non-overlapping splices (inserts at one offset keep their given order). */
 export function applySplices(text: string, splices: Splice[], file: string): string {
-  const sorted = splices.map((s, index) => ({ ...s, index })).sort((a, b) => a.start - b.start || a.index - b.index);
+  const sorted = splices
+    .map((s, index) => ({ ...s, index }))
+    .sort((a, b) => a.start - b.start || Number(a.newLine ?? false) - Number(b.newLine ?? false) || a.index - b.index);
   let out = '';
   let cursor = 0;
   for (const s of sorted) {
@@ -86,9 +90,13 @@ export function verifyEditContract(args: {
   after: string;
   splices: Splice[];
   intended: IntendedValue[];
+  /** The original documents when the caller has parsed them already (saves a parse). */
+  beforeDocs?: Document.Parsed[];
 }): void {
   const { file, before, after, splices, intended } = args;
-  const sorted = [...splices].sort((a, b) => a.start - b.start);
+  const sorted = [...splices].sort(
+    (a, b) => a.start - b.start || Number(a.newLine ?? false) - Number(b.newLine ?? false),
+  );
   const at = sorted[0]?.start ?? 0;
 
   // 1. Bytes outside the splices are identical, and the splices are exactly what was added.
@@ -128,7 +136,7 @@ export function verifyEditContract(args: {
   }
 
   // 2. Same documents except the intended values.
-  const beforeDocs = parseAll(before, '1.2');
+  const beforeDocs = args.beforeDocs ?? parseAll(before, '1.2');
   const afterDocs = parseAll(after, '1.2');
   const broken = afterDocs.find((d) => d.errors.length > 0);
   if (broken) refuse(file, before, at, `would produce invalid YAML (${broken.errors[0].message.split('\n')[0]})`);

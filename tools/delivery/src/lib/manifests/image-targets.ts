@@ -63,6 +63,8 @@ interface PlanParts {
   edits: TextEdit[];
   expected: ExpectedChange[];
   occurrences: ImageOccurrence[];
+  /** Keys added to each map so far (the second key added to an empty flow map needs a comma). */
+  inserted: Map<YAMLMap, number>;
 }
 
 /** Which `images:` entry is a project's: its `name` is the project or ends in `/<project>`. */
@@ -90,9 +92,10 @@ function setMapString(
   parts.edits.push(
     scalar
       ? replaceScalarEdit(parsed, scalar, value, `${what}.${key}`, map)
-      : insertPairEdit(parsed, map, key, value, what),
+      : insertPairEdit(parsed, map, key, value, what, parts.inserted.get(map) ?? 0),
   );
   parts.expected.push({ doc: docIndex, path: [...path, key], value });
+  if (!scalar) parts.inserted.set(map, (parts.inserted.get(map) ?? 0) + 1);
 }
 
 function planKustomize(parsed: ParsedYaml, changes: ImageChange[], parts: PlanParts): Set<string> {
@@ -271,7 +274,7 @@ export function planImageTarget(
   changes: ImageChange[],
 ): { plan: FilePlan; handled: Set<string> } {
   const parsed = parseYamlForEdit(source, target.file);
-  const parts: PlanParts = { edits: [], expected: [], occurrences: [] };
+  const parts: PlanParts = { edits: [], expected: [], occurrences: [], inserted: new Map() };
   const handled =
     target.kind === 'kustomize'
       ? planKustomize(parsed, changes, parts)

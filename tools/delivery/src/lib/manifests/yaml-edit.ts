@@ -14,7 +14,7 @@ import {
   YAMLMap,
   type Node as YamlNode,
 } from 'yaml';
-import { applySplices, lineBreakAt, verifyEditContract } from './edit-contract';
+import { applySplices, lineBreakAt, verifyEditContract, type Splice } from './edit-contract';
 import { DeliveryInputError } from '../shared/errors';
 import { scalarSource, type QuoteStyle } from './yaml-scalar-safety';
 
@@ -35,11 +35,7 @@ export interface ParsedYaml {
   lines: LineCounter;
 }
 
-export interface TextEdit {
-  start: number;
-  end: number;
-  text: string;
-}
+export type TextEdit = Splice;
 
 /** A change to the data, used to verify an edited file: set `value` at `path` in document `doc`. */
 export interface ExpectedChange {
@@ -237,10 +233,22 @@ function insertBeforeLastPair(
  * block map, `, key: value` for a flow map. A last entry holding a block scalar or a collection gets
  * the new key before it instead (after it would be inside that value).
  */
-export function insertPairEdit(parsed: ParsedYaml, map: YAMLMap, key: string, value: string, what: string): TextEdit {
+export function insertPairEdit(
+  parsed: ParsedYaml,
+  map: YAMLMap,
+  key: string,
+  value: string,
+  what: string,
+  insertedBefore = 0,
+): TextEdit {
   const last = map.items[map.items.length - 1];
   const lastKey = last?.key as YamlNode | undefined;
   const lastValue = last?.value as YamlNode | undefined;
+  if (!last && map.flow && map.range && parsed.source[map.range[0]] === '{') {
+    // `image: {}` (a common placeholder): the keys go between the braces, in the order they are added.
+    const at = map.range[0] + 1;
+    return { start: at, end: at, text: `${insertedBefore > 0 ? ', ' : ''}${key}: ${scalarSource(value)}` };
+  }
   if (!last || !lastKey?.range || !lastValue?.range) {
     throw new DeliveryInputError(
       `${parsed.file}: ${what} is an empty map; can not add '${key}' beside nothing`,
@@ -262,7 +270,7 @@ export function insertPairEdit(parsed: ParsedYaml, map: YAMLMap, key: string, va
   const rest = source.slice(lastValue.range[1]).search(/\r\n|\n|\r/);
   const at = rest === -1 ? source.length : lastValue.range[1] + rest;
   const newline = lineBreakAt(source, at);
-  return { start: at, end: at, text: `${newline}${' '.repeat(col)}${key}: ${scalar}` };
+  return { start: at, end: at, text: `${newline}${' '.repeat(col)}${key}: ${scalar}`, newLine: true };
 }
 
 /**
@@ -272,7 +280,14 @@ export function insertPairEdit(parsed: ParsedYaml, map: YAMLMap, key: string, va
  */
 export function applyTextEdits(parsed: ParsedYaml, edits: TextEdit[], expected: ExpectedChange[]): string {
   const out = applySplices(parsed.source, edits, parsed.file);
-  verifyEditContract({ file: parsed.file, before: parsed.source, after: out, splices: edits, intended: expected });
+  verifyEditContract({
+    file: parsed.file,
+    before: parsed.source,
+    after: out,
+    splices: edits,
+    intended: expected,
+    beforeDocs: parsed.docs,
+  });
   return out;
 }
 
