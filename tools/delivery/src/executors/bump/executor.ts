@@ -2,6 +2,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import * as path from 'node:path';
 import { applyBump, type ApplyBumpResult } from '../../lib/gitops/apply-bump';
 import { assertUniqueProjects, parseSetPair, changesFromImageRecords } from '../../lib/gitops/bump-request';
+import { resolveWorkspaceDir, workingTreeLookup } from '../../lib/gitops/workspace-paths';
 import { IMAGE_RECORDS_DIR } from '../../lib/image/record';
 import { DeliveryInputError } from '../../lib/shared/errors';
 import { splitList } from '../../lib/shared/list';
@@ -30,6 +31,7 @@ export async function resolveChanges(
   const set = splitList(options.set).map(parseSetPair);
   const useRecords = set.length === 0 || explicitRecords;
   const recordsDir = options.records ?? IMAGE_RECORDS_DIR;
+  if (useRecords) await resolveWorkspaceDir(recordsDir, '--records', await workingTreeLookup(workspaceRoot));
   const fromRecords = useRecords
     ? await changesFromImageRecords(path.resolve(workspaceRoot, recordsDir), {
         projects: splitList(options.projects).length > 0 ? splitList(options.projects) : undefined,
