@@ -7,6 +7,7 @@ import {
   contentTagFromHash,
   parseTagRule,
   sanitizeTag,
+  tagNeedsYamlQuotes,
 } from './tags';
 
 const SHA = '1a2b3c4d5e6f708192a3b4c5d6e7f80912a3b4c5';
@@ -155,5 +156,33 @@ describe('content tag', () => {
   it('refuses a missing or short hash', () => {
     expect(() => contentTagFromHash('')).toThrow(/not usable for a content tag/);
     expect(() => contentTagFromHash('abc')).toThrow(/not usable/);
+  });
+});
+
+describe('tags written into YAML', () => {
+  it('flags every valid tag a YAML 1.1 or 1.2 reader would not read back as that string', () => {
+    for (const tag of [
+      'yes',
+      'no',
+      'on',
+      'off',
+      'y',
+      'n',
+      'true',
+      'null',
+      '1e3',
+      '0x1F',
+      '0o17',
+      '012',
+      '0b101',
+      '1_000',
+    ]) {
+      expect(tagNeedsYamlQuotes(tag)).toBe(true);
+    }
+    // {{major}}.{{minor}} semver tags are floats to every reader.
+    expect(tagNeedsYamlQuotes('1.10')).toBe(true);
+    for (const tag of ['h-0123456789ab', 'sha-1a2b3c4', 'v1.2.3', 'pr-12', 'main', 'edge']) {
+      expect(tagNeedsYamlQuotes(tag)).toBe(false);
+    }
   });
 });

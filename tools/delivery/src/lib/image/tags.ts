@@ -1,4 +1,5 @@
 import * as semver from 'semver';
+import { plainScalarKeepsString } from '../manifests/yaml-scalar-safety';
 import { GitFacts, isPullRequestEvent } from './git-facts';
 import { TAG_PATTERN } from './reference';
 
@@ -96,6 +97,15 @@ export function sanitizeTag(value: string): string {
 
 export function isValidTag(tag: string): boolean {
   return TAG_PATTERN.test(tag);
+}
+
+/**
+ * Whether a tag must be quoted where it is written into YAML: valid OCI tags such as `yes`, `on`,
+ * `012`, `1e3` or `1.10` read as booleans or numbers in YAML 1.1 (Helm, kustomize) or 1.2 readers
+ * if written plain. The GitOps writer uses this same rule (yaml-scalar-safety.ts).
+ */
+export function tagNeedsYamlQuotes(tag: string): boolean {
+  return !plainScalarKeepsString(tag);
 }
 
 export function isDefaultBranch(facts: GitFacts): boolean {
