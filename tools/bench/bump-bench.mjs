@@ -3,7 +3,10 @@
 // Prints the time of (1) planning + atomic write without git, (2) the full bump: plumbing commit +
 // push to a local bare remote, (3) a second, no-op bump ("up to date"); and how many bytes of the
 // file changed against its size (everything else must stay byte-identical).
-//   node tools/bench/bump-bench.mjs [--services=100]
+// Then (4) the bump's property test (tools/delivery/src/lib/manifests/bump-property.ts) with a larger
+// budget than CI's: random kustomizations and Helm values files, random images, `kubectl kustomize`
+// on every Nth kustomization.
+//   node tools/bench/bump-bench.mjs [--services=100] [--property-runs=3000] [--property-seed=<n>] [--kubectl-every=5]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -20,6 +23,19 @@ if (!Number.isInteger(count) || count < 1 || count > 10_000) {
   console.error(`--services must be an integer in 1..10000, got ${count}`);
   process.exit(2);
 }
+
+const intOption = (name, fallback) => {
+  const raw = process.argv.find((a) => a.startsWith(`--${name}=`));
+  const value = raw === undefined ? fallback : Number(raw.split('=')[1]);
+  if (!Number.isInteger(value) || value < 0) {
+    console.error(`--${name} must be a non-negative integer, got ${raw}`);
+    process.exit(2);
+  }
+  return value;
+};
+const propertyRuns = intOption('property-runs', 3000);
+const propertySeed = intOption('property-seed', Date.now() % 2 ** 31);
+const kubectlEvery = Math.max(1, intOption('kubectl-every', 5));
 
 const work = mkdtempSync(join(tmpdir(), 'slipway-bump-bench-'));
 try {
@@ -149,6 +165,26 @@ try {
     `  bytes changed: ${changedBytes} of ${size} (${((100 * changedBytes) / size).toFixed(1)}%) on ${changedLines} lines; every other line byte-identical: ${untouched}`,
   );
   console.log(`  commit header: ${git(repo, 'log', '-1', '--format=%s')}`);
+
+  if (propertyRuns > 0) {
+    const propertyLib = join(work, 'bump-property.cjs');
+    esbuild.buildSync({
+      entryPoints: [join(root, 'tools/delivery/src/lib/manifests/bump-property.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      outfile: propertyLib,
+      logLevel: 'silent',
+    });
+    const { runBumpProperty } = require(propertyLib);
+    const stats = await runBumpProperty({ seed: propertySeed, numRuns: propertyRuns, kubectlEvery });
+    console.log(
+      `  property test (seed ${propertySeed}): ${stats.cases} generated files bumped and checked in ${(stats.ms / 1000).toFixed(1)} s ` +
+        `(${((1000 * stats.cases) / stats.ms).toFixed(0)} files/s); kubectl kustomize on ${stats.kubectlRuns}; ` +
+        `${stats.nonUtf8Cases} with non-UTF-8 comment bytes, ${stats.crlfCases} CRLF; failures: 0`,
+    );
+  }
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
