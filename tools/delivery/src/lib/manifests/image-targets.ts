@@ -1,4 +1,4 @@
-import { isMap, isScalar, isSeq, visit, type Scalar, type YAMLMap } from 'yaml';
+import { isAlias, isMap, isNode, isScalar, isSeq, visit, type Scalar, type YAMLMap } from 'yaml';
 import { DeliveryInputError } from '../shared/errors';
 import { formatImageReference, parseImageReference, type ImageReference } from '../image/reference';
 import {
@@ -178,9 +178,11 @@ function planHelm(
   const path = target.path.split('.').filter(Boolean);
   const doc = parsed.docs[0];
   const node = doc?.getIn(path, true) as unknown;
+  if (isAlias(node)) assertNoAnchors(parsed, node, `the Helm values at '${target.path}'`);
   if (!isMap(node)) {
+    const at = isNode(node) && node.range ? `:${lineOf(parsed, node.range[0])}` : '';
     throw new DeliveryInputError(
-      `${parsed.file}: the Helm values path '${target.path}' for project '${target.project}' is ${node === undefined ? 'missing' : 'not a map'}`,
+      `${parsed.file}${at}: the Helm values path '${target.path}' for project '${target.project}' is ${node === undefined ? 'missing' : 'not a map'}`,
       `add ${target.path}: {${keys.repository}: …, ${keys.tag}: …, ${keys.digest}: …} to the values file, or fix the path`,
     );
   }
