@@ -26,6 +26,14 @@ function blobBytes(repo: string, rev: string): Buffer {
   return execFileSync('git', ['cat-file', 'blob', rev], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+/** Commit everything in `repo` and push it: the layout a case starts from, on the remote too. Returns HEAD. */
+async function commitAll(repo: string, message: string): Promise<string> {
+  await git(repo, ['add', '-A']);
+  await git(repo, ['commit', '--quiet', '-m', message]);
+  await git(repo, ['push', '--quiet', 'origin', 'main']);
+  return git(repo, ['rev-parse', 'HEAD']);
+}
+
 async function runBump(
   root: string,
   options: Partial<BumpExecutorSchema>,
@@ -59,10 +67,7 @@ describe('bump executor on the corpus: exact bytes in the working tree and on th
     const file = `deploy/corpus/${c.name}.yaml`;
     await fs.mkdir(path.join(repo, 'deploy/corpus'), { recursive: true });
     await fs.writeFile(path.join(repo, file), c.input);
-    await git(repo, ['add', file]);
-    await git(repo, ['commit', '--quiet', '-m', `test: corpus ${c.name}`]);
-    await git(repo, ['push', '--quiet', 'origin', 'main']);
-    const head = await git(repo, ['rev-parse', 'HEAD']);
+    const head = await commitAll(repo, `test: corpus ${c.name}`);
 
     if (c.refused) {
       for (const commit of [false, true]) {
@@ -161,9 +166,7 @@ describe('bump executor: paths', () => {
     const link = 'deploy/k8s/overlays/staging/kustomization.yaml';
     await fs.rm(path.join(repo, link));
     await fs.symlink(path.join(outside, OVERLAY), path.join(repo, link));
-    await git(repo, ['commit', '--quiet', '-am', 'test: overlay symlinked out of the repo']);
-    await git(repo, ['push', '--quiet', 'origin', 'main']);
-    const head = await git(repo, ['rev-parse', 'HEAD']);
+    const head = await commitAll(repo, 'test: overlay symlinked out of the repo');
     const outsideBefore = await snapshot(outside);
     for (const commit of [false, true]) {
       const out = await runBump(repo, { set: [SET], commit });
@@ -182,10 +185,7 @@ describe('bump executor: paths', () => {
     await fs.mkdir(path.join(repo, 'deploy/k8s/shared'), { recursive: true });
     await fs.rename(path.join(repo, OVERLAY), path.join(repo, shared));
     await fs.symlink('../../shared/staging-kustomization.yaml', path.join(repo, OVERLAY));
-    await git(repo, ['add', '-A']);
-    await git(repo, ['commit', '--quiet', '-m', 'test: overlay is a symlink']);
-    await git(repo, ['push', '--quiet', 'origin', 'main']);
-    const head = await git(repo, ['rev-parse', 'HEAD']);
+    const head = await commitAll(repo, 'test: overlay is a symlink');
     const original = await fs.readFile(path.join(repo, shared));
     const bumped = Buffer.from(
       original
@@ -226,10 +226,7 @@ describe('bump executor: paths', () => {
     await fs.rm(path.join(repo, OVERLAY));
     await fs.mkdir(path.join(repo, OVERLAY));
     await fs.writeFile(path.join(repo, OVERLAY, 'README.md'), 'a folder, by mistake\n');
-    await git(repo, ['add', '-A']);
-    await git(repo, ['commit', '--quiet', '-m', 'test: folder instead of the overlay file']);
-    await git(repo, ['push', '--quiet', 'origin', 'main']);
-    const head = await git(repo, ['rev-parse', 'HEAD']);
+    const head = await commitAll(repo, 'test: folder instead of the overlay file');
     const outsideBefore = await snapshot(outside);
     for (const commit of [false, true]) {
       const out = await runBump(repo, { set: [SET], commit });

@@ -171,7 +171,11 @@ export function commitTreeLookup(git: GitCli, commit: string, root: string): Pat
  */
 export async function resolveBumpPaths<
   T extends { environment: string; targets?: ImageTarget[]; overlaysDir?: string; holdsDir?: string },
->(opts: T, lookup: PathLookup, defaults: { overlaysDir: string; holdsDir: string }): Promise<T> {
+>(
+  opts: T,
+  lookup: PathLookup,
+  defaults: { overlaysDir: string; holdsDir: string },
+): Promise<T & { overlaysDir: string; holdsDir: string; targets?: ImageTarget[] }> {
   const overlays = await resolveWorkspaceDir(opts.overlaysDir ?? defaults.overlaysDir, '--overlays-dir', lookup);
   const holds = await resolveWorkspaceDir(opts.holdsDir ?? defaults.holdsDir, '--holds-dir', lookup);
   const holdFile = await resolveWorkspaceFile(
@@ -185,10 +189,10 @@ export async function resolveBumpPaths<
       `replace the symlink by the file itself (cp --remove-destination "$(readlink -f ${holds.path}/${opts.environment}.json)" ${holds.path}/${opts.environment}.json)`,
     );
   }
-  let targets = opts.targets;
-  if (targets) {
+  let targets: ImageTarget[] | undefined;
+  if (opts.targets) {
     targets = [];
-    for (const [i, t] of opts.targets!.entries()) {
+    for (const [i, t] of opts.targets.entries()) {
       const r = await resolveWorkspaceFile(t.file, `targets[${i}].file`, lookup);
       targets.push({ ...t, file: r.path });
     }
