@@ -68,12 +68,3 @@ export function encodeFileText(text: string): Buffer {
 export function hasNonUtf8Bytes(text: string): boolean {
   return /[\uDC80-\uDCFF]/.test(text) && LONE_SURROGATE.test(text);
 }
-
-/** 1-based line numbers of the lines holding bytes that are not UTF-8 (for messages). */
-export function nonUtf8Lines(text: string): number[] {
-  if (!hasNonUtf8Bytes(text)) return [];
-  return text
-    .split('\n')
-    .map((line, i) => (LONE_SURROGATE.test(line) ? i + 1 : 0))
-    .filter((n) => n > 0);
-}

@@ -1,5 +1,6 @@
 import { isAlias, isMap, isNode, isScalar, isSeq, visit, type Scalar, type YAMLMap } from 'yaml';
 import { DeliveryInputError } from '../shared/errors';
+import { hasNonUtf8Bytes } from './file-bytes';
 import { formatImageReference, parseImageReference, type ImageReference } from '../image/reference';
 import {
   applyTextEdits,
@@ -98,6 +99,22 @@ function setMapString(
   if (!scalar) parts.inserted.set(map, (parts.inserted.get(map) ?? 0) + 1);
 }
 
+/**
+ * The values the bump reads (they become the previous reference in the commit's trailers) must be
+ * text: bytes that are not UTF-8 are kept as they are in comments and other values, but refused here.
+ */
+function assertUtf8Values(parsed: ParsedYaml, map: YAMLMap, keys: string[], what: string): void {
+  for (const key of keys) {
+    const node = mapScalar(map, key);
+    if (node && typeof node.value === 'string' && hasNonUtf8Bytes(node.value)) {
+      throw new DeliveryInputError(
+        `${parsed.file}:${lineOf(parsed, node.range?.[0] ?? 0)}: ${what}.${key} holds bytes that are not UTF-8 (the bump reads this value into the commit's trailers)`,
+        `correct the value, or re-encode ${parsed.file} as UTF-8 (e.g. iconv -f latin1 -t utf-8)`,
+      );
+    }
+  }
+}
+
 function planKustomize(parsed: ParsedYaml, changes: ImageChange[], parts: PlanParts): Set<string> {
   const handled = new Set<string>();
   const doc = parsed.docs[0];
@@ -139,6 +156,7 @@ function planKustomize(parsed: ParsedYaml, changes: ImageChange[], parts: PlanPa
     }
     const { item, index, name } = matching[0];
     const what = `images[${index}] (${name})`;
+    assertUtf8Values(parsed, item, ['name', 'newName', 'newTag', 'digest'], what);
     const previous: ImageReference = {
       repository: scalarString(mapScalar(item, 'newName')) ?? name,
       ...(mapScalar(item, 'newTag') ? { tag: scalarString(mapScalar(item, 'newTag')) } : {}),
@@ -187,6 +205,7 @@ function planHelm(
     );
   }
   assertNoAnchors(parsed, node as never, `the Helm values at '${target.path}'`);
+  assertUtf8Values(parsed, node, [keys.repository, keys.tag, keys.digest], target.path);
   const previous: ImageReference = {
     repository: scalarString(mapScalar(node, keys.repository)) ?? '',
     ...(mapScalar(node, keys.tag) ? { tag: scalarString(mapScalar(node, keys.tag)) } : {}),
