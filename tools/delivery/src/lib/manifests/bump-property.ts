@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -9,6 +8,7 @@ import { lineBreakStyle } from './edit-contract';
 import { encodeFileText, hasNonUtf8Bytes } from './file-bytes';
 import { formatImageReference } from '../image/reference';
 import { planImageTarget, type ImageChange, type ImageTarget } from './image-targets';
+import { kustomizeBuild, parseObjects } from './kubernetes';
 
 /**
  * The bump's property test, shared by the unit spec (fixed seed, small budget) and
@@ -401,13 +401,6 @@ export function checkBump(c: GeneratedCase): string {
   return after;
 }
 
-const run = (cmd: string, args: string[]) =>
-  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
-    execFile(cmd, args, { timeout: 60_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    ),
-  );
-
 /** `kubectl kustomize` over the bumped kustomization: every bumped container runs exactly the new reference. */
 export async function checkWithKustomize(c: GeneratedCase, after: string, kubectl = 'kubectl'): Promise<void> {
   if (c.kind !== 'kustomize' || hasNonUtf8Bytes(c.text)) return; // go-yaml reads UTF-8 only, before and after
@@ -429,13 +422,16 @@ export async function checkWithKustomize(c: GeneratedCase, after: string, kubect
         '',
       ].join('\n'),
     );
-    const r = await run(kubectl, ['kustomize', dir]);
-    if (r.code !== 0) fail(c, after, `kubectl kustomize failed: ${r.stderr.trim()}`);
-    const docs = parseAllDocuments(r.stdout);
-    const deployment = (Array.isArray(docs) ? docs[0] : docs).toJS();
-    const images = new Map<string, string>(
-      deployment.spec.template.spec.containers.map((k: { name: string; image: string }) => [k.name, k.image]),
-    );
+    let rendered: string;
+    try {
+      rendered = await kustomizeBuild(dir, { kubectl, hidePath: dir });
+    } catch (error) {
+      fail(c, after, (error as Error).message);
+    }
+    const deployment = parseObjects(rendered)[0] as {
+      spec: { template: { spec: { containers: { name: string; image: string }[] } } };
+    };
+    const images = new Map<string, string>(deployment.spec.template.spec.containers.map((k) => [k.name, k.image]));
     for (const ch of c.changes) {
       if (images.get(ch.project) !== formatImageReference(ch.reference)) {
         fail(
