@@ -7,8 +7,13 @@ import { Redis } from 'ioredis';
 import { contractViolations, ErrorBody, Product, ProductListResponse } from '@slipway/contracts';
 import { appliedMigrations, checksumOf, createPostgresDatabase, type Database } from '@slipway/service-kit/database';
 import { TEST_API_KEY, testConfig } from '../test-support/catalog-env.js';
-import { startPrivatePostgres, type PrivatePostgres } from '../test-support/private-postgres.js';
-import { createTestDatabase, SHARED_REDIS_URL, type TestDatabase } from '../test-support/test-database.js';
+import {
+  createTestDatabase,
+  SHARED_REDIS_URL,
+  startPrivatePostgres,
+  type PrivatePostgres,
+  type TestDatabase,
+} from '@slipway/service-kit/testing';
 import { buildApp, defaultMigrationsDir, MIGRATIONS_TABLE, type CatalogApp } from './app.js';
 import { SAMPLE_PRODUCTS } from './sample-products.js';
 

@@ -8,8 +8,13 @@ import { contractViolations, ErrorBody, Order, type OrderCreateBody } from '@sli
 import { appliedMigrations, createPostgresDatabase, type Database } from '@slipway/service-kit/database';
 import { product, startFakeCatalog, type FakeCatalog } from '../test-support/fake-catalog.js';
 import { testConfig } from '../test-support/orders-env.js';
-import { startPrivatePostgres, type PrivatePostgres } from '../test-support/private-postgres.js';
-import { createTestDatabase, SHARED_REDIS_URL, type TestDatabase } from '../test-support/test-database.js';
+import {
+  createTestDatabase,
+  SHARED_REDIS_URL,
+  startPrivatePostgres,
+  type PrivatePostgres,
+  type TestDatabase,
+} from '@slipway/service-kit/testing';
 import { buildApp, MIGRATIONS_TABLE, type OrdersApp } from './app.js';
 import { IdempotencyClaimLostError, IdempotencyStoreUnavailableError } from './idempotency.js';
 import { RedisIdempotencyStore } from './redis-idempotency-store.js';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createPostgresDatabase } from '@slipway/service-kit/database';
+import { createPostgresDatabase } from '../database/database.js';
 
 export const SHARED_DATABASE_URL =
   process.env['DATABASE_URL'] || 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
