@@ -112,10 +112,17 @@ export function addConfigPatch(text: string, name: string, file: string): string
 }
 
 export function removeConfigPatch(text: string, name: string): string {
-  const docs = parseAllDocuments(text);
-  const kept = docs.filter((doc) => doc.getIn(['metadata', 'name']) !== `${name}-config`);
-  if (kept.length === docs.length) return text;
-  return kept.map((doc, i) => (i === 0 ? '' : '---\n') + doc.toString(YAML_OPTIONS)).join('');
+  // Split on the document markers, keeping them, and drop the one document with its own marker:
+  // the rest of the file stays byte for byte as it was.
+  const parts = text.split(/(^---[ \t]*\r?\n)/m);
+  for (let i = 0; i < parts.length; i += 2) {
+    const doc = parseDocument(parts[i]);
+    if (doc.getIn(['metadata', 'name']) !== `${name}-config`) continue;
+    if (i > 0) parts.splice(i - 1, 2);
+    else parts.splice(0, Math.min(2, parts.length));
+    return parts.join('');
+  }
+  return text;
 }
 
 const SCOPE_RULE = (name: string) =>
