@@ -7,7 +7,7 @@ import {
   type ProjectGraph,
   type Tree,
 } from '@nx/devkit';
-import { DeliveryInputError } from '../../lib/manifests/errors';
+import { DeliveryInputError } from '../../lib/shared/errors';
 import { unregisterService } from '../../lib/generators/register-service';
 import { readWorkspaceFacts } from '../../lib/generators/workspace-facts';
 import type { RemoveServiceGeneratorSchema } from './schema';

@@ -8,7 +8,7 @@ import {
   type GeneratorCallback,
   type Tree,
 } from '@nx/devkit';
-import { DeliveryInputError } from '../../lib/manifests/errors';
+import { DeliveryInputError } from '../../lib/shared/errors';
 import { serviceNames, validateServiceName } from '../../lib/generators/service-name';
 import { choosePort } from '../../lib/generators/ports';
 import { readWorkspaceFacts, type WorkspaceFacts } from '../../lib/generators/workspace-facts';

@@ -1,4 +1,4 @@
-import { DeliveryInputError } from '../manifests/errors';
+import { DeliveryInputError } from '../shared/errors';
 
 /** Ports a service may not take: the local registry and the first port a default Nx serve uses. */
 export const RESERVED_PORTS: Readonly<Record<number, string>> = { 5000: 'the local image registry' };

@@ -59,7 +59,7 @@ export function registerService(tree: Tree, service: RegisteredService): void {
     const file = `${OVERLAYS_DIR}/${overlay}/kustomization.yaml`;
     edit(tree, file, (text) => addOverlayEntries(text, service.name, service.imageName, file));
     for (const patch of configPatchFiles(tree, overlay))
-      edit(tree, patch, (text) => addConfigPatch(text, service.name, patch));
+      edit(tree, patch, (text) => addConfigPatch(text, service.name));
   }
   if (tree.exists(DEPLOY_PACKAGE)) {
     updateJson(tree, DEPLOY_PACKAGE, (pkg) => {

@@ -1,4 +1,4 @@
-import { DeliveryInputError } from '../manifests/errors';
+import { DeliveryInputError } from '../shared/errors';
 
 /**
  * A service name becomes a project name, an npm package, an image repository, a scope tag and the

@@ -1,5 +1,5 @@
-import { isMap, isSeq, parseAllDocuments, parseDocument, YAMLMap, YAMLSeq, type Document } from 'yaml';
-import { DeliveryInputError } from '../manifests/errors';
+import { Document, isMap, isSeq, parseAllDocuments, parseDocument, YAMLMap, YAMLSeq } from 'yaml';
+import { DeliveryInputError } from '../shared/errors';
 
 /*
  * The edits the service generators make to files every service shares: pure text → text functions,
@@ -87,7 +87,7 @@ export function removeOverlayEntries(text: string, name: string, imageName: stri
  * service with the settings every service there shares (those of the first document that are not
  * another service's URL).
  */
-export function addConfigPatch(text: string, name: string, file: string): string {
+export function addConfigPatch(text: string, name: string): string {
   const docs = parseAllDocuments(text);
   const configs = docs.filter((doc) => doc.get('kind') === 'ConfigMap');
   if (configs.length === 0) return text;
@@ -100,8 +100,7 @@ export function addConfigPatch(text: string, name: string, file: string): string
       if (!key.endsWith('_URL')) shared[key] = (pair.value as { value?: unknown })?.value ?? pair.value;
     }
   }
-  const addition = parseDocument('');
-  addition.contents = addition.createNode({
+  const addition = new Document({
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: { name: `${name}-config` },
