@@ -1,22 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import {
-  appendFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  readlinkSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { createServer } from 'node:net';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseHoldFile } from '../../lib/gitops/holds';
 import { parseHistory } from '../../lib/release/history';
 import { childEnvironment } from '../../lib/release/images';
+import { freePorts, linkNodeModules } from '../../testing/workspace-clone';
 
 /**
  * End to end, the local environment for real: `nx run deploy:local` in a temporary clone of this
@@ -33,25 +22,6 @@ import { childEnvironment } from '../../lib/release/images';
 const PORTS = { catalog: 0, orders: 0, web: 0 };
 let REGISTRY = '';
 
-async function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-async function freePorts(count: number): Promise<number[]> {
-  const found: number[] = [];
-  // Start at a pid-dependent offset so concurrent runs rarely probe the same ports first.
-  const start = (process.pid % 25) * 4;
-  for (let i = 0; i < 100 && found.length < count; i++) {
-    const port = 3600 + ((start + i) % 100);
-    if (await isFree(port)) found.push(port);
-  }
-  if (found.length < count) throw new Error(`fewer than ${count} free ports in 3600-3699`);
-  return found;
-}
 // Every project with an image target. Not passed as --projects: naming a held project releases its hold.
 const PROJECTS = ['catalog', 'orders', 'web'];
 const INSTANCE = `slipway-e2e-${process.pid.toString(16)}`;
@@ -62,27 +32,6 @@ interface Run {
   code: number;
   output: string;
   ms: number;
-}
-
-/**
- * The clone's node_modules: a link to each package of the workspace's node_modules, except the
- * workspace's own packages (@slipway/*), which link to the clone's copies (npm's relative links),
- * so the clone builds its own libraries and never reads or writes the developer's tree.
- */
-function linkNodeModules(source: string, clone: string): void {
-  const from = path.join(source, 'node_modules');
-  const to = path.join(clone, 'node_modules');
-  mkdirSync(to);
-  for (const entry of readdirSync(from)) {
-    if (entry === '.cache') continue;
-    if (entry === '@slipway') {
-      mkdirSync(path.join(to, entry));
-      for (const pkg of readdirSync(path.join(from, entry)))
-        symlinkSync(readlinkSync(path.join(from, entry, pkg)), path.join(to, entry, pkg));
-      continue;
-    }
-    symlinkSync(path.join(from, entry), path.join(to, entry));
-  }
 }
 
 describe('deploy:local end to end (temporary clone, real registry, podman, smoke)', () => {
@@ -186,7 +135,7 @@ describe('deploy:local end to end (temporary clone, real registry, podman, smoke
   const explain = (run: Run) => `exit ${run.code} after ${Math.round(run.ms / 1000)} s\n${run.output.slice(-6000)}`;
 
   beforeAll(async () => {
-    const [registryPort, catalog, orders, web] = await freePorts(4);
+    const [registryPort, catalog, orders, web] = await freePorts(4, 3600);
     REGISTRY = `127.0.0.1:${registryPort}`;
     Object.assign(PORTS, { catalog, orders, web });
     const cloned = spawnSync('git', ['clone', '--quiet', '--no-hardlinks', WORKSPACE, repo], { encoding: 'utf8' });
