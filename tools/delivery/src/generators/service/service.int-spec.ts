@@ -56,8 +56,13 @@ describe('service and remove-service generators in a temporary clone', () => {
         resolve({ code: code ?? 1, output });
       });
     });
+  // Only run and run-many take --outputStyle; generators and other commands refuse unknown options.
   const nx = (...args: string[]) =>
-    run(process.execPath, [path.join(repo, 'node_modules/nx/dist/bin/nx.js'), ...args, '--outputStyle=static']);
+    run(process.execPath, [
+      path.join(repo, 'node_modules/nx/dist/bin/nx.js'),
+      ...args,
+      ...(['run', 'run-many'].includes(args[0]) ? ['--outputStyle=static'] : []),
+    ]);
   const git = (...args: string[]) => spawnSync('git', args, { cwd: repo, env, encoding: 'utf8' }).stdout.trim();
   const ok = (step: string, result: Run) =>
     expect({ step, code: result.code, tail: result.code === 0 ? '' : result.output.slice(-5000) }).toEqual({
