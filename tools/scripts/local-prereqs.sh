@@ -9,14 +9,16 @@
 #   tools/scripts/local-prereqs.sh          # ensure both, print the export line
 #   tools/scripts/local-prereqs.sh --stop   # stop the registry this script started (by its pid file)
 #   tools/scripts/local-prereqs.sh --base-only  # only the base image (tests run their own registry)
-# Environment: SLIPWAY_REGISTRY_ADDR (default 127.0.0.1:5000), STORAGE_DRIVER (default vfs),
+#   tools/scripts/local-prereqs.sh --registry-only  # only the registry (tools/scripts/cluster.sh runs its own)
+# Environment: SLIPWAY_REGISTRY_ADDR (default 127.0.0.1:5000), SLIPWAY_REGISTRY_DIR (default .local/registry),
+#              STORAGE_DRIVER (default vfs),
 #              SLIPWAY_NODE_BASE (default localhost/slipway/node-base:<node version>).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 addr="${SLIPWAY_REGISTRY_ADDR:-127.0.0.1:5000}"
 driver="${STORAGE_DRIVER:-vfs}"
-data="$root/.local/registry"
+data="${SLIPWAY_REGISTRY_DIR:-$root/.local/registry}"
 pidfile="$data/registry.pid"
 node_bin="$(command -v node)"
 node_version="$("$node_bin" --version | sed 's/^v//')"
@@ -120,8 +122,9 @@ case "${1:-}" in
   --stop) stop_registry; exit 0 ;;
   --print-env) echo "export NODE_IMAGE=$base"; exit 0 ;;
   --base-only) ensure_base_image; echo "export NODE_IMAGE=$base"; exit 0 ;;
+  --registry-only) ensure_registry; exit 0 ;;
   "") ;;
-  *) log "unknown argument $1 (use --stop, --base-only or --print-env)"; exit 2 ;;
+  *) log "unknown argument $1 (use --stop, --base-only, --registry-only or --print-env)"; exit 2 ;;
 esac
 
 ensure_registry
