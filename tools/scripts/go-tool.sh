@@ -34,6 +34,9 @@ if [[ -x "$dest" ]]; then
   exit 0
 fi
 
+# shellcheck source=lib/go-toolchain.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/go-toolchain.sh"
+slipway_use_go || true
 command -v go >/dev/null 2>&1 ||
   fail "$name $version is not built yet and Go is missing to build it: run bash tools/scripts/setup.sh (it installs a pinned Go toolchain)."
 

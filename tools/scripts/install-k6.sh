@@ -29,6 +29,10 @@ if on_path="$(command -v k6 2>/dev/null)"; then
   exit 0
 fi
 
+# shellcheck source=lib/go-toolchain.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/go-toolchain.sh"
+slipway_use_go || true
+
 go_bin_dir() {
   if command -v go >/dev/null 2>&1; then
     local gobin

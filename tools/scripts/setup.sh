@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Set up a Debian/Ubuntu machine for this workspace: the Debian packages the stack and the test
-# suites use, k6, then the npm dependencies. Safe to re-run: installs only what is missing.
-# README command (1), README command (2) and .ci/run all start here, so there is one way to set up.
+# suites use, a pinned Go toolchain, k6, the cluster binaries and kubectl, then the npm dependencies.
+# Safe to re-run: installs only what is missing. README command (1), README command (2) and .ci/run
+# all start here, so there is one way to set up. It prints progress lines only; the full output of
+# every step goes to .local/setup.log.
 #
 #   bash tools/scripts/setup.sh [--without=PART[,PART...]]
 #
@@ -9,21 +11,42 @@
 #   services   postgresql redis-server         (GitHub Actions uses service containers instead)
 #   chromium   chromium                        (GitHub Actions uses Playwright's own browser)
 #   engines    buildah podman runc skopeo docker-registry   (image builds, local registry, deploy)
+#   go         Go 1.24+: `go` on PATH when new enough, else the pinned official toolchain module
+#              (tools/scripts/lib/go-toolchain.sh) fetched with Debian's golang-go
 #   k6         k6 v1.4.2 via tools/scripts/install-k6.sh (PATH, Go bin dir, else `go install`)
+#   cluster    etcd-server containerd runc containernetworking-plugins iptables nftables conntrack
+#              openssl iproute2, then `tools/scripts/cluster.sh build` (Kubernetes v1.33.13, CoreDNS,
+#              crictl, pause; cached per machine), and kubectl v1.33.13 from that cache on PATH
+#              (/usr/local/bin/kubectl) when the machine has no kubectl at all
 #   npm        npm ci (skipped when node_modules already matches package-lock.json)
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$repo_root"
+# shellcheck source=lib/go-toolchain.sh
+source "$repo_root/tools/scripts/lib/go-toolchain.sh"
 
 K6_VERSION=v1.4.2
-all_parts=(services chromium engines k6 npm)
+all_parts=(services chromium engines go k6 cluster npm)
 declare -A skip=()
+mkdir -p .local
+setup_log="$repo_root/.local/setup.log"
+printf '== setup %s\n' "$(date -u +%FT%TZ)" >>"$setup_log"
 
 log() { printf 'setup: %s\n' "$*"; }
 fail() {
   printf 'setup: error: %s\n' "$*" >&2
   exit 1
+}
+# Run a step with its output in the log; on failure show the log's tail and stop.
+logged() {
+  local what="$1"
+  shift
+  printf '\n== %s: %s\n' "$what" "$*" >>"$setup_log"
+  if ! "$@" >>"$setup_log" 2>&1; then
+    tail -n 25 "$setup_log" >&2
+    fail "$what failed (last lines above; full log: $setup_log)."
+  fi
 }
 
 for arg in "$@"; do
@@ -37,10 +60,10 @@ for arg in "$@"; do
       done
       ;;
     -h | --help)
-      sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
-    *) fail "unknown argument \"$arg\". Usage: bash tools/scripts/setup.sh [--without=services,chromium,engines,k6,npm]" ;;
+    *) fail "unknown argument \"$arg\". Usage: bash tools/scripts/setup.sh [--without=services,chromium,engines,go,k6,cluster,npm]" ;;
   esac
 done
 wants() { [[ -z "${skip[$1]:-}" ]]; }
@@ -60,6 +83,10 @@ packages=()
 wants services && packages+=(postgresql redis-server)
 wants chromium && packages+=(chromium)
 wants engines && packages+=(buildah podman runc skopeo docker-registry)
+wants cluster && packages+=(etcd-server etcd-client containerd runc containernetworking-plugins iptables nftables conntrack openssl iproute2 docker-registry)
+# Debian's golang-go (1.19 on bookworm) only bootstraps the pinned toolchain when no Go 1.24+ exists.
+if { wants go || wants k6 || wants cluster; } && ! slipway_use_go; then packages+=(golang-go ca-certificates); fi
+mapfile -t packages < <(printf '%s\n' "${packages[@]}" | awk '!seen[$0]++')
 
 missing=()
 for pkg in "${packages[@]}"; do
@@ -71,24 +98,49 @@ if ((${#missing[@]} > 0)); then
   command -v apt-get >/dev/null 2>&1 ||
     fail "apt-get not found: this script sets up Debian/Ubuntu. Install these yourself: ${missing[*]}."
   log "installing Debian packages: ${missing[*]}"
-  as_root apt-get update -q
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+  logged "apt-get update" as_root apt-get update -q
+  logged "apt-get install" as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 elif ((${#packages[@]} > 0)); then
   log "Debian packages present: ${packages[*]}"
+fi
+
+# --- Go 1.24+ -------------------------------------------------------------------------------
+if wants go || wants k6 || wants cluster; then
+  if ! slipway_use_go; then
+    log "fetching the Go toolchain $SLIPWAY_GO_VERSION (golang.org/toolchain, checksummed) with $(go version 2>/dev/null || echo 'no go')"
+    logged "Go toolchain download" slipway_fetch_go
+    slipway_use_go || fail "the Go toolchain $SLIPWAY_GO_VERSION did not land in $(slipway_go_toolchain_dir)."
+  fi
+  log "go: $(go version) ($(command -v go))"
 fi
 
 # --- k6 --------------------------------------------------------------------------------------
 if wants k6; then
   if [[ -f tools/scripts/install-k6.sh ]]; then
     # The smoke executor's own lookup and pinned install (K6_BIN, PATH, Go bin dir, else go install).
-    log "k6: $(bash tools/scripts/install-k6.sh)"
+    k6_path="$(bash tools/scripts/install-k6.sh 2>>"$setup_log")" || fail "installing k6 failed (full log: $setup_log)."
+    log "k6: $k6_path"
   elif command -v k6 >/dev/null 2>&1; then
     log "k6: $(command -v k6)"
   else
     command -v go >/dev/null 2>&1 ||
       fail "k6 is missing and so is Go to build it. Install Go 1.24+ (https://go.dev/dl/) and re-run, or skip k6 with --without=k6."
     log "installing k6 $K6_VERSION with go install (a few minutes on a cold module cache)"
-    go install "go.k6.io/k6@$K6_VERSION"
+    logged "go install k6" go install "go.k6.io/k6@$K6_VERSION"
+  fi
+fi
+
+# --- cluster binaries and kubectl --------------------------------------------------------------
+if wants cluster; then
+  log "cluster binaries: tools/scripts/cluster.sh build (about 8 min once per machine, then cached)"
+  logged "cluster build" bash tools/scripts/cluster.sh build
+  grep '^cluster: ' "$setup_log" | tail -n 4 | sed 's/^/setup: /'
+  if ! command -v kubectl >/dev/null 2>&1; then
+    kubectl_cached="${SLIPWAY_K8S_CACHE:-$HOME/.cache/slipway}/kubernetes-v1.33.13/kubectl"
+    as_root ln -sf "$kubectl_cached" /usr/local/bin/kubectl
+    log "kubectl: /usr/local/bin/kubectl -> $kubectl_cached"
+  else
+    log "kubectl: $(command -v kubectl) (the cluster scripts use $HOME/.cache/slipway/kubernetes-v1.33.13/kubectl)"
   fi
 fi
 
@@ -103,7 +155,7 @@ if wants npm; then
     log "node_modules matches package-lock.json: skipping npm ci"
   else
     log "npm ci"
-    npm ci --no-audit --no-fund
+    logged "npm ci" npm ci --no-audit --no-fund
     printf '%s\n' "$lock_hash" >"$lock_stamp"
   fi
 fi
