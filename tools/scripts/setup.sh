@@ -60,7 +60,7 @@ for arg in "$@"; do
       done
       ;;
     -h | --help)
-      sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *) fail "unknown argument \"$arg\". Usage: bash tools/scripts/setup.sh [--without=services,chromium,engines,go,k6,cluster,npm]" ;;
