@@ -44,65 +44,170 @@ metadata: { name: orders, namespace: ns, labels: { app.kubernetes.io/name: order
 spec: { template: { metadata: { labels: { app.kubernetes.io/name: orders } }, spec: { containers: [{ name: o, image: "r/orders:h-b@sha256:${'b'.repeat(64)}" }] } } }
 `;
 
+const deployItems = (name: string, ready: boolean, waiting?: { reason: string; message?: string }) => ({
+  items: [
+    {
+      kind: 'Deployment',
+      metadata: { name, generation: 2, annotations: { 'deployment.kubernetes.io/revision': '2' } },
+      spec: { replicas: 1 },
+      status: ready
+        ? { observedGeneration: 2, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 }
+        : { observedGeneration: 2, replicas: 2, updatedReplicas: 1, availableReplicas: 1 },
+    },
+    {
+      kind: 'ReplicaSet',
+      metadata: {
+        name: `${name}-new`,
+        labels: { 'pod-template-hash': 'new' },
+        annotations: { 'deployment.kubernetes.io/revision': '2' },
+        ownerReferences: [{ kind: 'Deployment', name }],
+      },
+    },
+    {
+      kind: 'Pod',
+      metadata: { name: `${name}-new-1`, labels: { 'pod-template-hash': 'new' } },
+      status: {
+        phase: ready ? 'Running' : 'Pending',
+        containerStatuses: [
+          { name, ready, restartCount: waiting ? 2 : 0, state: waiting ? { waiting } : { running: {} } },
+        ],
+      },
+    },
+  ],
+});
+
 describe('KubectlCluster', () => {
-  it('applies the overlay, then waits for each rollout within one shared deadline', async () => {
-    let clock = 0;
+  const renderedWithSelectors = `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: catalog, namespace: ns, labels: { app.kubernetes.io/name: catalog, app.kubernetes.io/instance: i } }
+spec: { selector: { matchLabels: { app.kubernetes.io/name: catalog } }, template: { metadata: { labels: { app.kubernetes.io/name: catalog } }, spec: { containers: [{ name: c, image: "r/catalog:h-a@sha256:${'a'.repeat(64)}" }] } } }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: orders, namespace: ns, labels: { app.kubernetes.io/name: orders, app.kubernetes.io/instance: i } }
+spec: { selector: { matchLabels: { app.kubernetes.io/name: orders } }, template: { metadata: { labels: { app.kubernetes.io/name: orders } }, spec: { containers: [{ name: o, image: "r/orders:h-b@sha256:${'b'.repeat(64)}" }] } } }
+`;
+  const base = (call: Call): Partial<RunResult> | undefined => {
+    if (call.args.includes('kustomize')) return { stdout: renderedWithSelectors };
+    if (call.args.includes('get-contexts')) return { stdout: 'other\nslipway-cluster\n' };
+    if (call.args.includes('/readyz')) return { stdout: 'ok' };
+    if (call.args.includes('events')) return { stdout: JSON.stringify({ items: [] }) };
+    return undefined;
+  };
+
+  it('server-side applies with its field manager, prunes by instance label, and waits on pod states', async () => {
+    let polls = 0;
     const { run, calls } = fakeRunner((call) => {
-      if (call.args.includes('kustomize')) return { stdout: rendered };
-      if (call.args.includes('rollout')) clock += 40_000;
-      return { stdout: 'deployment.apps/x configured' };
+      const answer = base(call);
+      if (answer) return answer;
+      if (call.args[4] === 'apply') return { stdout: 'deployment.apps/catalog serverside-applied' };
+      if (call.args.includes('deployment,replicaset,pod')) {
+        const name = call.args[call.args.indexOf('-l') + 1]?.split('=')[1] as string;
+        polls += 1;
+        return { stdout: JSON.stringify(deployItems(name, polls > 2)) };
+      }
+      return {};
     });
     const cluster = new KubectlCluster({
-      context: 'kind-slipway',
+      context: 'slipway-cluster',
+      kubeconfig: '/k/config',
+      kubectl: '/bin/kubectl-1.33',
       rolloutTimeoutSeconds: 100,
       run,
-      now: () => clock,
+      sleep: async () => undefined,
     });
-    await cluster.apply({
-      overlayDir: '/o',
-      projects: ['catalog', 'orders'],
-      log: () => undefined,
-    });
-    expect(calls.map((c) => c.args.join(' '))).toEqual([
-      'kustomize /o',
-      '--context kind-slipway apply -k /o',
-      '--context kind-slipway rollout status deployment/catalog -n ns --timeout=100s',
-      '--context kind-slipway rollout status deployment/orders -n ns --timeout=60s',
+    const result = await cluster.apply({ overlayDir: '/o', projects: ['catalog', 'orders'], log: () => undefined });
+    const apply = calls.find((c) => c.args.includes('--server-side')) as Call;
+    expect(apply.program).toBe('/bin/kubectl-1.33');
+    expect(apply.args.slice(0, 9)).toEqual([
+      '--kubeconfig',
+      '/k/config',
+      '--context',
+      'slipway-cluster',
+      'apply',
+      '--server-side',
+      '--field-manager=slipway-deploy',
+      '--force-conflicts',
+      '--prune',
     ]);
+    expect(apply.args).toContain('app.kubernetes.io/instance=i');
+    expect(apply.args).toContain('--prune-allowlist=apps/v1/Deployment');
+    expect(result.notes).toEqual(['catalog: rolled out', 'orders: rolled out']);
+    expect(polls).toBe(4);
   });
 
-  it('fails naming the project when the rollout does not finish in time, or the deadline is gone', async () => {
-    const { run } = fakeRunner((call) =>
-      call.args.includes('kustomize')
-        ? { stdout: rendered }
-        : call.args.includes('rollout')
-          ? { code: 1, stderr: 'error: timed out waiting for the condition' }
-          : {},
-    );
+  it('stops the wait at the first failing pod, with its reason, events and last log lines', async () => {
+    const { run } = fakeRunner((call) => {
+      const answer = base(call);
+      if (answer) return answer;
+      if (call.args.includes('deployment,replicaset,pod'))
+        return {
+          stdout: JSON.stringify(
+            deployItems('orders', false, { reason: 'CreateContainerConfigError', message: 'secret "db" not found' }),
+          ),
+        };
+      if (call.args.includes('logs')) return { stdout: 'line 1\nconnecting to postgres://app:hunter22@db/x\n' };
+      return {};
+    });
     await expect(
-      new KubectlCluster({ rolloutTimeoutSeconds: 5, run }).apply({
+      new KubectlCluster({ rolloutTimeoutSeconds: 100, run, sleep: async () => undefined }).apply({
         overlayDir: '/o',
         projects: ['orders'],
         log: () => undefined,
       }),
-    ).rejects.toThrow(/rollout of orders \(deployment\/orders\) did not finish within the deadline: error: timed out/);
+    ).rejects.toThrow(
+      'orders will not become ready: pod orders-new-1: orders: CreateContainerConfigError: secret "db" not found\n  last log lines:\n    line 1\n    connecting to postgres://***@db/x',
+    );
+  });
+
+  it('fails naming the project and what it waits for when the deadline passes', async () => {
     let clock = 0;
-    const slow = fakeRunner((call) => {
-      if (call.args.includes('kustomize')) return { stdout: rendered };
-      if (call.args.includes('rollout')) clock += 10_000;
+    const { run } = fakeRunner((call) => {
+      const answer = base(call);
+      if (answer) return answer;
+      if (call.args.includes('deployment,replicaset,pod'))
+        return { stdout: JSON.stringify(deployItems('orders', false)) };
       return {};
     });
     await expect(
       new KubectlCluster({
         rolloutTimeoutSeconds: 5,
-        run: slow.run,
+        run,
         now: () => clock,
-      }).apply({
+        sleep: async (ms) => {
+          clock += ms;
+        },
+      }).apply({ overlayDir: '/o', projects: ['orders'], log: () => undefined }),
+    ).rejects.toThrow(
+      'rollout of orders (deployment/orders) did not finish within the deadline of 5 s: 1/1 updated, 1/1 available, 1 old still running',
+    );
+  });
+
+  it('refuses before applying when the kubeconfig lacks the context or the API server does not answer', async () => {
+    const noContext = fakeRunner((call) => base(call) ?? {});
+    await expect(
+      new KubectlCluster({ context: 'prod', kubeconfig: '/k', rolloutTimeoutSeconds: 5, run: noContext.run }).apply({
         overlayDir: '/o',
-        projects: ['catalog', 'orders'],
+        projects: ['orders'],
         log: () => undefined,
       }),
-    ).rejects.toThrow('rollout deadline of 5 s passed before orders was checked');
+    ).rejects.toThrow("the kubeconfig /k has no context 'prod' (it has: other, slipway-cluster)");
+    expect(noContext.calls.some((c) => c.args.includes('apply'))).toBe(false);
+    const down = fakeRunner((call) =>
+      call.args.includes('/readyz')
+        ? { code: 1, stderr: 'The connection to the server 127.0.0.1:6443 was refused' }
+        : (base(call) ?? {}),
+    );
+    await expect(
+      new KubectlCluster({ rolloutTimeoutSeconds: 5, run: down.run }).apply({
+        overlayDir: '/o',
+        projects: ['orders'],
+        log: () => undefined,
+      }),
+    ).rejects.toThrow(
+      /does not answer \(The connection to the server 127.0.0.1:6443 was refused\): start it \(on this machine: bash tools\/scripts\/cluster.sh start\)/,
+    );
+    expect(down.calls.some((c) => c.args.includes('apply'))).toBe(false);
   });
 });
 

@@ -1,90 +1,296 @@
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { runProcess } from '../shared/process';
+import { redactCredentials } from '../shared/redact';
+import { deploymentHealth, logTail, type K8sEvent, type K8sItem } from './pod-health';
 import type { ProcessRunner } from '../shared/process';
-import { kustomizeBuild, parseObjects } from '../manifests/kubernetes';
-import { deploymentsByProject } from './render';
-import { ClusterError, type ApplyRequest, type ApplyResult, type ClusterAdapter, type WorkloadStatus } from './types';
+import { kustomizeBuild, parseObjects, type KubeObject } from '../manifests/kubernetes';
+import { projectOf } from './render';
+import {
+  ClusterError,
+  type ApplyRequest,
+  type ApplyResult,
+  type ClusterAdapter,
+  type WorkloadHealth,
+  type WorkloadStatus,
+} from './types';
 
 /**
- * Any cluster kubectl reaches (kind, k3d, a real one): `kubectl apply -k <overlay>`, then
- * `kubectl rollout status` of each deployed project's Deployment against one overall deadline.
- * Rollout status does not notice a crash loop by itself (kubectl#738); the smoke that follows does.
+ * Any cluster kubectl reaches (this machine's tools/scripts/cluster.sh, kind, a team's real one):
+ * render the overlay, server-side apply it with our field manager, prune what the release removed
+ * (objects carrying the overlay's app.kubernetes.io/instance label that it no longer renders), then
+ * wait for each deployed project's rollout by reading its pods (lib/cluster/pod-health.ts), so a
+ * crash loop, a missing image, an OOM kill or a readiness probe that keeps failing ends the wait at
+ * once with the reason, the recent events and the container's last log lines — `kubectl rollout
+ * status` alone notices none of these before the progress deadline.
  */
 export interface KubectlClusterOptions {
+  /** The environment's context; the kubeconfig must have it (checked before anything is applied). */
   context?: string;
+  /** Kubeconfig file (default: kubectl's own: $KUBECONFIG, else ~/.kube/config). */
+  kubeconfig?: string;
+  /** The kubectl binary (default: `kubectl` on PATH). */
+  kubectl?: string;
   rolloutTimeoutSeconds: number;
+  fieldManager?: string;
+  pollMs?: number;
   run?: ProcessRunner;
   now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export const FIELD_MANAGER = 'slipway-deploy';
+const INSTANCE_LABEL = 'app.kubernetes.io/instance';
+/** Kinds a release may remove objects of (pruned by label); cluster-scoped kinds are never pruned. */
+export const PRUNE_KINDS = [
+  'core/v1/ConfigMap',
+  'core/v1/Service',
+  'core/v1/ServiceAccount',
+  'apps/v1/Deployment',
+  'policy/v1/PodDisruptionBudget',
+  'autoscaling/v2/HorizontalPodAutoscaler',
+  'networking.k8s.io/v1/NetworkPolicy',
+  'networking.k8s.io/v1/Ingress',
+] as const;
+
+interface DeploymentRef {
+  name: string;
+  namespace?: string;
+  selector: string;
+}
+
+/** Deployment name, namespace and label selector per project, from the rendered objects. */
+export function deploymentRefs(objects: KubeObject[]): Map<string, DeploymentRef> {
+  const out = new Map<string, DeploymentRef>();
+  for (const o of objects) {
+    if (o.kind !== 'Deployment' || !o.metadata?.name) continue;
+    const project = projectOf(o);
+    const match = ((o.spec?.['selector'] as { matchLabels?: Record<string, string> } | undefined)?.matchLabels ??
+      {}) as Record<string, string>;
+    if (project)
+      out.set(project, {
+        name: o.metadata.name,
+        namespace: o.metadata.namespace,
+        selector: Object.entries(match)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(','),
+      });
+  }
+  return out;
+}
+
+/** The one app.kubernetes.io/instance value every rendered object carries, if they agree. */
+export function pruneInstance(objects: KubeObject[]): string | undefined {
+  const values = new Set(objects.map((o) => o.metadata?.labels?.[INSTANCE_LABEL]));
+  const [only] = [...values];
+  return values.size === 1 && only ? only : undefined;
 }
 
 export class KubectlCluster implements ClusterAdapter {
   readonly name = 'kubectl';
   private readonly run: ProcessRunner;
   private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly options: KubectlClusterOptions) {
     this.run = options.run ?? runProcess;
     this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
-  private contextArgs(): string[] {
-    return this.options.context ? ['--context', this.options.context] : [];
+  private globalArgs(): string[] {
+    return [
+      ...(this.options.kubeconfig ? ['--kubeconfig', this.options.kubeconfig] : []),
+      ...(this.options.context ? ['--context', this.options.context] : []),
+    ];
+  }
+
+  private where(): string {
+    return `${this.options.context ? `context ${this.options.context}` : 'the current context'} of ${this.options.kubeconfig ?? 'the default kubeconfig'}`;
   }
 
   private async kubectl(args: string[], timeoutMs: number) {
+    const program = this.options.kubectl ?? 'kubectl';
     try {
-      return await this.run('kubectl', [...this.contextArgs(), ...args], {
-        timeoutMs,
-      });
+      return await this.run(program, [...this.globalArgs(), ...args], { timeoutMs });
     } catch (error) {
-      throw new ClusterError(`kubectl is not installed (${(error as Error).message}): install kubectl`);
+      throw new ClusterError(
+        `${program} could not be started (${(error as Error).message}): install kubectl (bash tools/scripts/setup.sh) or fix its path`,
+      );
     }
+  }
+
+  /** The kubeconfig has the environment's context and its API server answers; otherwise say how to fix it. */
+  async preflight(): Promise<void> {
+    if (this.options.context) {
+      const contexts = await this.kubectl(['config', 'get-contexts', '-o', 'name'], 30_000);
+      const names = contexts.stdout
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
+      if (contexts.code !== 0 || !names.includes(this.options.context)) {
+        throw new ClusterError(
+          `the kubeconfig ${this.options.kubeconfig ?? '($KUBECONFIG or ~/.kube/config)'} has no context '${this.options.context}' (it has: ${names.join(', ') || 'none'}): point the environment at its cluster's kubeconfig, or set "kubeContext" in deploy/package.json to one of those`,
+        );
+      }
+    }
+    const ready = await this.kubectl(['get', '--raw', '/readyz', '--request-timeout=5s'], 20_000);
+    if (ready.code !== 0) {
+      throw new ClusterError(
+        `the Kubernetes API server of ${this.where()} does not answer (${(ready.stderr || ready.stdout).trim().split('\n')[0]}): start it (on this machine: bash tools/scripts/cluster.sh start) and run the release again`,
+      );
+    }
+  }
+
+  private async render(overlayDir: string): Promise<{ yaml: string; objects: KubeObject[] }> {
+    const yaml = await kustomizeBuild(overlayDir, { run: this.run });
+    return { yaml, objects: parseObjects(yaml) };
   }
 
   async apply(request: ApplyRequest): Promise<ApplyResult> {
     if (!request.overlayDir)
       throw new ClusterError('kubectl mode needs the overlay directory of the GitOps working copy');
     const deadline = this.now() + this.options.rolloutTimeoutSeconds * 1000;
-    const deployments = deploymentsByProject(parseObjects(await kustomizeBuild(request.overlayDir, { run: this.run })));
+    const { yaml, objects } = await this.render(request.overlayDir);
+    const deployments = deploymentRefs(objects);
     const missing = request.projects.filter((p) => !deployments.has(p));
     if (missing.length > 0) throw new ClusterError(`the overlay renders no Deployment for ${missing.join(', ')}`);
-    request.log(`kubectl apply -k ${request.overlayDir}`);
-    const applied = await this.kubectl(['apply', '-k', request.overlayDir], 300_000);
-    if (applied.code !== 0)
-      throw new ClusterError(`kubectl apply -k ${request.overlayDir} failed: ${applied.stderr.trim()}`);
-    const notes = applied.stdout.trim().split('\n').filter(Boolean);
-    for (const project of request.projects) {
-      const { name, namespace } = deployments.get(project) as {
-        name: string;
-        namespace?: string;
-      };
-      const left = Math.floor((deadline - this.now()) / 1000);
-      if (left <= 0)
-        throw new ClusterError(
-          `rollout deadline of ${this.options.rolloutTimeoutSeconds} s passed before ${project} was checked`,
-        );
-      request.log(`kubectl rollout status deployment/${name} (${left} s left)`);
-      const status = await this.kubectl(
-        ['rollout', 'status', `deployment/${name}`, ...(namespace ? ['-n', namespace] : []), `--timeout=${left}s`],
-        (left + 30) * 1000,
+    await this.preflight();
+
+    const instance = pruneInstance(objects);
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-apply-'));
+    const file = path.join(dir, 'rendered.yaml');
+    let applied;
+    try {
+      await fs.writeFile(file, yaml);
+      const args = [
+        'apply',
+        '--server-side',
+        `--field-manager=${this.options.fieldManager ?? FIELD_MANAGER}`,
+        '--force-conflicts',
+        ...(instance
+          ? ['--prune', '-l', `${INSTANCE_LABEL}=${instance}`, ...PRUNE_KINDS.map((k) => `--prune-allowlist=${k}`)]
+          : []),
+        '-f',
+        file,
+      ];
+      request.log(
+        `kubectl apply --server-side of ${request.overlayDir} (${objects.length} objects${instance ? `, pruning ${INSTANCE_LABEL}=${instance}` : ''})`,
       );
-      if (status.code !== 0) {
+      applied = await this.kubectl(args, 300_000);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+    if (applied.code !== 0)
+      throw new ClusterError(`kubectl apply of ${request.overlayDir} failed: ${applied.stderr.trim()}`);
+    const notes = applied.stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l && !/ (serverside-applied|unchanged)$/.test(l));
+
+    const pending = new Set(request.projects);
+    const last = new Map<string, WorkloadHealth>();
+    for (;;) {
+      for (const project of [...pending]) {
+        const health = await this.projectHealth(project, deployments.get(project) as DeploymentRef);
+        last.set(project, health);
+        if (health.phase === 'ready') {
+          pending.delete(project);
+          notes.push(`${project}: rolled out${health.restarts ? ` (${health.restarts} restarts)` : ''}`);
+          request.log(`${project}: rolled out`);
+        } else if (health.phase === 'failing') {
+          throw new ClusterError(describeFailing(health));
+        }
+      }
+      if (pending.size === 0) return { notes };
+      if (this.now() >= deadline) {
+        const [project] = [...pending];
+        const ref = deployments.get(project) as DeploymentRef;
         throw new ClusterError(
-          `rollout of ${project} (deployment/${name}) did not finish within the deadline: ${(status.stderr || status.stdout).trim()}`,
+          `rollout of ${project} (deployment/${ref.name}) did not finish within the deadline of ${this.options.rolloutTimeoutSeconds} s: ${last.get(project)?.reason ?? 'no status'}`,
         );
       }
-      notes.push(`${project}: ${status.stdout.trim().split('\n').pop() ?? 'rolled out'}`);
+      await this.sleep(this.options.pollMs ?? 1000);
     }
-    return { notes };
   }
 
-  async drift(): Promise<string[]> {
-    // kubectl apply is idempotent and the controller converges; a changed reference is the trigger.
-    return [];
+  private async projectHealth(project: string, ref: DeploymentRef): Promise<WorkloadHealth> {
+    const ns = ref.namespace ? ['-n', ref.namespace] : [];
+    const got = await this.kubectl(
+      ['get', 'deployment,replicaset,pod', ...ns, '-l', ref.selector, '-o', 'json', '--request-timeout=20s'],
+      60_000,
+    );
+    if (got.code !== 0) {
+      throw new ClusterError(
+        `reading the pods of ${project} from ${this.where()} failed (${got.stderr.trim().split('\n')[0]}): check that the cluster runs (bash tools/scripts/cluster.sh status) and run the release again`,
+      );
+    }
+    const items = ((JSON.parse(got.stdout) as { items?: K8sItem[] }).items ?? []).filter(
+      (i) => i.kind !== 'Deployment' || i.metadata?.name === ref.name,
+    );
+    const events = await this.kubectl(['get', 'events', ...ns, '-o', 'json', '--request-timeout=20s'], 60_000);
+    const { health, failing } = deploymentHealth({
+      project,
+      items,
+      events: events.code === 0 ? ((JSON.parse(events.stdout) as { items?: K8sEvent[] }).items ?? []) : [],
+    });
+    if (failing) {
+      const logs = await this.kubectl(
+        ['logs', ...ns, failing.pod, '-c', failing.container, '--tail=30', ...(failing.previous ? ['--previous'] : [])],
+        30_000,
+      );
+      const tail = logTail(logs.code === 0 ? logs.stdout : '');
+      // A crashing service may print its configuration: URLs with credentials never reach a record.
+      if (tail.length > 0) health.logTail = tail.map((line) => redactCredentials(line));
+    }
+    return health;
+  }
+
+  async health(overlayDir: string | undefined, projects: string[]): Promise<WorkloadHealth[]> {
+    if (!overlayDir) return projects.map((project) => ({ project, phase: 'starting', reason: 'no overlay' }));
+    const deployments = deploymentRefs((await this.render(overlayDir)).objects);
+    const out: WorkloadHealth[] = [];
+    for (const project of projects) {
+      const ref = deployments.get(project);
+      out.push(ref ? await this.projectHealth(project, ref) : { project, phase: 'starting', reason: 'not in overlay' });
+    }
+    return out;
+  }
+
+  /**
+   * Projects whose Deployment is missing or runs other images than the overlay renders (a cluster
+   * started afresh, a hand edit): the release re-applies them even when no reference moved.
+   */
+  async drift(overlayDir: string | undefined, projects: string[]): Promise<string[]> {
+    if (!overlayDir) return [];
+    const objects = (await this.render(overlayDir)).objects;
+    const deployments = deploymentRefs(objects);
+    await this.preflight();
+    const drifted: string[] = [];
+    for (const project of projects) {
+      const ref = deployments.get(project);
+      if (!ref) continue;
+      const want = objects.find((o) => o.kind === 'Deployment' && o.metadata?.name === ref.name)?.spec?.['template'] as
+        | { spec?: { containers?: { image?: string }[] } }
+        | undefined;
+      const got = await this.kubectl(
+        ['get', `deployment/${ref.name}`, ...(ref.namespace ? ['-n', ref.namespace] : []), '-o', 'json'],
+        60_000,
+      );
+      const live =
+        got.code === 0
+          ? (JSON.parse(got.stdout) as K8sItem).spec?.template?.spec?.containers?.map((c) => c.image)
+          : undefined;
+      const wanted = want?.spec?.containers?.map((c) => c.image);
+      if (!live || JSON.stringify(live) !== JSON.stringify(wanted)) drifted.push(project);
+    }
+    return drifted;
   }
 
   async status(overlayDir: string | undefined, projects: string[]): Promise<WorkloadStatus[]> {
     if (!overlayDir) return projects.map((project) => ({ project, state: 'unknown' }));
-    const deployments = deploymentsByProject(parseObjects(await kustomizeBuild(overlayDir, { run: this.run })));
+    const deployments = deploymentRefs((await this.render(overlayDir)).objects);
     const out: WorkloadStatus[] = [];
     for (const project of projects) {
       const d = deployments.get(project);
@@ -116,4 +322,12 @@ export class KubectlCluster implements ClusterAdapter {
     }
     return out;
   }
+}
+
+/** One message for a failing workload: the reason, the recent events and the last log lines. */
+export function describeFailing(health: WorkloadHealth): string {
+  const lines = [`${health.project} will not become ready: ${health.reason ?? 'failing'}`];
+  if (health.events?.length) lines.push(`events: ${health.events.join(' | ')}`);
+  if (health.logTail?.length) lines.push(`last log lines:\n    ${health.logTail.join('\n    ')}`);
+  return lines.join('\n  ');
 }

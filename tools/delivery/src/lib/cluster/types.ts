@@ -43,6 +43,8 @@ export interface WorkloadHealth {
   oomKilled?: boolean;
   /** The failing container's last log lines (at most 30); callers redact before printing. */
   logTail?: string[];
+  /** Recent warning events about the failing workload, `Reason: message`, oldest first. */
+  events?: string[];
 }
 
 export interface ClusterAdapter {
