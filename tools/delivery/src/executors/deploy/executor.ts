@@ -1,4 +1,5 @@
 import type { ExecutorContext } from '@nx/devkit';
+import { applyClusterEnv } from '../../lib/cluster/cluster-env';
 import { IMAGE_RECORDS_DIR } from '../../lib/image/record';
 import { DeliveryInputError } from '../../lib/shared/errors';
 import { resolveEnvironment, type EnvironmentConfig } from '../../lib/release/environment';
@@ -20,7 +21,7 @@ function describe(config: EnvironmentConfig): string {
     `  projects: ${config.projects.join(', ')}`,
     `  registry: ${config.registry}`,
     `  GitOps repository: ${config.repository === 'local' ? `${config.stateDir}/${config.environment}/repo (local, remote ${config.stateDir}/${config.environment}/remote.git)` : `${config.remote}${config.branch ? ` ${config.branch}` : ''}`}`,
-    `  steps: ${config.images === 'build' ? `${config.prereqs ? 'local prerequisites, ' : ''}nx run-many -t image` : `image records from ${IMAGE_RECORDS_DIR}`} → bump ${config.overlaysDir}/${config.environment} → ${config.mode === 'podman' ? 'podman kube play' : config.mode === 'kubectl' ? 'kubectl apply -k + rollout status' : `push + wait (argocd app ${config.argocdApp} or smoke version gate)`} → smoke${config.autoRollback ? ' → rollback + hold on failure' : ''}`,
+    `  steps: ${config.images === 'build' ? `${config.prereqs ? 'local prerequisites, ' : ''}nx run-many -t image` : `image records from ${IMAGE_RECORDS_DIR}`} → bump ${config.overlaysDir}/${config.environment} → ${config.mode === 'podman' ? 'podman kube play' : config.mode === 'kubectl' ? 'kubectl apply --server-side (prune) + rollout wait on pod states' : `push + wait (argocd app ${config.argocdApp} or smoke version gate)`} → smoke${config.autoRollback ? ' → rollback + hold on failure' : ''}`,
   ];
   const urls = localUrls(config);
   if (Object.keys(urls).length > 0)
@@ -38,7 +39,7 @@ export async function runDeployExecutor(
   deps: DeployExecutorDeps = hostReleaseDeps,
 ): Promise<{ success: boolean; outcome?: ReleaseOutcome }> {
   try {
-    const config = resolveEnvironment(options, {
+    const config = resolveEnvironment(applyClusterEnv(options, context.root), {
       workspaceRoot: context.root,
       deployableProjects: workspaceProjects(context).deployable,
     });

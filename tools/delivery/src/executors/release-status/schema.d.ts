@@ -22,6 +22,9 @@ export interface ReleaseStatusExecutorSchema
     | 'instance'
     | 'storageDriver'
     | 'kubeContext'
+    | 'kubeconfig'
+    | 'kubectl'
+    | 'clusterEnv'
     | 'argocdApp'
   > {
   records?: number;

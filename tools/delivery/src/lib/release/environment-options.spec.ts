@@ -41,6 +41,9 @@ const ENVIRONMENT_EXECUTORS: Record<string, string[]> = {
     'instance',
     'storageDriver',
     'kubeContext',
+    'kubeconfig',
+    'kubectl',
+    'clusterEnv',
     'argocdApp',
   ],
 };

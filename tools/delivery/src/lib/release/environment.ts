@@ -43,6 +43,12 @@ export interface EnvironmentOptions {
   prereqs?: boolean;
   prereqsScript?: string;
   kubeContext?: string;
+  /** kubectl: kubeconfig file (default: kubectl's own, $KUBECONFIG or ~/.kube/config). */
+  kubeconfig?: string;
+  /** kubectl: the kubectl binary (default: `kubectl` on PATH). */
+  kubectl?: string;
+  /** kubectl: file written by tools/scripts/cluster.sh start (kubeconfig, registry, kubectl defaults). */
+  clusterEnv?: string;
   rolloutTimeoutSeconds?: number;
   argocdApp?: string;
   argocdTimeoutSeconds?: number;
@@ -87,6 +93,9 @@ export interface EnvironmentConfig {
   prereqs: boolean;
   prereqsScript: string;
   kubeContext?: string;
+  /** Absolute. */
+  kubeconfig?: string;
+  kubectl?: string;
   rolloutTimeoutSeconds: number;
   argocdApp: string;
   argocdTimeoutSeconds: number;
@@ -311,6 +320,8 @@ export function resolveEnvironment(options: EnvironmentOptions, context: Resolve
     prereqs: options.prereqs ?? mode === 'podman',
     prereqsScript: options.prereqsScript ?? 'tools/scripts/local-prereqs.sh',
     kubeContext: options.kubeContext,
+    ...(options.kubeconfig ? { kubeconfig: path.resolve(context.workspaceRoot, options.kubeconfig) } : {}),
+    ...(options.kubectl ? { kubectl: options.kubectl } : {}),
     rolloutTimeoutSeconds: positiveInt(options.rolloutTimeoutSeconds, 'rolloutTimeoutSeconds', 300, problems),
     argocdApp: options.argocdApp ?? `slipway-${environment ?? 'local'}`,
     argocdTimeoutSeconds: positiveInt(options.argocdTimeoutSeconds, 'argocdTimeoutSeconds', 600, problems),

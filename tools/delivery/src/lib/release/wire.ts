@@ -1,6 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
+import { applyClusterEnv } from '../cluster/cluster-env';
 import { GitOpsCluster } from '../cluster/gitops';
 import { KubectlCluster } from '../cluster/kubectl';
 import { PodmanCluster } from '../cluster/podman';
@@ -111,6 +112,8 @@ export function openCluster(config: EnvironmentConfig, env: NodeJS.ProcessEnv = 
   if (config.mode === 'kubectl')
     return new KubectlCluster({
       context: config.kubeContext,
+      kubeconfig: config.kubeconfig,
+      kubectl: config.kubectl,
       rolloutTimeoutSeconds: config.rolloutTimeoutSeconds,
     });
   return new GitOpsCluster({
@@ -121,8 +124,11 @@ export function openCluster(config: EnvironmentConfig, env: NodeJS.ProcessEnv = 
 }
 
 export function localUrls(config: EnvironmentConfig): Record<string, string> {
-  if (config.mode !== 'podman') return {};
-  return Object.fromEntries(config.projects.map((p) => [p, localUrl(config, p) as string]));
+  if (config.mode === 'gitops') return {};
+  // podman: every project on its port; kubectl: the projects given a port (e.g. a NodePort on 127.0.0.1).
+  return Object.fromEntries(
+    config.projects.filter((p) => config.ports[p] !== undefined).map((p) => [p, localUrl(config, p) as string]),
+  );
 }
 
 export async function wireRelease(input: WireInput): Promise<ReleaseDeps> {
@@ -208,5 +214,5 @@ export function environmentOptions(
   const target = environment ? project?.targets?.[environment] : undefined;
   const base = target?.executor === '@slipway/delivery:deploy' ? ((target.options ?? {}) as EnvironmentOptions) : {};
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
-  return { ...base, ...defined, environment };
+  return applyClusterEnv({ ...base, ...defined, environment }, context.root);
 }
