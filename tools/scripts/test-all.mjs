@@ -2,7 +2,9 @@
 // Every check and every test of the workspace, for `npm run test:all` (README command (2), .ci/run):
 //   1. nx format:check --all       2. nx sync:check
 //   3. nx run-many -t lint typecheck test build integration   (all projects)
-//   4. nx run-many -t e2e -- --reporter=list,json             (Playwright, JSON report per project)
+//   4. the cluster tier: tools/scripts/cluster.sh start, nx run-many -t cluster, cluster.sh stop
+//      (this machine's real Kubernetes; only while that tier runs, and stopped whatever happens)
+//   5. nx run-many -t e2e -- --reporter=list,json             (Playwright, JSON report per project)
 // then ONE line alone: `tests: N passed, N failed[, N skipped]`, the sum of test cases over every
 // Jest run (from the results files jest.preset.js's reporter writes) and every Playwright run.
 // e2e is a separate run-many only because Playwright's reporter flag must not reach the other targets.
@@ -86,7 +88,7 @@ async function testTargets() {
   const projects = [];
   for (const node of Object.values(graph.nodes)) {
     const targets = node.data.targets ?? {};
-    const jest = ['test', 'integration'].filter((name) => targets[name] && isJestTarget(targets[name]));
+    const jest = ['test', 'integration', 'cluster'].filter((name) => targets[name] && isJestTarget(targets[name]));
     const playwright = targets.e2e && isPlaywrightTarget(targets.e2e);
     if (jest.length > 0 || playwright) {
       projects.push({
@@ -183,6 +185,16 @@ async function main() {
       `--parallel=${parallel}`,
     ]),
   );
+  if (projects.some((p) => p.jest.includes('cluster'))) {
+    const start = await run('cluster start', 'bash', ['tools/scripts/cluster.sh', 'start']);
+    steps.push(start);
+    if (start.ok) {
+      steps.push(
+        await run('cluster tier', 'npx', ['nx', 'run-many', '-t', 'cluster', '--outputStyle=static', '--parallel=1']),
+      );
+    }
+    steps.push(await run('cluster stop', 'bash', ['tools/scripts/cluster.sh', 'stop']));
+  }
   if (projects.some((p) => p.playwright)) {
     steps.push(
       await run(
