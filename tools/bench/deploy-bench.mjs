@@ -9,6 +9,15 @@
 //      previous version again.
 // Everything it starts (pods, registry) is stopped at the end; the clone is removed.
 //   node tools/bench/deploy-bench.mjs [--registry-port=3692] [--ports=3621,3622,3623] [--projects=catalog,orders,web] [--keep]
+//
+// --cluster: the same clone released with `nx run deploy:cluster` (kubectl mode) to this machine's
+// Kubernetes (start it first: bash tools/scripts/cluster.sh start; its registry, NodePorts 30101/30102/30300):
+//   1. a no-change deploy:cluster                                   (goal: ≤ 5 s)
+//   2. a catalog that exits at start on a config error: apply → fail verdict (the release record's
+//      apply stage, which ends when the rollout wait reads the failing pod; goal ≤ 15 s), and apply →
+//      previous version verified again (apply stage + the rollback's own record; goal ≤ 45 s), while a
+//      poller checks that catalog's /health never stopped answering the previous version.
+//   node tools/bench/deploy-bench.mjs --cluster [--keep]
 import { spawn, spawnSync } from 'node:child_process';
 import {
   appendFileSync,
@@ -36,6 +45,18 @@ const registry = `127.0.0.1:${arg('registry-port', '3692')}`;
 const [catalogPort, ordersPort, webPort] = arg('ports', '3621,3622,3623').split(',').map(Number);
 const projects = arg('projects', undefined);
 const keep = process.argv.includes('--keep');
+const cluster = process.argv.includes('--cluster');
+const clusterEnvFile = join(root, '.local/cluster/env');
+if (cluster) {
+  try {
+    readFileSync(clusterEnvFile, 'utf8');
+  } catch {
+    console.error(
+      `--cluster needs this machine's cluster: ${clusterEnvFile} is missing. Start it: bash tools/scripts/cluster.sh start`,
+    );
+    process.exit(2);
+  }
+}
 if (![catalogPort, ordersPort, webPort].every((p) => Number.isInteger(p) && p > 0 && p < 65536)) {
   console.error('--ports must be three ports: catalog,orders,web (e.g. 3621,3622,3623)');
   process.exit(2);
@@ -46,7 +67,7 @@ const isFree = (port) =>
     server.once('error', () => done(false));
     server.listen(port, '127.0.0.1', () => server.close(() => done(true)));
   });
-for (const port of [Number(registry.split(':')[1]), catalogPort, ordersPort, webPort]) {
+for (const port of cluster ? [] : [Number(registry.split(':')[1]), catalogPort, ordersPort, webPort]) {
   if (!(await isFree(port))) {
     console.error(
       `port ${port} is in use on 127.0.0.1: pick free ones with --registry-port=<p> --ports=<catalog>,<orders>,<web>`,
@@ -75,14 +96,19 @@ delete env.SLIPWAY_WEBHOOK_URL;
 // Each deploy:local here is a top-level invocation, as from a terminal.
 delete env.NX_INVOCATION_ROOT_PID;
 delete env.GITHUB_STEP_SUMMARY;
-const overrides = [
-  `--registry=${registry}`,
-  `--ports=catalog=${catalogPort},orders=${ordersPort},web=${webPort}`,
-  `--instance=${instance}`,
-  ...(projects ? [`--projects=${projects}`] : []),
-  '--smokeK6=false',
-  '--smokePlaywright=false',
-];
+const overrides = cluster
+  ? [`--clusterEnv=${clusterEnvFile}`, '--smokeK6=false', '--smokePlaywright=false', '--imageParallel=1']
+  : [
+      `--registry=${registry}`,
+      `--ports=catalog=${catalogPort},orders=${ordersPort},web=${webPort}`,
+      `--instance=${instance}`,
+      ...(projects ? [`--projects=${projects}`] : []),
+      '--smokeK6=false',
+      '--smokePlaywright=false',
+    ];
+const target = cluster ? 'deploy:cluster' : 'deploy:local';
+const environment = cluster ? 'cluster' : 'local';
+const catalogUrl = cluster ? 'http://127.0.0.1:30101' : `http://127.0.0.1:${catalogPort}`;
 
 const git = (...args) => {
   const r = spawnSync('git', args, { cwd: repo, env, encoding: 'utf8' });
@@ -99,7 +125,7 @@ function deploy(readinessMs = 180_000) {
       [
         join(repo, 'node_modules/nx/dist/bin/nx.js'),
         'run',
-        'deploy:local',
+        target,
         '--outputStyle=static',
         ...overrides,
         `--smokeReadinessTimeoutMs=${readinessMs}`,
@@ -114,9 +140,9 @@ function deploy(readinessMs = 180_000) {
   });
 }
 
-async function healthVersion(port) {
+async function healthVersion() {
   try {
-    const r = await fetch(`http://127.0.0.1:${port}/health`, {
+    const r = await fetch(`${catalogUrl}/health`, {
       signal: AbortSignal.timeout(1000),
     });
     return (await r.json()).version;
@@ -160,17 +186,17 @@ try {
   const cold = await deploy();
   failIf(cold, 'the initial deploy');
   figures.push({
-    figure: 'cold deploy:local (every image built)',
+    figure: `cold ${target} (every image built)`,
     value: seconds(cold.ms),
     builds: builtOf(cold.output).length,
     goal: '-',
   });
 
-  console.log('1/3 no-change deploy:local…');
+  console.log(`1/3 no-change ${target}…`);
   const idle = await deploy();
   failIf(idle, 'the no-change deploy');
   figures.push({
-    figure: 'no-change deploy:local',
+    figure: `no-change ${target}`,
     value: seconds(idle.ms),
     builds: builtOf(idle.output).length,
     goal: '0 builds, ≤ 5 s',
@@ -183,9 +209,9 @@ try {
   git('commit', '-qam', 'chore(catalog): benchmark version 9.9.1');
   const change = await deploy();
   failIf(change, 'the one-service deploy');
-  const changedVersion = await healthVersion(catalogPort);
+  const changedVersion = await healthVersion();
   figures.push({
-    figure: 'one-service change deploy:local (catalog)',
+    figure: `one-service change ${target} (catalog)`,
     value: seconds(change.ms),
     builds: builtOf(change.output).length,
     goal: '≤ 90 s',
@@ -193,7 +219,11 @@ try {
   });
 
   console.log('3/3 failed smoke → automatic rollback…');
-  appendFileSync(join(repo, 'apps/catalog/Dockerfile'), '\nENV REDIS_URL=redis://127.0.0.1:9\n');
+  // local: never ready (Redis on a closed port); cluster: exits at start on a config error.
+  appendFileSync(
+    join(repo, 'apps/catalog/Dockerfile'),
+    cluster ? '\nENV RATE_LIMIT_MAX=lots\n' : '\nENV REDIS_URL=redis://127.0.0.1:9\n',
+  );
   writeFileSync(pkg, readFileSync(pkg, 'utf8').replace('"version": "9.9.1"', '"version": "9.9.2"'));
   git('commit', '-qam', 'chore(catalog): benchmark broken 9.9.2');
   // Nx prints a task's output when it ends, so the failure moment comes from the history: the
@@ -204,7 +234,7 @@ try {
   let polling = true;
   const poller = (async () => {
     while (polling) {
-      const version = await healthVersion(catalogPort);
+      const version = await healthVersion();
       if (version !== '9.9.1') sawOther = true;
       else if (sawOther && answeringAt === undefined) answeringAt = Date.now();
       await new Promise((r) => setTimeout(r, 200));
@@ -213,43 +243,98 @@ try {
   const broken = await deploy(90_000);
   polling = false;
   await poller;
-  const history = readFileSync(join(repo, '.local/deploy/local/repo/deploy/history/local.jsonl'), 'utf8')
+  const history = readFileSync(
+    join(repo, `.local/deploy/${environment}/repo/deploy/history/${environment}.jsonl`),
+    'utf8',
+  )
     .split('\n')
     .filter(Boolean)
     .map((line) => JSON.parse(line));
   const rollback = history.filter((r) => r.kind === 'rollback').pop();
   const failedAt = rollback ? Date.parse(rollback.startedAt) : undefined;
   const recovered = failedAt !== undefined && answeringAt !== undefined ? answeringAt - failedAt : undefined;
+  if (cluster) {
+    const release = history.filter((r) => r.kind === 'release').pop();
+    const applyMs = release?.stages?.apply;
+    figures.push({
+      figure: 'apply → fail verdict (crash at start, rollout wait)',
+      value: applyMs === undefined ? 'not recorded' : seconds(applyMs),
+      builds: builtOf(broken.output).length,
+      goal: '≤ 15 s',
+      ok: broken.code !== 0 && applyMs !== undefined && applyMs <= 15_000,
+    });
+    const restoredMs = applyMs !== undefined && rollback ? applyMs + rollback.durationMs : undefined;
+    figures.push({
+      figure: 'apply → previous version verified (rollback applied + smoke)',
+      value: restoredMs === undefined ? 'not recorded' : seconds(restoredMs),
+      builds: 0,
+      goal: '≤ 45 s',
+      ok: restoredMs !== undefined && restoredMs <= 45_000 && rollback?.result === 'succeeded',
+    });
+    figures.push({
+      figure: '  (catalog answered the previous version throughout)',
+      value: sawOther ? 'no' : 'yes',
+      builds: 0,
+      goal: '-',
+    });
+  } else {
+    figures.push({
+      figure: 'failed smoke → previous version answering',
+      value: recovered === undefined ? 'not observed' : seconds(recovered),
+      builds: builtOf(broken.output).length,
+      goal: '≤ 30 s',
+      ok: broken.code !== 0 && recovered !== undefined && recovered <= 30_000,
+    });
+  }
   figures.push({
-    figure: 'failed smoke → previous version answering',
-    value: recovered === undefined ? 'not observed' : seconds(recovered),
-    builds: builtOf(broken.output).length,
-    goal: '≤ 30 s',
-    ok: broken.code !== 0 && recovered !== undefined && recovered <= 30_000,
-  });
-  figures.push({
-    figure: '  (whole failing deploy:local incl. build, readiness timeout, rollback)',
+    figure: `  (whole failing ${target} incl. build, ${cluster ? 'rollout wait' : 'readiness timeout'}, rollback)`,
     value: seconds(broken.ms),
     builds: builtOf(broken.output).length,
     goal: '-',
   });
 } finally {
-  const pods = spawnSync(
-    'podman',
-    [
-      '--storage-driver',
-      'vfs',
-      'pod',
-      'ps',
-      '--filter',
-      `label=slipway.dev/instance=${instance}`,
-      '--format',
-      '{{.Name}}',
-    ],
-    { encoding: 'utf8' },
-  )
-    .stdout.split('\n')
-    .filter(Boolean);
+  if (cluster) {
+    const clusterEnv = Object.fromEntries(
+      readFileSync(clusterEnvFile, 'utf8')
+        .split('\n')
+        .map((l) => /^export ([A-Z_]+)=(.*)$/.exec(l))
+        .filter(Boolean)
+        .map((m) => [m[1], m[2]]),
+    );
+    spawnSync(
+      clusterEnv.CLUSTER_KUBECTL,
+      [
+        '--kubeconfig',
+        clusterEnv.KUBECONFIG,
+        'delete',
+        'namespace',
+        'slipway-cluster',
+        '--ignore-not-found',
+        '--wait=false',
+      ],
+      {
+        stdio: 'ignore',
+      },
+    );
+  }
+  const pods = cluster
+    ? []
+    : spawnSync(
+        'podman',
+        [
+          '--storage-driver',
+          'vfs',
+          'pod',
+          'ps',
+          '--filter',
+          `label=slipway.dev/instance=${instance}`,
+          '--format',
+          '{{.Name}}',
+        ],
+        { encoding: 'utf8' },
+      )
+        .stdout.split('\n')
+        .filter(Boolean);
   if (pods.length > 0)
     spawnSync(
       'podman',
@@ -269,11 +354,13 @@ try {
       ],
       { stdio: 'ignore' },
     );
-  spawnSync('bash', [join(repo, 'tools/scripts/local-prereqs.sh'), '--stop'], {
-    cwd: repo,
-    env: { ...env, SLIPWAY_REGISTRY_ADDR: registry },
-    stdio: 'ignore',
-  });
+  // The cluster's registry is the cluster's: cluster.sh stop ends it.
+  if (!cluster)
+    spawnSync('bash', [join(repo, 'tools/scripts/local-prereqs.sh'), '--stop'], {
+      cwd: repo,
+      env: { ...env, SLIPWAY_REGISTRY_ADDR: registry },
+      stdio: 'ignore',
+    });
   if (!keep)
     rmSync(tmp, {
       recursive: true,
@@ -285,7 +372,7 @@ try {
 }
 
 console.log(
-  '\ndeploy benchmark (this machine; k6 and Playwright off, readiness timeout 180 s, 90 s for the broken release)',
+  `\ndeploy benchmark (this machine, ${cluster ? 'kubectl mode on tools/scripts/cluster.sh' : 'podman'}; k6 and Playwright off, readiness timeout 180 s, 90 s for the broken release)`,
 );
 const width = Math.max(...figures.map((f) => f.figure.length));
 for (const f of figures) {

@@ -1,6 +1,6 @@
 import type { RunOptions, RunResult } from '../shared/process';
 import { GitOpsCluster, argocdVerdict } from './gitops';
-import { KubectlCluster } from './kubectl';
+import { KubectlCluster, PRUNE_KINDS, differingProjects, pruneCandidates } from './kubectl';
 import { PodmanCluster } from './podman';
 import { LABEL_INSTANCE, LABEL_PROJECT, LABEL_SPEC, shapeForHost } from './render';
 import { parseObjects } from '../manifests/kubernetes';
@@ -92,11 +92,22 @@ spec: { selector: { matchLabels: { app.kubernetes.io/name: orders } }, template:
     if (call.args.includes('get-contexts')) return { stdout: 'other\nslipway-cluster\n' };
     if (call.args.includes('/readyz')) return { stdout: 'ok' };
     if (call.args.includes('events')) return { stdout: JSON.stringify({ items: [] }) };
+    if (call.args.includes(PRUNE_KINDS.join(','))) return { stdout: JSON.stringify({ items: live }) };
     return undefined;
   };
+  const applied = (manager: string) => [{ manager, operation: 'Apply' }];
+  let live: unknown[] = [];
+  beforeEach(() => {
+    live = [];
+  });
 
-  it('server-side applies with its field manager, prunes by instance label, and waits on pod states', async () => {
+  it('server-side applies with its field manager, prunes what it no longer renders, and waits on pod states', async () => {
     let polls = 0;
+    live = [
+      { kind: 'Deployment', metadata: { name: 'catalog', managedFields: applied('slipway-deploy') } },
+      { kind: 'ConfigMap', metadata: { name: 'gone', managedFields: applied('slipway-deploy') } },
+      { kind: 'ConfigMap', metadata: { name: 'someone-elses', managedFields: applied('kubectl') } },
+    ];
     const { run, calls } = fakeRunner((call) => {
       const answer = base(call);
       if (answer) return answer;
@@ -128,12 +139,62 @@ spec: { selector: { matchLabels: { app.kubernetes.io/name: orders } }, template:
       '--server-side',
       '--field-manager=slipway-deploy',
       '--force-conflicts',
-      '--prune',
+      '-f',
     ]);
-    expect(apply.args).toContain('app.kubernetes.io/instance=i');
-    expect(apply.args).toContain('--prune-allowlist=apps/v1/Deployment');
-    expect(result.notes).toEqual(['catalog: rolled out', 'orders: rolled out']);
+    const listed = calls.find((c) => c.args.includes(PRUNE_KINDS.join(','))) as Call;
+    expect(listed.args.slice(4)).toEqual([
+      'get',
+      PRUNE_KINDS.join(','),
+      '-n',
+      'ns',
+      '-l',
+      'app.kubernetes.io/instance=i',
+      '-o',
+      'json',
+    ]);
+    const deletes = calls.filter((c) => c.args.includes('delete')).map((c) => c.args.slice(4).join(' '));
+    expect(deletes).toEqual(['delete configmap/gone -n ns --ignore-not-found --wait=false']);
+    expect(result.notes).toEqual(['pruned configmap/gone', 'catalog: rolled out', 'orders: rolled out']);
     expect(polls).toBe(4);
+  });
+
+  it('drift: maps the objects kubectl diff reports to their projects; a shared object concerns all', () => {
+    const objects = parseObjects(`apiVersion: v1
+kind: Service
+metadata: { name: catalog, namespace: ns, labels: { app.kubernetes.io/name: catalog } }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: orders, namespace: ns, labels: { app.kubernetes.io/name: orders } }
+---
+apiVersion: v1
+kind: Namespace
+metadata: { name: ns }
+`);
+    const header = (id: string) => `diff -u -N /tmp/LIVE-1/${id} /tmp/MERGED-2/${id}\n--- a\n+++ b\n`;
+    const projects = ['catalog', 'orders', 'web'];
+    expect(differingProjects(header('v1.Service.ns.catalog'), objects, projects)).toEqual(['catalog']);
+    expect(differingProjects(header('apps.v1.Deployment.ns.orders'), objects, projects)).toEqual(['orders']);
+    expect(differingProjects(header('v1.Namespace.ns'), objects, projects)).toEqual(projects);
+    expect(differingProjects('', objects, projects)).toEqual([]);
+  });
+
+  it('prunes only objects our field manager applied', () => {
+    const rendered = [{ kind: 'ConfigMap', metadata: { name: 'kept', namespace: 'ns' } }];
+    expect(
+      pruneCandidates(
+        [
+          { kind: 'ConfigMap', metadata: { name: 'kept', namespace: 'ns', managedFields: applied('m') } },
+          { kind: 'ConfigMap', metadata: { name: 'kept', namespace: 'other', managedFields: applied('m') } },
+          {
+            kind: 'ConfigMap',
+            metadata: { name: 'edited', namespace: 'ns', managedFields: [{ manager: 'm', operation: 'Update' }] },
+          },
+        ],
+        rendered,
+        'm',
+      ).map((o) => `${o.metadata?.namespace}/${o.metadata?.name}`),
+    ).toEqual(['other/kept']);
   });
 
   it('stops the wait at the first failing pod, with its reason, events and last log lines', async () => {

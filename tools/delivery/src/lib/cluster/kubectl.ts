@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { runProcess } from '../shared/process';
 import { redactCredentials } from '../shared/redact';
-import { deploymentHealth, logTail, type K8sEvent, type K8sItem } from './pod-health';
+import { deploymentHealth, logTail, rolloutComplete, type K8sEvent, type K8sItem } from './pod-health';
 import type { ProcessRunner } from '../shared/process';
 import { kustomizeBuild, parseObjects, type KubeObject } from '../manifests/kubernetes';
 import { projectOf } from './render';
@@ -42,17 +42,38 @@ export interface KubectlClusterOptions {
 
 export const FIELD_MANAGER = 'slipway-deploy';
 const INSTANCE_LABEL = 'app.kubernetes.io/instance';
-/** Kinds a release may remove objects of (pruned by label); cluster-scoped kinds are never pruned. */
+/**
+ * Kinds a release may remove objects of: namespaced, as `kubectl get` names them. Cluster-scoped
+ * objects (the Namespace) are never pruned. kubectl's own `--prune` refuses server-side applied
+ * objects (alpha), so the release prunes by label itself: what carries the overlay's instance label,
+ * was applied by our field manager, and is no longer rendered.
+ */
 export const PRUNE_KINDS = [
-  'core/v1/ConfigMap',
-  'core/v1/Service',
-  'core/v1/ServiceAccount',
-  'apps/v1/Deployment',
-  'policy/v1/PodDisruptionBudget',
-  'autoscaling/v2/HorizontalPodAutoscaler',
-  'networking.k8s.io/v1/NetworkPolicy',
-  'networking.k8s.io/v1/Ingress',
+  'configmaps',
+  'services',
+  'serviceaccounts',
+  'deployments.apps',
+  'poddisruptionbudgets.policy',
+  'horizontalpodautoscalers.autoscaling',
+  'networkpolicies.networking.k8s.io',
+  'ingresses.networking.k8s.io',
 ] as const;
+
+interface LiveObject {
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; managedFields?: { manager?: string; operation?: string }[] };
+}
+
+/** `kind/name` of live objects our field manager applied that the rendered overlay no longer has. */
+export function pruneCandidates(live: LiveObject[], rendered: KubeObject[], fieldManager: string): LiveObject[] {
+  const key = (kind?: string, namespace?: string, name?: string) => `${kind}/${namespace ?? ''}/${name}`;
+  const wanted = new Set(rendered.map((o) => key(o.kind, o.metadata?.namespace, o.metadata?.name)));
+  return live.filter(
+    (o) =>
+      !wanted.has(key(o.kind, o.metadata?.namespace, o.metadata?.name)) &&
+      (o.metadata?.managedFields ?? []).some((f) => f.manager === fieldManager && f.operation === 'Apply'),
+  );
+}
 
 interface DeploymentRef {
   name: string;
@@ -169,15 +190,10 @@ export class KubectlCluster implements ClusterAdapter {
         '--server-side',
         `--field-manager=${this.options.fieldManager ?? FIELD_MANAGER}`,
         '--force-conflicts',
-        ...(instance
-          ? ['--prune', '-l', `${INSTANCE_LABEL}=${instance}`, ...PRUNE_KINDS.map((k) => `--prune-allowlist=${k}`)]
-          : []),
         '-f',
         file,
       ];
-      request.log(
-        `kubectl apply --server-side of ${request.overlayDir} (${objects.length} objects${instance ? `, pruning ${INSTANCE_LABEL}=${instance}` : ''})`,
-      );
+      request.log(`kubectl apply --server-side of ${request.overlayDir} (${objects.length} objects)`);
       applied = await this.kubectl(args, 300_000);
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
@@ -188,6 +204,7 @@ export class KubectlCluster implements ClusterAdapter {
       .trim()
       .split('\n')
       .filter((l) => l && !/ (serverside-applied|unchanged)$/.test(l));
+    if (instance) notes.push(...(await this.prune(objects, instance, request.log)));
 
     const pending = new Set(request.projects);
     const last = new Map<string, WorkloadHealth>();
@@ -213,6 +230,39 @@ export class KubectlCluster implements ClusterAdapter {
       }
       await this.sleep(this.options.pollMs ?? 1000);
     }
+  }
+
+  /** Delete what an earlier release applied under this instance label and this one no longer renders. */
+  private async prune(objects: KubeObject[], instance: string, log: (line: string) => void): Promise<string[]> {
+    const manager = this.options.fieldManager ?? FIELD_MANAGER;
+    const namespaces = [...new Set(objects.map((o) => o.metadata?.namespace).filter((n): n is string => !!n))];
+    const pruned: string[] = [];
+    for (const namespace of namespaces) {
+      const listed = await this.kubectl(
+        ['get', PRUNE_KINDS.join(','), '-n', namespace, '-l', `${INSTANCE_LABEL}=${instance}`, '-o', 'json'],
+        60_000,
+      );
+      if (listed.code !== 0)
+        throw new ClusterError(
+          `listing ${INSTANCE_LABEL}=${instance} in ${namespace} for pruning failed: ${listed.stderr.trim()}`,
+        );
+      const live = ((JSON.parse(listed.stdout) as { items?: LiveObject[] }).items ?? []).map((o) => ({
+        ...o,
+        metadata: { ...o.metadata, namespace },
+      }));
+      for (const o of pruneCandidates(live, objects, manager)) {
+        const ref = `${String(o.kind).toLowerCase()}/${o.metadata?.name}`;
+        log(`prune ${ref} -n ${namespace} (no longer rendered)`);
+        const deleted = await this.kubectl(
+          ['delete', ref, '-n', namespace, '--ignore-not-found', '--wait=false'],
+          60_000,
+        );
+        if (deleted.code !== 0)
+          throw new ClusterError(`pruning ${ref} in ${namespace} failed: ${deleted.stderr.trim()}`);
+        pruned.push(`pruned ${ref}`);
+      }
+    }
+    return pruned;
   }
 
   private async projectHealth(project: string, ref: DeploymentRef): Promise<WorkloadHealth> {
@@ -259,33 +309,46 @@ export class KubectlCluster implements ClusterAdapter {
   }
 
   /**
-   * Projects whose Deployment is missing or runs other images than the overlay renders (a cluster
-   * started afresh, a hand edit): the release re-applies them even when no reference moved.
+   * Projects whose objects on the cluster differ from what the overlay renders (`kubectl diff
+   * --server-side`: a cluster started afresh, a hand edit, a manifest change with no image change),
+   * or whose rollout has not finished (an earlier release that failed without a rollback, an
+   * interrupted one): the release applies and waits for them even when no reference moved.
    */
   async drift(overlayDir: string | undefined, projects: string[]): Promise<string[]> {
     if (!overlayDir) return [];
-    const objects = (await this.render(overlayDir)).objects;
+    const { yaml, objects } = await this.render(overlayDir);
     const deployments = deploymentRefs(objects);
     await this.preflight();
-    const drifted: string[] = [];
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-diff-'));
+    let diff;
+    try {
+      await fs.writeFile(path.join(dir, 'rendered.yaml'), yaml);
+      diff = await this.kubectl(
+        [
+          'diff',
+          '--server-side',
+          `--field-manager=${this.options.fieldManager ?? FIELD_MANAGER}`,
+          '--force-conflicts',
+          '-f',
+          path.join(dir, 'rendered.yaml'),
+        ],
+        120_000,
+      );
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+    if (diff.code > 1) throw new ClusterError(`kubectl diff of ${overlayDir} failed: ${diff.stderr.trim()}`);
+    const drifted = new Set(diff.code === 1 ? differingProjects(diff.stdout, objects, projects) : []);
     for (const project of projects) {
       const ref = deployments.get(project);
-      if (!ref) continue;
-      const want = objects.find((o) => o.kind === 'Deployment' && o.metadata?.name === ref.name)?.spec?.['template'] as
-        | { spec?: { containers?: { image?: string }[] } }
-        | undefined;
+      if (!ref || drifted.has(project)) continue;
       const got = await this.kubectl(
         ['get', `deployment/${ref.name}`, ...(ref.namespace ? ['-n', ref.namespace] : []), '-o', 'json'],
         60_000,
       );
-      const live =
-        got.code === 0
-          ? (JSON.parse(got.stdout) as K8sItem).spec?.template?.spec?.containers?.map((c) => c.image)
-          : undefined;
-      const wanted = want?.spec?.containers?.map((c) => c.image);
-      if (!live || JSON.stringify(live) !== JSON.stringify(wanted)) drifted.push(project);
+      if (got.code !== 0 || !rolloutComplete(JSON.parse(got.stdout) as K8sItem)) drifted.add(project);
     }
-    return drifted;
+    return projects.filter((p) => drifted.has(p));
   }
 
   async status(overlayDir: string | undefined, projects: string[]): Promise<WorkloadStatus[]> {
@@ -322,6 +385,26 @@ export class KubectlCluster implements ClusterAdapter {
     }
     return out;
   }
+}
+
+/**
+ * Projects whose objects `kubectl diff` reports (its `diff -u -N …/LIVE-…/<group.version.Kind.ns.name>
+ * …/MERGED-…/<same>` headers). An object of no single project (the Namespace, the namespace-wide
+ * NetworkPolicies) differing concerns them all.
+ */
+export function differingProjects(diffOutput: string, objects: KubeObject[], projects: string[]): string[] {
+  const out = new Set<string>();
+  for (const match of diffOutput.matchAll(/^diff -u -N \S+ \S+\/MERGED-[^/\s]+\/(\S+)$/gm)) {
+    const id = match[1] as string;
+    const object = objects.find((o) => {
+      const version = String(o.apiVersion ?? '').replace('/', '.');
+      return [version, o.kind, o.metadata?.namespace, o.metadata?.name].filter(Boolean).join('.') === id;
+    });
+    const project = object ? projectOf(object) : undefined;
+    if (project && projects.includes(project)) out.add(project);
+    else for (const p of projects) out.add(p);
+  }
+  return projects.filter((p) => out.has(p));
 }
 
 /** One message for a failing workload: the reason, the recent events and the last log lines. */

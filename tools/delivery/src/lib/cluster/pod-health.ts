@@ -89,8 +89,12 @@ export const FAILING_WAIT_REASONS = [
   'RunContainerError',
 ] as const;
 
-/** Readiness probe failures (after the container started) that make a never-ready pod `failing`. */
-export const READINESS_FAILURES_BEFORE_FAILING = 3;
+/**
+ * Readiness probe failures (after the container started) that make a never-ready pod `failing`: a
+ * minute at the services' 5 s probe period. Fewer would fail a service whose readiness waits for its
+ * dependencies (web for catalog and orders, which open their database first) on a loaded machine.
+ */
+export const READINESS_FAILURES_BEFORE_FAILING = 12;
 
 export interface PodHealthInput {
   project: string;
