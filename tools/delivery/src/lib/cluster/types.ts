@@ -49,6 +49,8 @@ export interface WorkloadHealth {
 
 export interface ClusterAdapter {
   readonly name: string;
+  /** Before a release does anything: the cluster is reachable as configured, else a ClusterError with the fix. */
+  preflight?(): Promise<void>;
   apply(request: ApplyRequest): Promise<ApplyResult>;
   /**
    * Projects whose running workload does not match the manifests (missing, stopped, older spec):

@@ -137,11 +137,16 @@ export async function wireRelease(input: WireInput): Promise<ReleaseDeps> {
   const { repo, prepare } = openRepository(input);
   const actor = actorName(env);
   const urls = localUrls(config);
+  const cluster = openCluster(config, env);
   return {
     config,
     repo,
-    prepare,
-    cluster: openCluster(config, env),
+    // An unreachable cluster is said before any image is built or anything is committed.
+    prepare: async () => {
+      await cluster.preflight?.();
+      await prepare();
+    },
+    cluster,
     images: async (projects) => {
       if (config.images === 'records') return readBuiltImageRecords(workspaceRoot, projects, config.registry);
       const extra = config.prereqs
