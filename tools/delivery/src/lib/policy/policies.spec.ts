@@ -292,3 +292,35 @@ describe('offline schema validation', () => {
     ).toEqual(['spec.destination', 'spec.project']);
   });
 });
+
+describe('node-ports', () => {
+  const service = (name: string, nodePort?: number): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name },
+    spec: { type: 'NodePort', ports: [{ port: 80, ...(nodePort === undefined ? {} : { nodePort }) }] },
+  });
+
+  it('accepts fixed nodePorts in range, each used once, and Services without one', () => {
+    expect(checkObjectSet([service('a', 30101), service('b', 30102), service('c')], {})).toEqual([]);
+  });
+
+  it('refuses what the API server refuses: a nodePort out of range or used twice', () => {
+    expect(checkObjectSet([service('a', 3101)], {})).toEqual([
+      expect.objectContaining({
+        policy: 'node-ports',
+        object: 'Service/a',
+        field: 'spec.ports[0].nodePort',
+        message: expect.stringContaining('nodePort 3101 is outside 30000-32767'),
+      }),
+    ]);
+    expect(checkObjectSet([service('a', 30101), service('b', 30101)], {})).toEqual([
+      expect.objectContaining({
+        policy: 'node-ports',
+        object: 'Service/b',
+        message:
+          'nodePort 30101 is also used by Service/a: the API server refuses the second ("provided port is already allocated")',
+      }),
+    ]);
+  });
+});

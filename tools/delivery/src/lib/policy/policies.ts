@@ -391,6 +391,51 @@ export interface SetPolicy {
   check(objects: KubeObject[], ctx: PolicyContext): PolicyViolation[];
 }
 
+/** The API server's default --service-node-port-range: a nodePort outside it is refused. */
+export const NODE_PORT_RANGE = { min: 30000, max: 32767 } as const;
+
+const NODE_PORTS_POLICY: SetPolicy = {
+  id: 'node-ports',
+  description:
+    "Every fixed Service nodePort is inside the API server's default range (30000-32767) and used by one Service only: the API server refuses either on apply.",
+  check(objects) {
+    const out: PolicyViolation[] = [];
+    const seen = new Map<number, string>();
+    for (const o of objects) {
+      if (o.kind !== 'Service') continue;
+      const name = `Service/${o.metadata?.name ?? '?'}`;
+      const ports = (get(o, 'spec', 'ports') as { port?: number; nodePort?: unknown }[] | undefined) ?? [];
+      ports.forEach((port, index) => {
+        if (port.nodePort === undefined) return;
+        const field = `spec.ports[${index}].nodePort`;
+        const value = Number(port.nodePort);
+        if (!Number.isInteger(value) || value < NODE_PORT_RANGE.min || value > NODE_PORT_RANGE.max) {
+          out.push({
+            policy: 'node-ports',
+            object: name,
+            field,
+            message: `nodePort ${String(port.nodePort)} is outside ${NODE_PORT_RANGE.min}-${NODE_PORT_RANGE.max}: the API server refuses it ("provided port is not in the valid range")`,
+            fix: `pick a nodePort between ${NODE_PORT_RANGE.min} and ${NODE_PORT_RANGE.max}, or leave it out and let the cluster choose`,
+          });
+          return;
+        }
+        const other = seen.get(value);
+        if (other) {
+          out.push({
+            policy: 'node-ports',
+            object: name,
+            field,
+            message: `nodePort ${value} is also used by ${other}: the API server refuses the second ("provided port is already allocated")`,
+            fix: 'give every Service its own nodePort',
+          });
+        }
+        seen.set(value, name);
+      });
+    }
+    return out;
+  },
+};
+
 export const SET_POLICIES: SetPolicy[] = [
   {
     id: 'default-deny-network-policy',
@@ -421,6 +466,7 @@ export const SET_POLICIES: SetPolicy[] = [
           ];
     },
   },
+  NODE_PORTS_POLICY,
 ];
 
 export function checkObject(
