@@ -316,9 +316,23 @@ export class KubectlCluster implements ClusterAdapter {
    */
   async drift(overlayDir: string | undefined, projects: string[]): Promise<string[]> {
     if (!overlayDir) return [];
+    try {
+      return await this.driftOf(overlayDir, projects);
+    } catch {
+      // Not knowing is drift: the apply that follows runs inside the recorded part of the release,
+      // so its error (cluster gone, namespace missing) is recorded and rolled back, never lost.
+      return projects;
+    }
+  }
+
+  private async driftOf(overlayDir: string, projects: string[]): Promise<string[]> {
     const { yaml, objects } = await this.render(overlayDir);
     const deployments = deploymentRefs(objects);
-    await this.preflight();
+    // A namespace that does not exist yet (a cluster started afresh): everything in it is missing.
+    for (const namespace of new Set(objects.map((o) => o.metadata?.namespace).filter((n): n is string => !!n))) {
+      const exists = await this.kubectl(['get', 'namespace', namespace, '-o', 'name'], 30_000);
+      if (exists.code !== 0) return projects;
+    }
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'slipway-diff-'));
     let diff;
     try {
