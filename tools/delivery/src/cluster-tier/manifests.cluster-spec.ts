@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { kustomizeBuild, parseObjects } from '../lib/cluster/render';
+import { kustomizeBuild, parseObjects } from '../lib/manifests/kubernetes';
 import { WORKSPACE, kubectl, kubectlOk } from './cluster';
 
 /**
