@@ -221,6 +221,52 @@ metadata: { name: ns }
     );
   });
 
+  it('a readiness probe failing while a sibling still starts is waited on; alone, it fails the wait', async () => {
+    let polls = 0;
+    const notReady = (name: string) => {
+      const items = deployItems(name, false);
+      const pod = items.items[2] as { status: { containerStatuses: Record<string, unknown>[] } };
+      pod.status.containerStatuses[0] = { name, ready: false, started: true, restartCount: 0, state: { running: {} } };
+      return items;
+    };
+    const readinessEvents = {
+      items: [
+        {
+          type: 'Warning',
+          reason: 'Unhealthy',
+          message: 'Readiness probe failed: HTTP probe failed with statuscode: 503',
+          count: 12,
+          involvedObject: { kind: 'Pod', name: 'orders-new-1' },
+        },
+      ],
+    };
+    const { run } = fakeRunner((call) => {
+      if (call.args.includes('events')) return { stdout: JSON.stringify(readinessEvents) };
+      const answer = base(call);
+      if (answer) return answer;
+      if (call.args.includes('deployment,replicaset,pod')) {
+        const name = call.args[call.args.indexOf('-l') + 1]?.split('=')[1] as string;
+        if (name === 'catalog') {
+          polls += 1;
+          return { stdout: JSON.stringify(deployItems('catalog', polls > 3)) };
+        }
+        return { stdout: JSON.stringify(notReady('orders')) };
+      }
+      return {};
+    });
+    await expect(
+      new KubectlCluster({ rolloutTimeoutSeconds: 100, run, sleep: async () => undefined }).apply({
+        overlayDir: '/o',
+        projects: ['catalog', 'orders'],
+        log: () => undefined,
+      }),
+    ).rejects.toThrow(
+      'orders will not become ready: pod orders-new-1: orders: readiness probe failing (12 failures): Readiness probe failed: HTTP probe failed with statuscode: 503',
+    );
+    // catalog was waited for until it rolled out; only then was orders judged.
+    expect(polls).toBe(4);
+  });
+
   it('fails naming the project and what it waits for when the deadline passes', async () => {
     let clock = 0;
     const { run } = fakeRunner((call) => {

@@ -210,13 +210,13 @@ export class KubectlCluster implements ClusterAdapter {
     const last = new Map<string, WorkloadHealth>();
     for (;;) {
       for (const project of [...pending]) {
-        const health = await this.projectHealth(project, deployments.get(project) as DeploymentRef);
+        const { health, readinessOnly } = await this.projectHealth(project, deployments.get(project) as DeploymentRef);
         last.set(project, health);
         if (health.phase === 'ready') {
           pending.delete(project);
           notes.push(`${project}: rolled out${health.restarts ? ` (${health.restarts} restarts)` : ''}`);
           request.log(`${project}: rolled out`);
-        } else if (health.phase === 'failing') {
+        } else if (health.phase === 'failing' && !(readinessOnly && [...pending].some((p) => p !== project))) {
           throw new ClusterError(describeFailing(health));
         }
       }
@@ -265,7 +265,10 @@ export class KubectlCluster implements ClusterAdapter {
     return pruned;
   }
 
-  private async projectHealth(project: string, ref: DeploymentRef): Promise<WorkloadHealth> {
+  private async projectHealth(
+    project: string,
+    ref: DeploymentRef,
+  ): Promise<{ health: WorkloadHealth; readinessOnly: boolean }> {
     const ns = ref.namespace ? ['-n', ref.namespace] : [];
     const got = await this.kubectl(
       ['get', 'deployment,replicaset,pod', ...ns, '-l', ref.selector, '-o', 'json', '--request-timeout=20s'],
@@ -280,7 +283,7 @@ export class KubectlCluster implements ClusterAdapter {
       (i) => i.kind !== 'Deployment' || i.metadata?.name === ref.name,
     );
     const events = await this.kubectl(['get', 'events', ...ns, '-o', 'json', '--request-timeout=20s'], 60_000);
-    const { health, failing } = deploymentHealth({
+    const { health, failing, readinessOnly } = deploymentHealth({
       project,
       items,
       events: events.code === 0 ? ((JSON.parse(events.stdout) as { items?: K8sEvent[] }).items ?? []) : [],
@@ -294,7 +297,7 @@ export class KubectlCluster implements ClusterAdapter {
       // A crashing service may print its configuration: URLs with credentials never reach a record.
       if (tail.length > 0) health.logTail = tail.map((line) => redactCredentials(line));
     }
-    return health;
+    return { health, readinessOnly: readinessOnly === true };
   }
 
   async health(overlayDir: string | undefined, projects: string[]): Promise<WorkloadHealth[]> {
@@ -303,7 +306,11 @@ export class KubectlCluster implements ClusterAdapter {
     const out: WorkloadHealth[] = [];
     for (const project of projects) {
       const ref = deployments.get(project);
-      out.push(ref ? await this.projectHealth(project, ref) : { project, phase: 'starting', reason: 'not in overlay' });
+      out.push(
+        ref
+          ? (await this.projectHealth(project, ref)).health
+          : { project, phase: 'starting', reason: 'not in overlay' },
+      );
     }
     return out;
   }

@@ -114,6 +114,12 @@ export interface FailingContainer {
 export interface DeploymentHealth {
   health: WorkloadHealth;
   failing?: FailingContainer;
+  /**
+   * The failure is a readiness probe that keeps failing while the container runs. Such a service may
+   * be waiting for another one of the same release (web for catalog and orders): a wait judges it
+   * failing only once nothing else it deploys is still starting.
+   */
+  readinessOnly?: boolean;
 }
 
 const REVISION = 'deployment.kubernetes.io/revision';
@@ -193,6 +199,8 @@ function readinessFailures(events: K8sEvent[], pod: string): number {
 
 interface Verdict {
   reason: string;
+  /** Only the readiness probe fails: the container runs (see DeploymentHealth.readinessOnly). */
+  readinessOnly?: boolean;
   container?: K8sContainerStatus;
   previous?: boolean;
   exitCode?: number;
@@ -256,6 +264,7 @@ function containerVerdict(status: K8sContainerStatus, pod: K8sItem, events: K8sE
         reason: `${status.name}: readiness probe failing (${plural(failures, 'failure')}): ${oneLine(last?.message)}`,
         container: status,
         previous: false,
+        readinessOnly: true,
       };
     }
   }
@@ -308,6 +317,7 @@ export function deploymentHealth(input: PodHealthInput): DeploymentHealth {
       ...(verdict.container
         ? { failing: { pod: podName, container: verdict.container.name, previous: verdict.previous ?? false } }
         : {}),
+      ...(verdict.readinessOnly ? { readinessOnly: true } : {}),
     };
   }
   if (rolloutComplete(deployment)) return { health: { project, phase: 'ready', restarts } };
