@@ -108,6 +108,10 @@ describe('deploy:cluster on the real cluster (temporary clone, kubectl mode)', (
 
   async function expectRolledBack(outcome: Awaited<ReturnType<typeof failingCatalog>>, reason: RegExp): Promise<void> {
     const { run, release, rollback } = outcome;
+    // The figures of the issue's benchmark goals, as this run measured them.
+    process.stdout.write(
+      `figures: apply → verdict ${release?.stages?.['apply']} ms; rollback (bump, apply, smoke) ${rollback?.durationMs} ms; whole release ${run.ms} ms; ${release?.failures?.[0]?.split('\n')[0]}\n`,
+    );
     expect({ code: run.code === 0 ? 0 : 1, tail: run.code === 0 ? explain(run) : '' }).toEqual({ code: 1, tail: '' });
     expect(release).toMatchObject({ kind: 'release', mode: 'kubectl', result: 'rolled-back', holds: ['catalog'] });
     expect(release?.failures?.join('\n')).toMatch(reason);
@@ -208,6 +212,7 @@ describe('deploy:cluster on the real cluster (temporary clone, kubectl mode)', (
       const run = await nx('deploy:cluster', [...base(), ...quick]);
       expect({ code: run.code, tail: run.code === 0 ? '' : explain(run) }).toEqual({ code: 0, tail: '' });
       expect(run.output).toMatch(/nothing to deploy: catalog h-[0-9a-f]{12}/);
+      process.stdout.write(`figures: no-change deploy:cluster ${run.ms} ms\n`);
       expect(records()).toHaveLength(before);
     },
     15 * MINUTES,
