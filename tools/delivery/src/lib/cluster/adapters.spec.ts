@@ -254,17 +254,23 @@ metadata: { name: ns }
       }
       return {};
     });
-    await expect(
-      new KubectlCluster({ rolloutTimeoutSeconds: 100, run, sleep: async () => undefined }).apply({
-        overlayDir: '/o',
-        projects: ['catalog', 'orders'],
-        log: () => undefined,
-      }),
-    ).rejects.toThrow(
+    let clock = 0;
+    let catalogReadyAt: number | undefined;
+    const failed = new KubectlCluster({
+      rolloutTimeoutSeconds: 100,
+      run,
+      now: () => clock,
+      sleep: async (ms) => {
+        if (polls > 3 && catalogReadyAt === undefined) catalogReadyAt = clock;
+        clock += ms;
+      },
+    }).apply({ overlayDir: '/o', projects: ['catalog', 'orders'], log: () => undefined });
+    await expect(failed).rejects.toThrow(
       'orders will not become ready: pod orders-new-1: orders: readiness probe failing (12 failures): Readiness probe failed: HTTP probe failed with statuscode: 503',
     );
-    // catalog was waited for until it rolled out; only then was orders judged.
+    // catalog was waited for until it rolled out; orders was judged 30 s of failing later.
     expect(polls).toBe(4);
+    expect(clock - (catalogReadyAt ?? 0)).toBe(30_000);
   });
 
   it('fails naming the project and what it waits for when the deadline passes', async () => {

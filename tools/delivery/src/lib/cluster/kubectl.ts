@@ -41,6 +41,8 @@ export interface KubectlClusterOptions {
 }
 
 export const FIELD_MANAGER = 'slipway-deploy';
+/** How long a readiness probe must keep failing after the release's other services are ready. */
+export const READINESS_GRACE_MS = 30_000;
 const INSTANCE_LABEL = 'app.kubernetes.io/instance';
 /**
  * Kinds a release may remove objects of: namespaced, as `kubectl get` names them. Cluster-scoped
@@ -208,6 +210,8 @@ export class KubectlCluster implements ClusterAdapter {
 
     const pending = new Set(request.projects);
     const last = new Map<string, WorkloadHealth>();
+    // When each project became the last one still rolling out (see readinessOnly).
+    const aloneSince = new Map<string, number>();
     for (;;) {
       for (const project of [...pending]) {
         const { health, readinessOnly } = await this.projectHealth(project, deployments.get(project) as DeploymentRef);
@@ -216,8 +220,16 @@ export class KubectlCluster implements ClusterAdapter {
           pending.delete(project);
           notes.push(`${project}: rolled out${health.restarts ? ` (${health.restarts} restarts)` : ''}`);
           request.log(`${project}: rolled out`);
-        } else if (health.phase === 'failing' && !(readinessOnly && [...pending].some((p) => p !== project))) {
-          throw new ClusterError(describeFailing(health));
+        } else if (health.phase === 'failing') {
+          if (!readinessOnly) throw new ClusterError(describeFailing(health));
+          // A readiness probe failing is judged only once nothing else of the release still starts,
+          // and only if it keeps failing for READINESS_GRACE_MS after that: earlier failures may have
+          // been the wait for those other services.
+          if (![...pending].some((p) => p !== project)) {
+            const since = aloneSince.get(project) ?? this.now();
+            aloneSince.set(project, since);
+            if (this.now() - since >= READINESS_GRACE_MS) throw new ClusterError(describeFailing(health));
+          }
         }
       }
       if (pending.size === 0) return { notes };
