@@ -14,6 +14,7 @@ export interface ImageExecutorSchema {
   repository?: string;
   owner?: string;
   tags?: string[];
+  flavor?: string[];
   labels?: Record<string, string>;
   buildArgs?: Record<string, string>;
   buildArgsFromEnv?: string[];

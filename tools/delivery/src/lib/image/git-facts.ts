@@ -20,6 +20,16 @@ export interface GitFacts {
   repositoryUrl?: string;
   /** Repository owner (used in the default image repository). */
   owner?: string;
+  /** Commit date (ISO 8601) for `{{commit_date}}`; the current date is used when unknown. */
+  commitDate?: string;
+  /** Target branch of a pull request, or the branch a tag was pushed from, for `{{base_ref}}`. */
+  baseRef?: string;
+  /** Every tag on the commit: one commit can carry several `<project>@<version>` release tags. */
+  tagsAtHead?: string[];
+}
+
+function isPullRef(ref: string): boolean {
+  return ref.startsWith('refs/pull/');
 }
 
 export function isPullRequestEvent(event: string): boolean {
@@ -43,7 +53,10 @@ export function gitFactsFromGithubEnv(
     }
   }
   const repository = payload['repository'] as { default_branch?: string } | undefined;
-  const pullRequest = payload['pull_request'] as { number?: number; head?: { sha?: string } } | undefined;
+  const pullRequest = payload['pull_request'] as
+    | { number?: number; head?: { sha?: string }; base?: { ref?: string } }
+    | undefined;
+  const headCommit = payload['head_commit'] as { timestamp?: string } | undefined;
   const facts: GitFacts = {
     sha: env['GITHUB_SHA'],
     event,
@@ -55,6 +68,10 @@ export function gitFactsFromGithubEnv(
     facts.repositoryUrl = `${env['GITHUB_SERVER_URL'] ?? 'https://github.com'}/${env['GITHUB_REPOSITORY']}`;
   if (ref.startsWith('refs/heads/')) facts.branch = ref.slice('refs/heads/'.length);
   if (ref.startsWith('refs/tags/')) facts.tag = ref.slice('refs/tags/'.length);
+  if (headCommit?.timestamp) facts.commitDate = headCommit.timestamp;
+  const baseRef = typeof payload['base_ref'] === 'string' ? payload['base_ref'] : undefined;
+  if (facts.tag && baseRef) facts.baseRef = baseRef.replace(/^refs\/heads\//, '');
+  if (isPullRef(ref) && pullRequest?.base?.ref) facts.baseRef = pullRequest.base.ref;
   const prMatch = /^refs\/pull\/(\d+)\//.exec(ref);
   if (prMatch) facts.prNumber = Number(prMatch[1]);
   else if (pullRequest?.number) facts.prNumber = pullRequest.number;
@@ -101,6 +118,7 @@ export async function gitFactsFromLocalGit(cwd: string, fallbackDefaultBranch = 
   const originHead = await git(cwd, ['symbolic-ref', '--quiet', '--short', 'refs/remotes/origin/HEAD']);
   const remote = await git(cwd, ['remote', 'get-url', 'origin']);
   const repositoryUrl = remoteToBrowsableUrl(remote);
+  const commitDate = await git(cwd, ['log', '-1', '--format=%cI', 'HEAD']);
   const facts: GitFacts = {
     sha,
     event: 'local',
@@ -110,6 +128,8 @@ export async function gitFactsFromLocalGit(cwd: string, fallbackDefaultBranch = 
     owner: repositoryUrl?.split('/')[3],
   };
   if (branch) facts.branch = branch;
+  if (commitDate) facts.commitDate = commitDate;
+  if (tagsAtHead.length > 0) facts.tagsAtHead = tagsAtHead;
   // A tag build is a checkout of the tag itself (detached HEAD), as on a tag push in CI.
   if (!branch && tagsAtHead.length > 0) facts.tag = tagsAtHead[0];
   return facts;

@@ -19,6 +19,8 @@ export interface PlanInput {
     repository?: string;
     owner?: string;
     tags?: readonly string[];
+    /** docker/metadata-action `flavor` lines: latest=auto|true|false, prefix=, suffix=, onlatest=. */
+    flavor?: readonly string[];
     labels?: Record<string, string>;
     buildArgs?: Record<string, string>;
     buildArgsFromEnv?: readonly string[];
@@ -53,7 +55,11 @@ export function planImage(input: PlanInput): ImagePlan {
   const owner = options.owner ?? env['GITHUB_REPOSITORY_OWNER'] ?? DEFAULT_OWNER;
   const image = resolveImageName(registry, options.repository, owner, input.project);
   const contentTag = contentTagFromHash(input.taskHash);
-  const metadataTags = computeMetadataTags(options.tags ?? DEFAULT_TAG_RULES, git).filter((tag) => tag !== contentTag);
+  const metadataTags = computeMetadataTags(options.tags ?? DEFAULT_TAG_RULES, git, {
+    flavor: options.flavor,
+    project: input.project,
+    now: input.now,
+  }).filter((tag) => tag !== contentTag);
   const tags = [...metadataTags, contentTag];
   const version = options.version ?? input.packageVersion ?? '0.0.0';
   const created = input.now.toISOString();

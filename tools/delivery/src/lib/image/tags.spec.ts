@@ -54,14 +54,19 @@ describe('metadata-action tag rules', () => {
       pr(42, 'main'),
       ['pr-42', 'sha-1a2b3c4'],
     ],
-    ['semver tag with v', DEFAULT_TAG_RULES, tagPush('v1.2.3'), ['1.2.3', 'v1.2.3', 'sha-1a2b3c4']],
+    [
+      'semver tag with v: latest=auto adds latest',
+      DEFAULT_TAG_RULES,
+      tagPush('v1.2.3'),
+      ['1.2.3', 'v1.2.3', 'sha-1a2b3c4', 'latest'],
+    ],
     [
       'semver tag without v',
       ['type=semver,pattern={{version}}', 'type=semver,pattern={{major}}.{{minor}}', 'type=semver,pattern={{major}}'],
       tagPush('1.2.3'),
-      ['1.2.3', '1.2', '1'],
+      ['1.2.3', '1.2', '1', 'latest'],
     ],
-    ['semver raw keeps the v', ['type=semver,pattern={{raw}}'], tagPush('v1.2.3'), ['v1.2.3']],
+    ['semver raw keeps the v', ['type=semver,pattern={{raw}}'], tagPush('v1.2.3'), ['v1.2.3', 'latest']],
     [
       'pre-release: only the full version, even for {{major}}.{{minor}}',
       ['type=semver,pattern={{version}}', 'type=semver,pattern={{major}}.{{minor}}'],
@@ -70,7 +75,7 @@ describe('metadata-action tag rules', () => {
     ],
     ['semver on a non-semver tag: nothing', ['type=semver,pattern={{version}}'], tagPush('release-2024'), []],
     ['semver on a branch build: nothing', ['type=semver,pattern={{version}}'], push('main'), []],
-    ['semver from value', ['type=semver,pattern={{major}}.{{minor}},value=v3.4.5'], push('main'), ['3.4']],
+    ['semver from value', ['type=semver,pattern={{major}}.{{minor}},value=v3.4.5'], push('main'), ['3.4', 'latest']],
     ['sha long and custom prefix', ['type=sha,format=long,prefix=git-'], push('main'), [`git-${SHA}`]],
     [
       'raw with enable is_not_default_branch',
