@@ -96,7 +96,7 @@ function csvFields(line: string, source: string): string[] {
     } else current += char;
   }
   if (quoted)
-    throw new TagRuleError(`Tag rule "${source}": unclosed double quote. Close it, e.g. "type=raw,value=\"a,b\"".`);
+    throw new TagRuleError(`Tag rule "${source}": unclosed double quote. Close it, e.g. type=raw,value="a,b".`);
   fields.push(current.trim());
   return fields.filter((field) => field !== '');
 }
