@@ -42,6 +42,8 @@ function declaredTargets(projectRoot: string, workspaceRoot: string): Set<string
   return names;
 }
 
+export const RELEASE_PUBLISH_TARGET = 'nx-release-publish';
+
 export const createNodes: CreateNodes<ImagePluginOptions> = [
   '**/Dockerfile',
   (dockerfiles, options, context) => {
@@ -70,7 +72,21 @@ export const createNodes: CreateNodes<ImagePluginOptions> = [
           technologies: ['docker'],
         },
       };
-      results.push([dockerfile, { projects: { [projectRoot]: { targets: { [targetName]: target } } } }]);
+      const targets: Record<string, TargetConfiguration> = { [targetName]: target };
+      // The target `nx release publish` runs (the @nx/docker convention): semver tags onto the image
+      // the image target pushed (or found in the registry by content), never a build of its own.
+      if (!declared.has(RELEASE_PUBLISH_TARGET))
+        targets[RELEASE_PUBLISH_TARGET] = {
+          executor: '@slipway/delivery:release-publish',
+          cache: false,
+          dependsOn: [targetName],
+          metadata: {
+            description:
+              "Add the release's semver tags (1.4.2, 1.4, 1) to the project's image in the registry, by digest.",
+            technologies: ['docker'],
+          },
+        };
+      results.push([dockerfile, { projects: { [projectRoot]: { targets } } }]);
     }
     return results;
   },
