@@ -7,6 +7,8 @@ import { runRelease, type ReleaseOutcome } from '../../lib/release/release';
 import { hostReleaseDeps, type ReleaseExecutorDeps } from '../../lib/release/executor-deps';
 import { localUrls, openCluster, workspaceProjects } from '../../lib/release/wire';
 import { failureLine } from '../../lib/shared/output';
+import { createPromotion, planFromRepository, promotionSettings, readPins } from '../../lib/release/promotion-step';
+import { describePromotion } from '../../lib/release/promotion';
 import type { DeployExecutorSchema } from './schema';
 
 /**
@@ -43,6 +45,19 @@ export async function runDeployExecutor(
       workspaceRoot: context.root,
       deployableProjects: workspaceProjects(context).deployable,
     });
+    const promotion = promotionSettings(options, config, deps.log);
+    if (options.dryRun && promotion) {
+      // The plan needs both environments' state: read it (no lock, no commit, nothing started).
+      const { repo, prepare } = await deps.wire(config, context, deps.log, 'dry run');
+      await prepare();
+      const plan = await planFromRepository(
+        promotion,
+        (file) => repo.read(file),
+        (await readPins((file) => repo.read(file), config.overlaysDir, config.environment)) ?? {},
+      );
+      deps.log(`dry run: nothing is committed or started\n${describePromotion(plan)}`);
+      return { success: plan.refused.length === 0 };
+    }
     if (options.dryRun) {
       deps.log(`dry run: nothing is built, committed or started\n${describe(config)}`);
       return { success: true };
@@ -63,6 +78,7 @@ export async function runDeployExecutor(
     deps.log(describe(config));
     const outcome = await runRelease(releaseDeps, {
       releaseHold: options.releaseHold === true,
+      ...(promotion ? { promotion: createPromotion(promotion) } : {}),
     });
     (outcome.exitCode === 0 ? deps.log : deps.error)(outcome.message);
     return { success: outcome.exitCode === 0, outcome };

@@ -4,6 +4,11 @@ import type { EnvironmentOptions } from '../../lib/release/environment';
 export interface DeployExecutorSchema extends Omit<EnvironmentOptions, 'env' | 'environment'> {
   environment: string;
   releaseHold?: boolean;
+  promoteFrom?: string;
+  soak?: string;
+  force?: boolean;
+  reason?: string;
+  digests?: string;
   down?: boolean;
   dryRun?: boolean;
 }

@@ -71,7 +71,7 @@ export interface ApplyBumpOptions {
    */
   addHolds?: Hold[];
   /** Commit message: Conventional Commit `type(scope)` prefix (default `chore(deploy)`) and body paragraph. */
-  message?: { prefix?: string; body?: string };
+  message?: { prefix?: string; body?: string; trailers?: string[] };
   dryRun?: boolean;
   git?: BumpGitOptions;
   /** Fault injection for tests, and the push attempt hook. */
@@ -261,6 +261,7 @@ function commitMessage(opts: ApplyBumpOptions, plan: BumpPlan): string {
     releasedHolds: plan.releasedHolds,
     prefix: opts.message?.prefix,
     body: opts.message?.body,
+    trailers: opts.message?.trailers,
   });
 }
 

@@ -34,6 +34,14 @@ describe('bump commit message', () => {
     expect(parsed).toEqual({ environment: 'production', images, releasedHolds: [] });
   });
 
+  it('ends with extra trailers (a promotion names its source release) and still round-trips', () => {
+    const images = [img('catalog', 'h-0123456789ab', 'h-aaaaaaaaaaaa')];
+    const extra = [`Slipway-Promoted-From: catalog staging staging-20260101T100000Z-abcdef ${d('a')}`];
+    const message = buildBumpMessage({ environment: 'production', images, trailers: extra });
+    expect(message.trimEnd().split('\n').slice(-2)).toEqual([expect.stringMatching(/^Slipway-Image: catalog /), extra[0]]);
+    expect(parseBumpMessage(message)).toEqual({ environment: 'production', images, releasedHolds: [] });
+  });
+
   it('keeps the header within commitlint limits for many images', () => {
     const images = Array.from({ length: 100 }, (_, i) => img(`service-${i}`, 'h-0123456789ab', 'h-aaaaaaaaaaaa'));
     const message = buildBumpMessage({ environment: 'staging', images });

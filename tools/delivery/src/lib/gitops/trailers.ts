@@ -33,6 +33,8 @@ export interface BumpMessageInput {
   prefix?: string;
   /** Extra body paragraph (e.g. why: "rollback of <commit>"). */
   body?: string;
+  /** More `Key: value` trailers after the image trailers (a promotion names its source releases). */
+  trailers?: string[];
 }
 
 function shortLabel(ref: ImageReference): string {
@@ -66,6 +68,7 @@ export function buildBumpMessage(input: BumpMessageInput): string {
         `${TRAILER_IMAGE}: ${i.project} ${formatImageReference(i.next)} (was ${formatImageReference(i.previous) || 'none'})`,
     ),
     ...(input.releasedHolds ?? []).map((p) => `${TRAILER_HOLD_RELEASED}: ${p}`),
+    ...(input.trailers ?? []),
   ];
   return `${header}\n\n${body}\n\n${trailers.join('\n')}\n`;
 }

@@ -58,6 +58,10 @@ export interface ReleaseRecord {
   holds?: string[];
   /** Human-readable problems, one per line. */
   failures?: string[];
+  /** A promotion: the source environment and, per project, the source release that verified it. */
+  promotedFrom?: { environment: string; records: Record<string, string> };
+  /** A forced promotion: `<project>: <refusal it overrode>` (the reason is in `reason`). */
+  forced?: string[];
 }
 
 export function newRecordId(

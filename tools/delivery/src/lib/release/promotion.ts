@@ -1,4 +1,4 @@
-import { DeliveryInputError } from '../manifests/errors';
+import { DeliveryInputError } from '../shared/errors';
 import { formatImageReference, parseImageReference } from '../manifests/image-reference';
 import { formatDurationShort } from '../shared/duration';
 import type { ProjectRecord, ReleaseRecord } from './history';

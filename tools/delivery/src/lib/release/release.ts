@@ -29,6 +29,7 @@ import { isPlaceholder, parseRollbackTarget, planRelease, resolveRollbackReferen
 import type { RegistryAccess } from './registry-access';
 import type { SmokeOutcome, SmokeStep } from './smoke-step';
 import { StageTimer, formatDuration } from './timings';
+import type { ReleasePromotion } from './promotion-step';
 
 /**
  * The release and the rollback, as orchestration over narrow adapters (GitOps repository, images,
@@ -64,6 +65,8 @@ export interface ReleaseDeps {
 
 export interface ReleaseOptions {
   releaseHold: boolean;
+  /** Promote another environment's verified references instead of building (promotion-step.ts). */
+  promotion?: ReleasePromotion;
 }
 
 export interface ReleaseOutcome {
@@ -250,7 +253,11 @@ export async function runRelease(deps: ReleaseDeps, options: ReleaseOptions): Pr
       );
     }
     deps.smoke.preflight(config.projects);
-    const imageRecords = await timer.time('images', () => deps.images(config.projects));
+    const imageRecords = await timer.time('images', () =>
+      options.promotion
+        ? options.promotion.images({ current, read: (file) => deps.repo.read(file), registry: deps.registry })
+        : deps.images(config.projects),
+    );
     const plan = planRelease({
       projects: config.projects,
       projectsExplicit: config.projectsExplicit,
@@ -283,6 +290,7 @@ export async function runRelease(deps: ReleaseDeps, options: ReleaseOptions): Pr
           overlaysDir: config.overlaysDir,
           holdsDir: config.holdsDir,
           releaseHolds: plan.releaseHolds,
+          ...(options.promotion ? { message: options.promotion.message() } : {}),
           log,
         }),
       );
@@ -371,6 +379,7 @@ export async function runRelease(deps: ReleaseDeps, options: ReleaseOptions): Pr
         projects: deploySet.map(projectRecord),
         stages: { ...timer.stages },
         ...(failures.length > 0 ? { failures: [...failures] } : {}),
+        ...options.promotion?.record(),
         ...extra,
       };
     };
