@@ -91,11 +91,22 @@ export function planPromotion(input: PromotionInput): PromotionPlan {
   const plan: PromotionPlan = { source: input.source, target: input.target, promote: [], unchanged: [], refused: [] };
   for (const project of input.projects) {
     const reference = input.sourceReferences[project];
-    if (!reference || isPlaceholder(reference))
+    if (!reference)
       throw new DeliveryInputError(
-        `${input.source} has no image of '${project}' to promote${reference ? ` (its overlay pins the placeholder ${reference})` : ''}`,
-        `release ${project} to ${input.source} first, or leave it out of --projects`,
+        `${input.source} has no image of '${project}' to promote: its overlay has no entry for it`,
+        `add '${project}' to the ${input.source} overlay and release it there first, or leave it out of --projects`,
       );
+    if (isPlaceholder(reference)) {
+      // Nothing to promote, and --force cannot change that: there is no image.
+      plan.refused.push({
+        project,
+        reference,
+        digest: digestOf(reference),
+        reason: 'never-verified',
+        detail: `${input.source} has never deployed it (its overlay pins the placeholder); release it to ${input.source} first`,
+      });
+      continue;
+    }
     const digest = digestOf(reference);
     const refuse = (reason: RefusalReason, detail: string, shown = reference, shownDigest = digest) => {
       if (input.force) return reason;
