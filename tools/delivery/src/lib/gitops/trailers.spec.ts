@@ -38,7 +38,10 @@ describe('bump commit message', () => {
     const images = [img('catalog', 'h-0123456789ab', 'h-aaaaaaaaaaaa')];
     const extra = [`Slipway-Promoted-From: catalog staging staging-20260101T100000Z-abcdef ${d('a')}`];
     const message = buildBumpMessage({ environment: 'production', images, trailers: extra });
-    expect(message.trimEnd().split('\n').slice(-2)).toEqual([expect.stringMatching(/^Slipway-Image: catalog /), extra[0]]);
+    expect(message.trimEnd().split('\n').slice(-2)).toEqual([
+      expect.stringMatching(/^Slipway-Image: catalog /),
+      extra[0],
+    ]);
     expect(parseBumpMessage(message)).toEqual({ environment: 'production', images, releasedHolds: [] });
   });
 
