@@ -29,4 +29,7 @@ export interface ReleaseStatusExecutorSchema
   > {
   records?: number;
   json?: boolean;
+  format?: 'text' | 'json' | 'html';
+  environments?: string;
+  output?: string;
 }
