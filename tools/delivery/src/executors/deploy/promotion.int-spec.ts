@@ -4,8 +4,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseHistory } from '../../lib/release/history';
 import { childEnvironment } from '../../lib/release/images';
-import { freePort } from '../../lib/testing/local-registry';
-import { cloneWorkspace } from '../../lib/testing/workspace-clone';
+import { freePort } from '../../testing/local-registry';
+import { removeInstancePods } from '../../testing/podman-pods';
+import { cloneWorkspace } from '../../testing/workspace-clone';
 
 /**
  * Promotion end to end on this machine: two real environments (podman mode, spare ports, their own
@@ -146,26 +147,7 @@ describe('deploy:production-style promotion between two podman environments', ()
 
   afterAll(() => {
     for (const child of background) if (child.exitCode === null) child.kill('SIGKILL');
-    const podman = ['--storage-driver', 'vfs', '--cgroup-manager', 'cgroupfs', '--runtime', 'runc'];
-    for (const name of ['stage', 'prod']) {
-      const pods = spawnSync(
-        'podman',
-        [
-          '--storage-driver',
-          'vfs',
-          'pod',
-          'ps',
-          '--filter',
-          `label=slipway.dev/instance=${INSTANCE}-${name}`,
-          '--format',
-          '{{.Name}}',
-        ],
-        { encoding: 'utf8' },
-      )
-        .stdout.split('\n')
-        .filter(Boolean);
-      if (pods.length > 0) spawnSync('podman', [...podman, 'pod', 'rm', '--force', '--time', '5', ...pods]);
-    }
+    for (const name of ['stage', 'prod']) removeInstancePods(`${INSTANCE}-${name}`);
     if (existsSync(path.join(repo, 'tools/scripts/local-prereqs.sh')))
       spawnSync('bash', [path.join(repo, 'tools/scripts/local-prereqs.sh'), '--stop'], {
         cwd: repo,
