@@ -98,10 +98,12 @@ describe('deploy:production-style promotion between two podman environments', ()
     const block = text.split(`- name: slipway/${project}`)[1] ?? '';
     return /digest: (sha256:[0-9a-f]{64})/.exec(block)?.[1];
   };
+  /** What the running service says it is (uptime and check timings left out: they differ per process). */
   const health = async (name: string, project: string) => {
     try {
       const r = await fetch(`http://127.0.0.1:${PORTS[name]?.[project]}/health`, { signal: AbortSignal.timeout(3000) });
-      return (await r.json()) as { version: string; revision: string };
+      const { service, version, revision } = (await r.json()) as { service: string; version: string; revision: string };
+      return { service, version, revision };
     } catch {
       return undefined;
     }
