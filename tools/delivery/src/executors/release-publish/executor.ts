@@ -2,8 +2,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isLoopbackRegistry } from '../../lib/image/reference';
-import type { ImageRecord } from '../../lib/image/record';
-import { recordPath } from '../../lib/image/record';
+import { readImageRecord, recordFile, recordPath } from '../../lib/image/record';
 import { HttpRegistryClient, type RegistryClient, type RegistryCredentials } from '../../lib/image/registry';
 import { ReleasePublishError, addTagsByDigest, planReleasePublish } from '../../lib/image/release-publish';
 import { splitRepository } from '../../lib/release/registry-access';
@@ -50,10 +49,11 @@ export async function runReleasePublish(
       readJson<{ version?: string }>(join(context.root, root, 'package.json'), 'the project needs a package.json.')
         .version ??
       '';
-    const record = readJson<ImageRecord>(
-      recordPath(context.root, project),
-      `run nx run ${project}:image first (the nx-release-publish target depends on it).`,
-    );
+    if (!existsSync(recordPath(context.root, project)))
+      throw new ReleasePublishError(
+        `${recordFile(project)} does not exist: run nx run ${project}:image first (the nx-release-publish target depends on it).`,
+      );
+    const record = await readImageRecord(recordPath(context.root, project), recordFile(project));
     const plan = planReleasePublish(project, version, record);
     const { registry, path } = splitRepository(plan.image);
     deps.log(`${project}@${version}: ${plan.image}@${plan.digest} ← ${plan.tags.join(', ')}`);

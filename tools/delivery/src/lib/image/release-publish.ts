@@ -37,14 +37,14 @@ export function planReleasePublish(project: string, version: string, record: Ima
     );
   if (record.version !== version)
     throw new ReleasePublishError(
-      `${project} ${version} is being released, but its image ${record.image}@${record.digest} was built as version ${record.version}: run nx run ${project}:image after nx release version so the image reports ${version}.`,
+      `${project} ${version} is being released, but its image ${record.image}@${record.digest} was built as version ${record.version ?? '(none recorded)'}: run nx run ${project}:image after nx release version so the image reports ${version}.`,
     );
   return {
     project,
     image: record.image,
     digest: record.digest,
     version,
-    tags: releaseTagsFor(project, version, record.revision),
+    tags: releaseTagsFor(project, version, record.revision ?? ''),
   };
 }
 

@@ -1,8 +1,8 @@
-import type { ImageRecord } from '../gitops/bump-request';
+import type { ImageRecord } from '../image/record';
 import { DeliveryInputError, DeliveryInputErrors } from '../shared/errors';
 import { parseDuration } from '../shared/duration';
 import { readImageTarget } from '../manifests/image-targets';
-import { formatImageReference, parseImageReference } from '../manifests/image-reference';
+import { formatImageReference, parseImageReference } from '../image/reference';
 import { historyFilePath, parseHistory, type ReleaseRecord } from './history';
 import { describePromotion, planPromotion, promotionTrailers, refusalError, type PromotionPlan } from './promotion';
 import type { RegistryAccess } from './registry-access';

@@ -1,5 +1,5 @@
 import { DeliveryInputError } from '../shared/errors';
-import { formatImageReference, parseImageReference } from '../manifests/image-reference';
+import { formatImageReference, parseImageReference } from '../image/reference';
 import { formatDurationShort } from '../shared/duration';
 import type { ProjectRecord, ReleaseRecord } from './history';
 import { isPlaceholder } from './plan';
