@@ -15,13 +15,13 @@ function fakeRegistry(calls: string[], tags: Map<string, string>): RegistryClien
     digest: DIGEST,
   };
   return {
-    headManifest: async (_p, ref) => (
+    headManifest: async (_p: string, ref: string) => (
       calls.push(`head ${ref}`),
       ref === DIGEST ? { digest: DIGEST, mediaType: manifest.mediaType } : undefined
     ),
-    getManifest: async (_p, ref) => (calls.push(`get ${ref}`), manifest),
-    putManifest: async (_p, tag) => (calls.push(`put ${tag}`), tags.set(tag, DIGEST), DIGEST),
-  } as RegistryClient;
+    getManifest: async (_p: string, ref: string) => (calls.push(`get ${ref}`), manifest),
+    putManifest: async (_p: string, tag: string) => (calls.push(`put ${tag}`), tags.set(tag, DIGEST), DIGEST),
+  } as unknown as RegistryClient;
 }
 
 describe('release-publish executor', () => {
@@ -93,7 +93,7 @@ describe('release-publish executor', () => {
         ({
           ...fakeRegistry(calls, tags),
           headManifest: async () => Promise.reject(new Error('401 for s3cret-token')),
-        }) as RegistryClient,
+        }) as unknown as RegistryClient,
     };
     expect(await runReleasePublish({}, context(), leaky)).toEqual({ success: false });
     expect(logs.join('\n')).not.toContain('s3cret-token');

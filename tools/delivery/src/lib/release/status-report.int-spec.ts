@@ -66,8 +66,12 @@ describe('deploy:status HTML page in Chromium', () => {
     expect(await promotion('orders').innerText()).toMatch(/^blocked\s+smoke-failed: its last staging release/);
     expect(await promotion('web').locator('strong').innerText()).toBe('current');
     // A ready promotion is green, a blocked one yellow: the page is read at a glance.
-    expect(await promotion('web').evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(246, 248, 250)');
-    expect(await promotion('orders').evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(255, 248, 197)');
+    expect(
+      await promotion('web').evaluate((el) => el.ownerDocument.defaultView?.getComputedStyle(el).backgroundColor),
+    ).toBe('rgb(246, 248, 250)');
+    expect(
+      await promotion('orders').evaluate((el) => el.ownerDocument.defaultView?.getComputedStyle(el).backgroundColor),
+    ).toBe('rgb(255, 248, 197)');
     expect(requests).toEqual([`file://${file}`]);
 
     mkdirSync(OUTPUT, { recursive: true });
