@@ -10,7 +10,10 @@
 # Parts (all by default):
 #   services   postgresql redis-server         (GitHub Actions uses service containers instead)
 #   chromium   chromium                        (GitHub Actions uses Playwright's own browser)
-#   engines    buildah podman runc skopeo docker-registry   (image builds, local registry, deploy)
+#   engines    buildah podman runc catatonit skopeo docker-registry busybox-static
+#              (image builds, local registry, deploy; catatonit is the pause process of podman's
+#              pods, only a Recommends of podman, missing on machines set up without them; busybox-static is the
+#              shell of the local base image and the workload-health tests' image)
 #   go         Go 1.24+: `go` on PATH when new enough, else the pinned official toolchain module
 #              (tools/scripts/lib/go-toolchain.sh) fetched with Debian's golang-go
 #   k6         k6 v1.4.2 via tools/scripts/install-k6.sh (PATH, Go bin dir, else `go install`)
@@ -82,7 +85,7 @@ as_root() {
 packages=()
 wants services && packages+=(postgresql redis-server)
 wants chromium && packages+=(chromium)
-wants engines && packages+=(buildah podman runc skopeo docker-registry)
+wants engines && packages+=(buildah podman runc catatonit skopeo docker-registry busybox-static)
 wants cluster && packages+=(etcd-server etcd-client containerd runc containernetworking-plugins iptables nftables conntrack openssl iproute2 docker-registry)
 # Debian's golang-go (1.19 on bookworm) only bootstraps the pinned toolchain when no Go 1.24+ exists.
 if { wants go || wants k6 || wants cluster; } && ! slipway_use_go; then packages+=(golang-go ca-certificates); fi

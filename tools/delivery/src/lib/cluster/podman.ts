@@ -2,8 +2,17 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { kustomizeBuild, parseObjects } from '../manifests/kubernetes';
 import { runProcess, type ProcessRunner, type RunResult } from '../shared/process';
+import { containerHealth, diedExitCodes, mergeLogStreams, type ContainerInspect } from './podman-health';
 import { LABEL_INSTANCE, LABEL_PROJECT, LABEL_SPEC, shapeForHost, type ProjectManifest } from './render';
-import { ClusterError, type ApplyRequest, type ApplyResult, type ClusterAdapter, type WorkloadStatus } from './types';
+import {
+  ClusterError,
+  type ApplyRequest,
+  type ApplyResult,
+  type ClusterAdapter,
+  type WorkloadHealth,
+  type WorkloadStatus,
+  WORKLOAD_LOG_TAIL_LINES,
+} from './types';
 
 /**
  * The local environment's cluster: `podman kube play --replace --network host` of each project's
@@ -39,6 +48,13 @@ function withoutSystemdNoise(text: string): string {
     .filter((line) => !/unable to get systemd connection/.test(line))
     .join('\n')
     .trim();
+}
+
+/** The image of `images` podman could not pull because the registry does not have it, if that is what `output` says. */
+export function missingImage(output: string, images: string[]): string | undefined {
+  if (!/manifest unknown|not found|no such image|unable to copy from source|reading manifest/i.test(output))
+    return undefined;
+  return images.find((image) => output.includes(image) || output.includes(image.split('@')[1] ?? image)) ?? images[0];
 }
 
 export class PodmanCluster implements ClusterAdapter {
@@ -83,6 +99,8 @@ export class PodmanCluster implements ClusterAdapter {
     try {
       return await this.run('podman', [...this.globalArgs(), ...args], {
         env: await this.environment(),
+        // conmon drops an `oom` marker file in its working directory on cgroup v1: keep it in ours.
+        cwd: this.options.workDir,
         timeoutMs,
       });
     } catch (error) {
@@ -150,6 +168,88 @@ export class PodmanCluster implements ClusterAdapter {
     });
   }
 
+  /** Why the last apply of a project failed before any container existed (an image that is not there). */
+  private readonly applyFailures = new Map<string, string>();
+
+  /** When each container's health check last ran (podman schedules them with systemd, absent here). */
+  private readonly healthcheckRuns = new Map<string, number>();
+
+  async health(_overlayDir: string | undefined, projects: string[]): Promise<WorkloadHealth[]> {
+    const pods = await this.pods();
+    return Promise.all(
+      projects.map(async (project): Promise<WorkloadHealth> => {
+        const pod = pods.find((p) => p.Labels?.[LABEL_PROJECT] === project);
+        if (!pod)
+          return {
+            project,
+            phase: 'failing',
+            reason: this.applyFailures.get(project) ?? `no pod runs ${project} (instance ${this.options.instance})`,
+          };
+        const names = (pod.Containers ?? []).filter((c) => !/-infra$/.test(c.Names)).map((c) => c.Names);
+        if (names.length === 0) {
+          const failure = this.applyFailures.get(project);
+          return failure
+            ? { project, phase: 'failing', reason: failure }
+            : { project, phase: 'starting', reason: 'no container yet' };
+        }
+        const containers = await this.inspect(names);
+        const healths = await Promise.all(
+          containers.map(async (container) => {
+            await this.runDueHealthcheck(container);
+            const restarted = (container.RestartCount ?? 0) > 0;
+            return {
+              container,
+              health: containerHealth(project, {
+                container,
+                exitCodes: restarted ? await this.exitCodes(container.Id) : [],
+              }),
+            };
+          }),
+        );
+        const failing = healths.find((h) => h.health.phase === 'failing');
+        if (failing) return { ...failing.health, logTail: await this.logTail(failing.container.Id) };
+        return healths.find((h) => h.health.phase === 'starting')?.health ?? { project, phase: 'ready' };
+      }),
+    );
+  }
+
+  private async inspect(names: string[]): Promise<ContainerInspect[]> {
+    const result = await this.podman(['container', 'inspect', '--format', 'json', ...names], 60_000);
+    if (result.code !== 0)
+      throw new ClusterError(`podman container inspect failed: ${withoutSystemdNoise(result.stderr)}`);
+    return JSON.parse(result.stdout) as ContainerInspect[];
+  }
+
+  /**
+   * Runs a running container's health check when its interval has passed: without systemd podman
+   * never runs them itself, and `podman ps` would say "(starting)" forever.
+   */
+  private async runDueHealthcheck(container: ContainerInspect): Promise<void> {
+    const check = container.Config?.Healthcheck;
+    if (!check?.Test?.length || check.Test[0] === 'NONE' || container.State.Status !== 'running') return;
+    const intervalMs = (check.Interval ?? 30e9) / 1e6;
+    const last = this.healthcheckRuns.get(container.Id);
+    const now = Date.now();
+    if (last !== undefined && now - last < intervalMs) return;
+    this.healthcheckRuns.set(container.Id, now);
+    // Exit 1 means unhealthy: the state it records is what the next inspect reads.
+    await this.podman(['healthcheck', 'run', container.Id], 60_000);
+  }
+
+  private async exitCodes(id: string): Promise<number[]> {
+    const result = await this.podman(
+      ['events', '--stream=false', '--filter', `container=${id}`, '--filter', 'event=died', '--format', 'json'],
+      60_000,
+    );
+    return result.code === 0 ? diedExitCodes(result.stdout) : [];
+  }
+
+  private async logTail(id: string): Promise<string[]> {
+    const result = await this.podman(['logs', '--timestamps', '--tail', String(WORKLOAD_LOG_TAIL_LINES), id], 60_000);
+    if (result.code !== 0) return [`(podman logs failed: ${withoutSystemdNoise(result.stderr).split('\n')[0]})`];
+    return mergeLogStreams(result.stdout, result.stderr, WORKLOAD_LOG_TAIL_LINES);
+  }
+
   async apply(request: ApplyRequest): Promise<ApplyResult> {
     if (!request.overlayDir)
       throw new ClusterError('podman mode needs the overlay directory of the GitOps working copy');
@@ -170,10 +270,19 @@ export class PodmanCluster implements ClusterAdapter {
       const result = await this.podman(['kube', 'play', '--replace', '--network', 'host', file], 600_000);
       if (result.code !== 0) {
         const detail = withoutSystemdNoise(`${result.stderr}\n${result.stdout}`).split('\n').slice(-12).join('\n');
+        const missing = missingImage(detail, manifest.images);
+        if (missing) {
+          const reason = `image ${missing} not found in the registry`;
+          this.applyFailures.set(manifest.project, reason);
+          throw new ClusterError(
+            `${manifest.project}: ${reason} (podman kube play: ${detail.split('\n').slice(-1)[0]})`,
+          );
+        }
         throw new ClusterError(
           `podman kube play of ${manifest.project} failed (exit ${result.code}${result.timedOut ? ', timed out' : ''}):\n${detail}`,
         );
       }
+      this.applyFailures.delete(manifest.project);
       notes.push(`${manifest.project}: pod ${manifest.deployment}-pod-0 started (${manifest.images.join(', ')})`);
     }
     return { notes };

@@ -47,6 +47,9 @@ export interface WorkloadHealth {
   events?: string[];
 }
 
+/** Lines of a failing container's log an adapter returns in `WorkloadHealth.logTail`. */
+export const WORKLOAD_LOG_TAIL_LINES = 30;
+
 export interface ClusterAdapter {
   readonly name: string;
   /** Before a release does anything: the cluster is reachable as configured, else a ClusterError with the fix. */

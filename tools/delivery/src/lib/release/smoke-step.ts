@@ -3,7 +3,7 @@ import { runProcess } from '../shared/process';
 import { SmokeConfigError, loadSmokeConfig, type SmokeOverrides } from '../smoke/config';
 import { createK6Runner } from '../smoke/runners';
 import { runAndRecord } from '../smoke/smoke-project';
-import type { ExpectedVersion, Outcome, ResolvedSmokeConfig, SmokeAdapters } from '../smoke/types';
+import type { ExpectedVersion, Outcome, ResolvedSmokeConfig, SmokeAdapters, WorkloadWatch } from '../smoke/types';
 
 /**
  * Step 4 of a release: smoke every deployed project in process through the smoke library (readiness,
@@ -32,6 +32,8 @@ export interface SmokeStepOptions {
   log: (line: string) => void;
   env?: NodeJS.ProcessEnv;
   adapters?: Partial<SmokeAdapters>;
+  /** The deployed workload's health, asked while readiness waits (cluster adapters with `health`). */
+  watch?: (project: string) => WorkloadWatch | undefined;
 }
 
 export interface SmokeOutcome {
@@ -122,10 +124,11 @@ export function createSmokeStep(options: SmokeStepOptions): SmokeStep {
             : ''
         }`,
       );
+      const workload = options.watch?.(project);
       const { report, reportFile } = await runAndRecord(config, {
         workspaceRoot: options.workspaceRoot,
         expect: expect ? { fields: expect, source } : null,
-        adapters,
+        adapters: workload ? { ...adapters, workload } : adapters,
         env,
       });
       return {

@@ -17,6 +17,7 @@ import { createNotifier } from './notify';
 import { createRegistryAccess } from './registry-access';
 import type { ReleaseDeps } from './release';
 import { createSmokeStep } from './smoke-step';
+import { workloadWatch } from './workload-health';
 
 /**
  * Builds the real adapters for one environment from its configuration: the composition root the
@@ -138,6 +139,10 @@ export async function wireRelease(input: WireInput): Promise<ReleaseDeps> {
   const actor = actorName(env);
   const urls = localUrls(config);
   const cluster = openCluster(config, env);
+  const overlayDir = (): string | undefined => {
+    const root = repo.checkout();
+    return root ? path.join(root, config.overlaysDir, config.environment) : undefined;
+  };
   return {
     config,
     repo,
@@ -174,6 +179,7 @@ export async function wireRelease(input: WireInput): Promise<ReleaseDeps> {
       baseUrls: urls,
       log,
       env,
+      watch: (project) => workloadWatch(cluster, overlayDir, project, env),
     }),
     registry: createRegistryAccess({ env }),
     lock: repo.lock(newHolder(config.environment, actor, input.trigger, new Date()), {

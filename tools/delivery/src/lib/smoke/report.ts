@@ -87,6 +87,18 @@ export function renderMarkdown(report: SmokeReport): string {
     );
   }
   lines.push('', `**${WORD[report.outcome]}**: ${report.summary}`, '');
+  for (const stage of report.stages) {
+    if (!stage.workload) continue;
+    // Four backticks: a log line may itself hold a three-backtick fence.
+    lines.push(
+      `Last ${stage.workload.logTail.length} log lines of the failing ${report.project} container:`,
+      '',
+      '````text',
+      ...stage.workload.logTail,
+      '````',
+      '',
+    );
+  }
   return lines.join('\n');
 }
 
@@ -112,6 +124,11 @@ export function renderConsoleSummary(report: SmokeReport, reportFile?: string): 
         `      ${pad(WORD[check.status], 12)} ${check.method} ${check.path} "${check.name}": ${check.counts.success}/${check.measurements.length} ok, ${latency}, ${formatMs(check.durationMs)}${check.status === 'pass' ? '' : ` — ${check.message}`}`,
       );
     }
+    if (stage.workload)
+      lines.push(
+        `      last ${stage.workload.logTail.length} log lines of the container:`,
+        ...stage.workload.logTail.map((line) => `      | ${line}`),
+      );
     if (stage.outputTail && stage.status !== 'pass')
       lines.push(
         ...stage.outputTail

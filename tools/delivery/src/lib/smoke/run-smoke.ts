@@ -9,6 +9,7 @@ import { formatMs, joinUrl, roundMs } from './format';
 import { applicableExpectation, describeVersion, readObserved, versionMatches } from './expect';
 import { createHttpAdapter } from './http-adapter';
 import { createK6Runner, createPlaywrightRunner, K6_THRESHOLDS_FAILED } from './runners';
+import { watchForFailure } from './workload-watch';
 import type {
   CheckReport,
   ExpectedVersion,
@@ -23,6 +24,7 @@ import type {
   SmokeAdapters,
   SmokeReport,
   StageReport,
+  WorkloadFailure,
 } from './types';
 
 export interface RunSmokeOptions {
@@ -45,6 +47,7 @@ export function defaultAdapters(overrides: Partial<SmokeAdapters> = {}): SmokeAd
     http: overrides.http ?? createHttpAdapter(clock),
     k6: overrides.k6 ?? createK6Runner(undefined, (line) => log(`  k6 | ${line}`)),
     playwright: overrides.playwright ?? createPlaywrightRunner(undefined, (line) => log(`  playwright | ${line}`)),
+    ...(overrides.workload ? { workload: overrides.workload } : {}),
   };
 }
 
@@ -168,11 +171,18 @@ async function readinessStage(
   const { clock, http, log } = adapters;
   const url = joinUrl(config.baseUrl, config.readiness.path);
   const started = clock.now();
-  const poll = await pollWithBackoff<{
+  // The workload's runtime is asked alongside the probe: a crash ends the wait with its reason.
+  let finished = false;
+  const measured: Measurement[] = [];
+  const watching: Promise<WorkloadFailure | undefined> = adapters.workload
+    ? watchForFailure(adapters.workload, clock, () => finished, log)
+    : new Promise<undefined>(() => undefined);
+  const polling = pollWithBackoff<{
     measurement: Measurement;
     answer?: string;
   }>(clock, config.readiness, async (remaining) => {
     const atMs = at();
+    if (finished) return { done: true, value: { measurement: { atMs, durationMs: 0, outcome: 'error' } } };
     const result = await http.request({
       method: 'GET',
       url,
@@ -181,6 +191,12 @@ async function readinessStage(
     });
     if (result.kind === 'error') {
       log(`  readiness: ${result.code} (${formatMs(result.durationMs)})`);
+      measured.push({
+        atMs,
+        durationMs: roundMs(result.durationMs),
+        outcome: 'error',
+        message: `${result.code}: ${result.message}`,
+      });
       return {
         done: false,
         value: {
@@ -196,6 +212,13 @@ async function readinessStage(
     const ready = result.status >= 200 && result.status < 300;
     const answer = describeReadinessAnswer(result);
     log(`  readiness: ${answer} (${formatMs(result.durationMs)})`);
+    measured.push({
+      atMs,
+      durationMs: roundMs(result.durationMs),
+      outcome: ready ? 'success' : 'failure',
+      statusCode: result.status,
+      message: ready ? undefined : answer,
+    });
     return {
       done: ready,
       value: {
@@ -210,6 +233,24 @@ async function readinessStage(
       },
     };
   });
+  type Poll = Awaited<typeof polling>;
+  const first = await Promise.race<Poll | WorkloadFailure>([
+    polling,
+    watching.then<Poll | WorkloadFailure>((failure) => failure ?? polling),
+  ]);
+  finished = true;
+  if ('reason' in first) {
+    const durationMs = roundMs(clock.now() - started);
+    return {
+      name: 'readiness',
+      status: 'fail',
+      message: `workload failing after ${formatMs(durationMs)} (${measured.length} probe${measured.length === 1 ? '' : 's'}): ${first.reason}`,
+      durationMs,
+      attempts: measured,
+      workload: first,
+    };
+  }
+  const poll = first;
   const attempts = poll.attempts.map((a) => a.measurement);
   const durationMs = roundMs(clock.now() - started);
   const n = `${attempts.length} attempt${attempts.length === 1 ? '' : 's'}`;

@@ -198,6 +198,25 @@ export interface PlaywrightRunner {
   run(request: PlaywrightRunRequest): Promise<PlaywrightRunResult>;
 }
 
+/** Why a workload will not become ready: what the cluster adapter saw, already redacted. */
+export interface WorkloadFailure {
+  /** "exited 1, restarted 3 times", "image not found in the registry". */
+  reason: string;
+  restarts?: number;
+  exitCode?: number;
+  oomKilled?: boolean;
+  /** The failing container's last log lines (at most 30). */
+  logTail: string[];
+}
+
+/** The workload's runtime, asked while readiness waits so a crash stops the wait at once. */
+export interface WorkloadWatch {
+  /** Time between two questions. */
+  intervalMs: number;
+  /** The failure when the workload is failing; undefined while it is starting or ready. */
+  failing(): Promise<WorkloadFailure | undefined>;
+}
+
 export interface SmokeAdapters {
   http: HttpAdapter;
   clock: Clock;
@@ -205,6 +224,8 @@ export interface SmokeAdapters {
   playwright: PlaywrightRunner;
   /** Progress lines while the run is going (the summary is printed separately). */
   log: (line: string) => void;
+  /** When the caller deployed the service: its runtime's health, so readiness can fail early. */
+  workload?: WorkloadWatch;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -257,6 +278,8 @@ export interface StageReport {
   playwright?: PlaywrightStats & { exitCode: number | null; grep: string };
   /** Output tail of a runner that failed or errored. */
   outputTail?: string;
+  /** Readiness stopped early: the workload was failing (reason, exit, restarts, log tail). */
+  workload?: WorkloadFailure;
 }
 
 export interface SmokeReport {
