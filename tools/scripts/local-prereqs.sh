@@ -12,7 +12,7 @@
 #   tools/scripts/local-prereqs.sh --registry-only  # only the registry (tools/scripts/cluster.sh runs its own)
 # Environment: SLIPWAY_REGISTRY_ADDR (default 127.0.0.1:5000), SLIPWAY_REGISTRY_DIR (default .local/registry),
 #              STORAGE_DRIVER (default vfs),
-#              SLIPWAY_NODE_BASE (default localhost/slipway/node-base:<node version>).
+#              SLIPWAY_NODE_BASE (default localhost/slipway/node-base:<node version>-sh).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -22,7 +22,9 @@ data="${SLIPWAY_REGISTRY_DIR:-$root/.local/registry}"
 pidfile="$data/registry.pid"
 node_bin="$(command -v node)"
 node_version="$("$node_bin" --version | sed 's/^v//')"
-base="${SLIPWAY_NODE_BASE:-localhost/slipway/node-base:$node_version}"
+# The suffix names the base's layout revision: a machine holding an older layout assembles this one.
+# "sh": /bin/sh and /bin/busybox (busybox-static), for podman's CMD-SHELL health checks (see below).
+base="${SLIPWAY_NODE_BASE:-localhost/slipway/node-base:$node_version-sh}"
 
 log() { echo "local-prereqs: $*" >&2; }
 
@@ -102,6 +104,12 @@ ensure_base_image() {
   npm_root="$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")"
   mkdir -p "$mnt/usr/local/lib/node_modules"
   cp -a "$npm_root" "$mnt/usr/local/lib/node_modules/npm"
+  # A shell, as node:*-alpine has: podman 4.3 runs every health check as CMD-SHELL (/bin/sh -c),
+  # including the exec liveness probe of the local overlay, which uses busybox's wget.
+  busybox_bin="$(command -v busybox || true)"
+  [[ -n "$busybox_bin" ]] || { log "busybox is not installed: apt-get install -y busybox-static"; exit 1; }
+  install -D -m 0755 "$(readlink -f "$busybox_bin")" "$mnt/bin/busybox"
+  ln -s busybox "$mnt/bin/sh"
   mkdir -p "$mnt/tmp" "$mnt/root" "$mnt/etc/ssl/certs"
   chmod 1777 "$mnt/tmp"
   [[ -f /etc/ssl/certs/ca-certificates.crt ]] && cp /etc/ssl/certs/ca-certificates.crt "$mnt/etc/ssl/certs/"

@@ -192,10 +192,11 @@ export class PodmanCluster implements ClusterAdapter {
             ? { project, phase: 'failing', reason: failure }
             : { project, phase: 'starting', reason: 'no container yet' };
         }
-        const containers = await this.inspect(names);
+        let containers = await this.inspect(names);
+        const checked = await Promise.all(containers.map((container) => this.runDueHealthcheck(container)));
+        if (checked.some(Boolean)) containers = await this.inspect(names);
         const healths = await Promise.all(
           containers.map(async (container) => {
-            await this.runDueHealthcheck(container);
             const restarted = (container.RestartCount ?? 0) > 0;
             return {
               container,
@@ -208,7 +209,9 @@ export class PodmanCluster implements ClusterAdapter {
         );
         const failing = healths.find((h) => h.health.phase === 'failing');
         if (failing) return { ...failing.health, logTail: await this.logTail(failing.container.Id) };
-        return healths.find((h) => h.health.phase === 'starting')?.health ?? { project, phase: 'ready' };
+        return (
+          (healths.find((h) => h.health.phase === 'starting') ?? healths[0])?.health ?? { project, phase: 'ready' }
+        );
       }),
     );
   }
@@ -224,16 +227,17 @@ export class PodmanCluster implements ClusterAdapter {
    * Runs a running container's health check when its interval has passed: without systemd podman
    * never runs them itself, and `podman ps` would say "(starting)" forever.
    */
-  private async runDueHealthcheck(container: ContainerInspect): Promise<void> {
+  private async runDueHealthcheck(container: ContainerInspect): Promise<boolean> {
     const check = container.Config?.Healthcheck;
-    if (!check?.Test?.length || check.Test[0] === 'NONE' || container.State.Status !== 'running') return;
+    if (!check?.Test?.length || check.Test[0] === 'NONE' || container.State.Status !== 'running') return false;
     const intervalMs = (check.Interval ?? 30e9) / 1e6;
     const last = this.healthcheckRuns.get(container.Id);
     const now = Date.now();
-    if (last !== undefined && now - last < intervalMs) return;
+    if (last !== undefined && now - last < intervalMs) return false;
     this.healthcheckRuns.set(container.Id, now);
-    // Exit 1 means unhealthy: the state it records is what the next inspect reads.
+    // Exit 1 means unhealthy: the state it records is what the following inspect reads.
     await this.podman(['healthcheck', 'run', container.Id], 60_000);
+    return true;
   }
 
   private async exitCodes(id: string): Promise<number[]> {
