@@ -81,6 +81,11 @@ export const baseConfig = defineConfig({
     description: 'Redis for the shared rate-limit store; unset = in-process store',
   },
   RATE_LIMIT_MAX: { type: 'int', default: 100, description: 'requests per client per window' },
+  TRUSTED_PROXIES: {
+    type: 'string',
+    description:
+      'comma-separated IPs/CIDRs of proxies (the web server) whose X-Forwarded-For names the client; unset = none',
+  },
   RATE_LIMIT_WINDOW_MS: { type: 'duration-ms', default: 60_000, description: 'rate-limit window' },
   SHUTDOWN_TIMEOUT_MS: {
     type: 'duration-ms',

@@ -11,6 +11,7 @@ import { HealthRegistry, registerHealthRoutes, type ReadinessCheck } from './hea
 import { createMetrics, registerMetrics } from './metrics.js';
 import { registerRequestContext, requestIdFrom } from './request-context.js';
 import { ShutdownCoordinator, installSignalHandlers } from './shutdown.js';
+import { parseTrustedProxies } from './trusted-proxies.js';
 
 export interface RateLimitSettings {
   max: number;
@@ -278,8 +279,10 @@ export function serviceOptionsFromConfig(
     RATE_LIMIT_MAX: number;
     RATE_LIMIT_WINDOW_MS: number;
     SHUTDOWN_TIMEOUT_MS: number;
+    TRUSTED_PROXIES?: string | undefined;
   },
 ): ServiceOptions {
+  const trustProxy = parseTrustedProxies(config.TRUSTED_PROXIES);
   return {
     name,
     port: config.PORT,
@@ -290,5 +293,6 @@ export function serviceOptionsFromConfig(
     redisUrl: config.REDIS_URL,
     rateLimit: { max: config.RATE_LIMIT_MAX, timeWindowMs: config.RATE_LIMIT_WINDOW_MS },
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    ...(trustProxy ? { trustProxy } : {}),
   };
 }
