@@ -2,7 +2,7 @@ import { containerHealth, diedExitCodes, mergeLogStreams, type ContainerInspect 
 import { missingImage } from './podman';
 
 function container(
-  overrides: Partial<ContainerInspect> & { State?: Partial<ContainerInspect['State']> } = {},
+  overrides: Omit<Partial<ContainerInspect>, 'State'> & { State?: Partial<ContainerInspect['State']> } = {},
 ): ContainerInspect {
   return {
     Id: 'c1',
