@@ -194,7 +194,9 @@ describe('baseConfig', () => {
       REDIS_URL: undefined,
       RATE_LIMIT_MAX: 100,
       RATE_LIMIT_WINDOW_MS: 60_000,
+      TRUSTED_PROXIES: undefined,
       SHUTDOWN_TIMEOUT_MS: 10_000,
+      DRAIN_DELAY_MS: 0,
     });
   });
 

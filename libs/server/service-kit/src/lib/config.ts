@@ -92,6 +92,13 @@ export const baseConfig = defineConfig({
     default: 10_000,
     description: 'upper bound for draining and closing on SIGTERM before a forced exit',
   },
+  DRAIN_DELAY_MS: {
+    type: 'duration-ms',
+    // 0 for a process nobody balances (dev, tests); deployments behind a load balancer set it
+    // longer than the time the balancer needs to see readiness 503 and stop sending.
+    default: 0,
+    description: 'after SIGTERM, keep serving (readiness 503) this long before closing the listener',
+  },
 });
 
 const EXAMPLES: Record<EnvVarType, string> = {

@@ -149,6 +149,22 @@ describe('createService', () => {
     });
   });
 
+  it('maps DRAIN_DELAY_MS and TRUSTED_PROXIES, and refuses a drain delay the shutdown bound cannot hold', async () => {
+    const config = loadConfig(baseConfig, {
+      SHUTDOWN_TIMEOUT_MS: '3s',
+      DRAIN_DELAY_MS: '1s',
+      TRUSTED_PROXIES: '10.0.0.7, 10.42.0.0/16',
+    });
+    expect(serviceOptionsFromConfig('drain-test', config)).toMatchObject({
+      shutdownTimeoutMs: 3_000,
+      drainDelayMs: 1_000,
+      trustProxy: ['10.0.0.7', '10.42.0.0/16'],
+    });
+    await expect(createService({ name: 'drain-test', shutdownTimeoutMs: 3_000, drainDelayMs: 3_000 })).rejects.toThrow(
+      'drainDelayMs (3000) must be shorter than shutdownTimeoutMs (3000), which bounds the delay and the drain together: raise SHUTDOWN_TIMEOUT_MS or lower DRAIN_DELAY_MS',
+    );
+  });
+
   it('builds service options from baseConfig values', async () => {
     const config = loadConfig(baseConfig, {
       PORT: '0',

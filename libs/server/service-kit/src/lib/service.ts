@@ -95,6 +95,11 @@ function validateOptions(opts: ServiceOptions): void {
   ) {
     problems.push(`shutdownTimeoutMs must be a positive number, got ${String(opts.shutdownTimeoutMs)}`);
   }
+  if (opts?.drainDelayMs !== undefined && opts.drainDelayMs >= (opts.shutdownTimeoutMs ?? 10_000)) {
+    problems.push(
+      `drainDelayMs (${opts.drainDelayMs}) must be shorter than shutdownTimeoutMs (${opts.shutdownTimeoutMs ?? 10_000}), which bounds the delay and the drain together: raise SHUTDOWN_TIMEOUT_MS or lower DRAIN_DELAY_MS`,
+    );
+  }
   if (opts?.rateLimit) {
     const { max, timeWindowMs } = opts.rateLimit;
     if (!Number.isInteger(max) || max < 1) problems.push(`rateLimit.max must be an integer >= 1, got ${String(max)}`);
@@ -279,6 +284,7 @@ export function serviceOptionsFromConfig(
     RATE_LIMIT_MAX: number;
     RATE_LIMIT_WINDOW_MS: number;
     SHUTDOWN_TIMEOUT_MS: number;
+    DRAIN_DELAY_MS?: number;
     TRUSTED_PROXIES?: string | undefined;
   },
 ): ServiceOptions {
@@ -293,6 +299,7 @@ export function serviceOptionsFromConfig(
     redisUrl: config.REDIS_URL,
     rateLimit: { max: config.RATE_LIMIT_MAX, timeWindowMs: config.RATE_LIMIT_WINDOW_MS },
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    ...(config.DRAIN_DELAY_MS ? { drainDelayMs: config.DRAIN_DELAY_MS } : {}),
     ...(trustProxy ? { trustProxy } : {}),
   };
 }

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { buildSync } from 'esbuild';
 
@@ -29,6 +31,63 @@ interface RunningFixture {
 }
 
 const SHUTTING_DOWN = 'shutting down: readiness is now 503, draining in-flight requests';
+
+/** k6 on PATH, else where tools/scripts/install-k6.sh puts it (the Go bin dir). */
+function k6Binary(): string {
+  for (const dir of [...(process.env['PATH'] ?? '').split(':'), join(homedir(), 'go/bin')]) {
+    if (dir && existsSync(join(dir, 'k6'))) return join(dir, 'k6');
+  }
+  throw new Error('k6 not found on PATH or in ~/go/bin: run bash tools/scripts/install-k6.sh');
+}
+
+/** Round-robin over the backends whose readiness answered 200 at the last poll (every 200 ms). */
+async function startBalancer(backends: string[]): Promise<{ url: string; close: () => Promise<void> }> {
+  const ready = new Set<string>();
+  const agent = new Agent({ keepAlive: true });
+  const poll = async () => {
+    await Promise.all(
+      backends.map(async (backend) => {
+        const ok = await fetch(`${backend}/health/readiness`, { signal: AbortSignal.timeout(1000) }).then(
+          (r) => r.status === 200,
+          () => false,
+        );
+        if (ok) ready.add(backend);
+        else ready.delete(backend);
+      }),
+    );
+  };
+  await poll();
+  const poller = setInterval(() => void poll(), 200);
+  let next = 0;
+  const server = createServer((req, res) => {
+    const pool = backends.filter((b) => ready.has(b));
+    const backend = pool[next++ % Math.max(1, pool.length)];
+    if (!backend) {
+      res.writeHead(503).end('no ready backend');
+      return;
+    }
+    const upstream = httpRequest(`${backend}${req.url}`, { method: req.method, headers: req.headers, agent }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    upstream.on('error', (error) => {
+      if (!res.headersSent) res.writeHead(502);
+      res.end(`upstream ${backend} failed: ${error.message}`);
+    });
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      clearInterval(poller);
+      agent.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
 
 describe('SIGTERM draining in a real process', () => {
   let workDir: string;
@@ -193,6 +252,69 @@ describe('SIGTERM draining in a real process', () => {
     expect([503, 'refused']).toContain(readiness);
     expect(await Promise.all(inFlight)).toEqual([200, 200, 200]);
     expect(await fixture.exited).toMatchObject({ code: 0, signal: null });
+  });
+
+  describe('a restart behind a load balancer, under k6 load', () => {
+    /**
+     * What a rolling restart does to a service: the new instance is up, the old one gets SIGTERM,
+     * and the balancer (here a small one like a Service's endpoints: it polls each instance's
+     * readiness every 200 ms and routes round-robin to the ready ones) stops sending to it once it
+     * sees 503. k6 keeps 20 virtual users busy through the whole restart.
+     */
+    async function restartUnderLoad(
+      drainDelayMs: string,
+    ): Promise<{ requests: number; failed: number; oldExit: number | null }> {
+      // The balancer is one client: a rate limit would answer 429 long before the restart.
+      const env = {
+        DRAIN_DELAY_MS: drainDelayMs,
+        SHUTDOWN_TIMEOUT_MS: '8000',
+        SLOW_MS: '5',
+        LOG_LEVEL: 'warn',
+        RATE_LIMIT_MAX: '1000000',
+      };
+      const [old, fresh] = await Promise.all([startFixture(env), startFixture(env)]);
+      const balancer = await startBalancer([old.url, fresh.url]);
+      try {
+        const summary = join(workDir, `k6-summary-${drainDelayMs}.json`);
+        const script = join(workDir, 'restart-load.js');
+        writeFileSync(
+          script,
+          "import http from 'k6/http';\nexport const options = { vus: 20, duration: '5s' };\nexport default function () { http.get(`${__ENV.BASE_URL}/slow`); }\n",
+        );
+        const k6 = spawn(k6Binary(), ['run', '--quiet', '--summary-export', summary, script], {
+          env: { ...process.env, BASE_URL: balancer.url, K6_NO_USAGE_REPORT: 'true' },
+          stdio: 'ignore',
+        });
+        const k6Exited = new Promise<void>((resolve) => k6.on('exit', () => resolve()));
+        await new Promise((r) => setTimeout(r, 1500));
+        if (old.child.pid) process.kill(old.child.pid, 'SIGTERM');
+        const oldExit = (await old.exited).code;
+        await k6Exited;
+        const metrics = JSON.parse(readFileSync(summary, 'utf8')).metrics as Record<string, Record<string, number>>;
+        // A k6 Rate metric counts true samples as "passes": here, the failed requests.
+        return {
+          requests: metrics['http_reqs']?.['count'] ?? 0,
+          failed: metrics['http_req_failed']?.['passes'] ?? -1,
+          oldExit,
+        };
+      } finally {
+        await balancer.close();
+      }
+    }
+
+    it('with DRAIN_DELAY_MS longer than the balancer takes to notice, no request fails', async () => {
+      const run = await restartUnderLoad('1500');
+      expect(run.oldExit).toBe(0);
+      expect(run.requests).toBeGreaterThan(100);
+      expect(run.failed).toBe(0);
+    }, 60_000);
+
+    it('without it, requests routed to the old instance before the balancer noticed fail (the control)', async () => {
+      const run = await restartUnderLoad('0');
+      expect(run.oldExit).toBe(0);
+      expect(run.requests).toBeGreaterThan(100);
+      expect(run.failed).toBeGreaterThan(0);
+    }, 60_000);
   });
 
   it('force-exits with code 1 within SHUTDOWN_TIMEOUT_MS when requests cannot drain', async () => {

@@ -15,13 +15,9 @@ async function main(): Promise<void> {
     defineConfig({
       ...baseConfig,
       SLOW_MS: { type: 'duration-ms', default: 1_000 },
-      DRAIN_DELAY_MS: { type: 'duration-ms', default: 0 },
     }),
   );
-  const service = await createService({
-    ...serviceOptionsFromConfig('sigterm-fixture', config),
-    drainDelayMs: config.DRAIN_DELAY_MS,
-  });
+  const service = await createService(serviceOptionsFromConfig('sigterm-fixture', config));
   let started = 0;
   let completed = 0;
   service.app.get('/slow', async () => {
