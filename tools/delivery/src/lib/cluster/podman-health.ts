@@ -74,10 +74,13 @@ export function containerHealth(project: string, input: ContainerHealthInput): W
   const health = state.Health;
   const retries = container.Config?.Healthcheck?.Retries ?? 3;
   if (health?.Status === 'unhealthy' && (health.FailingStreak ?? 0) >= retries) {
+    // Not a verdict on its own: podman 4.3 ignores startupProbe, so a slow start (PGlite on a busy
+    // machine) fails the liveness check for a while. The readiness probe decides; a crash that
+    // follows is caught as an exit or a restart.
     const output = (health.Log ?? []).slice(-1)[0]?.Output?.trim();
     return {
       project,
-      phase: 'failing',
+      phase: 'starting',
       reason: `health check failed ${plural(health.FailingStreak ?? 0, 'time')} in a row${output ? `: ${output.split('\n').slice(-1)[0]}` : ''}`,
       ...figures,
     };
