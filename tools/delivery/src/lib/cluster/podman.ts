@@ -230,7 +230,8 @@ export class PodmanCluster implements ClusterAdapter {
   private async runDueHealthcheck(container: ContainerInspect): Promise<boolean> {
     const check = container.Config?.Healthcheck;
     if (!check?.Test?.length || check.Test[0] === 'NONE' || container.State.Status !== 'running') return false;
-    const intervalMs = (check.Interval ?? 30e9) / 1e6;
+    // Until it is healthy, at every question (a release is waiting on it); then at its interval.
+    const intervalMs = container.State.Health?.Status === 'healthy' ? (check.Interval ?? 30e9) / 1e6 : 0;
     const last = this.healthcheckRuns.get(container.Id);
     const now = Date.now();
     if (last !== undefined && now - last < intervalMs) return false;

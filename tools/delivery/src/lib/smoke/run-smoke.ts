@@ -251,6 +251,21 @@ async function readinessStage(
     };
   }
   const poll = first;
+  // One last look once the probe passed: a workload that answered and crashed right after is
+  // caught here, and the runtime records its health with the service up.
+  const afterReady =
+    poll.done && adapters.workload ? await adapters.workload.failing().catch(() => undefined) : undefined;
+  if (afterReady) {
+    const durationMs = roundMs(clock.now() - started);
+    return {
+      name: 'readiness',
+      status: 'fail',
+      message: `workload failing after ${formatMs(durationMs)}, although ${config.readiness.path} answered: ${afterReady.reason}`,
+      durationMs,
+      attempts: measured,
+      workload: afterReady,
+    };
+  }
   const attempts = poll.attempts.map((a) => a.measurement);
   const durationMs = roundMs(clock.now() - started);
   const n = `${attempts.length} attempt${attempts.length === 1 ? '' : 's'}`;

@@ -76,6 +76,21 @@ describe('readiness with the workload watch', () => {
     expect(readiness(report)?.workload).toBeUndefined();
   });
 
+  it('looks once more when the probe passes: a workload that answered and then crashed fails', async () => {
+    let calls = 0;
+    const { report } = await smoke(
+      () => json(200, { status: 'ready' }),
+      () => ({
+        intervalMs: 1000,
+        failing: async () => (++calls > 1 ? CRASH : undefined),
+      }),
+    );
+    expect(calls).toBeGreaterThanOrEqual(2);
+    expect(report.outcome).toBe('fail');
+    expect(readiness(report)).toMatchObject({ status: 'fail', workload: CRASH });
+    expect(readiness(report)?.message).toMatch(/although \/health\/readiness answered: exited 1, restarted 3 times$/);
+  });
+
   it('a watch that cannot ask (runtime unreachable) is logged once and leaves the verdict to the probe', async () => {
     const { report, lines } = await smoke(
       () => refused(),
