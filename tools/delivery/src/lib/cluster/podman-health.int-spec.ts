@@ -10,7 +10,8 @@ import { runSmoke } from '../smoke/run-smoke';
 import { configFrom } from '../smoke/testing/config';
 import type { SmokeReport } from '../smoke/types';
 import { PodmanCluster } from './podman';
-import { LABEL_INSTANCE, kustomizeBuild, parseObjects } from './render';
+import { kustomizeBuild, parseObjects } from '../manifests/kubernetes';
+import { LABEL_INSTANCE } from './render';
 
 /**
  * Real podman, a real registry and real images: workloads that cannot become ready end the smoke
