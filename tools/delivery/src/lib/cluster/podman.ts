@@ -41,6 +41,9 @@ interface PodInfo {
   Containers?: { Names: string; Status: string }[];
 }
 
+/** How often the adapter runs the health check of a container that is not healthy yet. */
+const UNHEALTHY_CHECK_INTERVAL_MS = 3000;
+
 /** podman 4.3 logs a systemd error per healthcheck on machines without systemd: noise, not failure. */
 function withoutSystemdNoise(text: string): string {
   return text
@@ -192,9 +195,9 @@ export class PodmanCluster implements ClusterAdapter {
             ? { project, phase: 'failing', reason: failure }
             : { project, phase: 'starting', reason: 'no container yet' };
         }
-        let containers = await this.inspect(names);
-        const checked = await Promise.all(containers.map((container) => this.runDueHealthcheck(container)));
-        if (checked.some(Boolean)) containers = await this.inspect(names);
+        const containers = await this.inspect(names);
+        // Its result is what the next question reads: one podman call less per question.
+        await Promise.all(containers.map((container) => this.runDueHealthcheck(container)));
         const healths = await Promise.all(
           containers.map(async (container) => {
             const restarted = (container.RestartCount ?? 0) > 0;
@@ -227,18 +230,18 @@ export class PodmanCluster implements ClusterAdapter {
    * Runs a running container's health check when its interval has passed: without systemd podman
    * never runs them itself, and `podman ps` would say "(starting)" forever.
    */
-  private async runDueHealthcheck(container: ContainerInspect): Promise<boolean> {
+  private async runDueHealthcheck(container: ContainerInspect): Promise<void> {
     const check = container.Config?.Healthcheck;
-    if (!check?.Test?.length || check.Test[0] === 'NONE' || container.State.Status !== 'running') return false;
-    // Until it is healthy, at every question (a release is waiting on it); then at its interval.
-    const intervalMs = container.State.Health?.Status === 'healthy' ? (check.Interval ?? 30e9) / 1e6 : 0;
+    if (!check?.Test?.length || check.Test[0] === 'NONE' || container.State.Status !== 'running') return;
+    // Until it is healthy every few seconds (a release is waiting on it); then at its interval.
+    const intervalMs =
+      container.State.Health?.Status === 'healthy' ? (check.Interval ?? 30e9) / 1e6 : UNHEALTHY_CHECK_INTERVAL_MS;
     const last = this.healthcheckRuns.get(container.Id);
     const now = Date.now();
-    if (last !== undefined && now - last < intervalMs) return false;
+    if (last !== undefined && now - last < intervalMs) return;
     this.healthcheckRuns.set(container.Id, now);
     // Exit 1 means unhealthy: the state it records is what the following inspect reads.
     await this.podman(['healthcheck', 'run', container.Id], 60_000);
-    return true;
   }
 
   private async exitCodes(id: string): Promise<number[]> {

@@ -2,8 +2,12 @@ import { WORKLOAD_LOG_TAIL_LINES, type ClusterAdapter, type WorkloadHealth } fro
 import { redactCredentials } from '../shared/redact';
 import type { WorkloadFailure, WorkloadWatch } from '../smoke/types';
 
-/** How often a release asks the cluster about a workload while readiness waits (bounded: one cheap query). */
-export const HEALTH_INTERVAL_MS = 1000;
+/**
+ * How often a release asks the cluster about a workload while readiness waits: each question costs
+ * the adapter a few CLI calls (podman: pod ps + inspect), which a two-core machine starting the
+ * service feels, so not every second. A crash is still seen within seconds.
+ */
+export const HEALTH_INTERVAL_MS = 2000;
 
 /** Names of environment variables whose values must never appear in a log tail we print. */
 const SECRET_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|API_?KEY|PRIVATE_?KEY|AUTH/i;
