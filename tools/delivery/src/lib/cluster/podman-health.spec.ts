@@ -42,7 +42,7 @@ describe('containerHealth (podman inspect → WorkloadHealth)', () => {
         container: container({ ...limited, State: { Status: 'exited', Running: false, ExitCode: 137 } }),
         exitCodes: [],
       }).reason,
-    ).toBe('killed by SIGKILL (exit 137) under its 32 MiB memory limit: out of memory');
+    ).toBe('killed by SIGKILL (exit 137) with a 32 MiB memory limit: out of memory, or stopped by force');
     expect(
       containerHealth('oom', {
         container: container({

@@ -5,7 +5,7 @@ import type { WorkloadHealth } from './types';
  * into a WorkloadHealth: what the podman adapter reports while a release waits. podman 4.3 on
  * these machines restarts a crashing container at once (no back-off) and does not set
  * State.OOMKilled under cgroup v1 even when the kernel killed the process for its memory limit,
- * so an exit 137 under a memory limit is reported as the likely out-of-memory kill it is.
+ * so an exit 137 under a memory limit names both causes it can have (OOM kill, forced stop).
  */
 export interface ContainerInspect {
   Id: string;
@@ -45,8 +45,9 @@ function mebibytes(bytes: number): string {
 function describeExit(code: number, container: ContainerInspect, oomKilled: boolean): string {
   const limit = container.HostConfig?.Memory ?? 0;
   if (oomKilled) return `OOM-killed${limit > 0 ? ` under its ${mebibytes(limit)} memory limit` : ''} (exit ${code})`;
+  // podman 4.3 does not record the kernel's OOM kill here, and a stop that timed out is a SIGKILL too.
   if (code === 137 && limit > 0)
-    return `killed by SIGKILL (exit 137) under its ${mebibytes(limit)} memory limit: out of memory`;
+    return `killed by SIGKILL (exit 137) with a ${mebibytes(limit)} memory limit: out of memory, or stopped by force`;
   if (code > 128 && code < 160) return `killed by signal ${code - 128} (exit ${code})`;
   return `exited ${code}`;
 }
