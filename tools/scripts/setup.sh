@@ -21,6 +21,8 @@
 #              openssl iproute2, then `tools/scripts/cluster.sh build` (Kubernetes v1.33.13, CoreDNS,
 #              crictl, pause; cached per machine), and kubectl v1.33.13 from that cache on PATH
 #              (/usr/local/bin/kubectl) when the machine has no kubectl at all
+#   supply-chain  cosign, syft, gitleaks at the versions in tools/scripts/supply-chain-tools.txt
+#              (go-tool.sh: built once per machine) and the local cosign key pair in .local/cosign
 #   npm        npm ci (skipped when node_modules already matches package-lock.json)
 set -euo pipefail
 
@@ -31,6 +33,7 @@ source "$repo_root/tools/scripts/lib/go-toolchain.sh"
 
 K6_VERSION=v1.4.2
 all_parts=(services chromium engines go k6 cluster npm)
+all_parts=(services chromium engines k6 supply-chain npm)
 declare -A skip=()
 mkdir -p .local
 setup_log="$repo_root/.local/setup.log"
@@ -67,6 +70,10 @@ for arg in "$@"; do
       exit 0
       ;;
     *) fail "unknown argument \"$arg\". Usage: bash tools/scripts/setup.sh [--without=services,chromium,engines,go,k6,cluster,npm]" ;;
+      sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      exit 0
+      ;;
+    *) fail "unknown argument \"$arg\". Usage: bash tools/scripts/setup.sh [--without=services,chromium,engines,k6,supply-chain,npm]" ;;
   esac
 done
 wants() { [[ -z "${skip[$1]:-}" ]]; }
@@ -144,6 +151,18 @@ if wants cluster; then
     log "kubectl: /usr/local/bin/kubectl -> $kubectl_cached"
   else
     log "kubectl: $(command -v kubectl) (the cluster scripts use $HOME/.cache/slipway/kubernetes-v1.33.13/kubectl)"
+  fi
+fi
+
+# --- supply-chain tools and the local signing key ---------------------------------------------
+if wants supply-chain; then
+  while read -r name package version; do
+    [[ -z "$name" || "$name" == \#* ]] && continue
+    log "$name: $(bash tools/scripts/go-tool.sh "$name" "$package" "$version")"
+  done <tools/scripts/supply-chain-tools.txt
+  # Keyless signing in GitHub Actions needs no key; locally the image executor signs with this one.
+  if [[ "${GITHUB_ACTIONS:-}" != "true" ]]; then
+    log "local signing key: $(bash tools/scripts/local-signing-key.sh)"
   fi
 fi
 

@@ -6,6 +6,8 @@ import { EngineCommand, EngineProbe } from '../../lib/image/engines';
 import { GitFacts } from '../../lib/image/git-facts';
 import { FetchedManifest, RegistryClient, RegistryUnreachableError, sha256Digest } from '../../lib/image/registry';
 import { runImageExecutor, taskHashOf, type ImageExecutorDeps } from './executor';
+import { FakeSupplyChain } from '../../lib/supply-chain/testing/fake-supply-chain';
+import { PROVENANCE_PREDICATE_TYPE, SBOM_PREDICATE_TYPE } from '../../lib/supply-chain/types';
 import { contentOverrides } from './hasher';
 import type { ImageExecutorSchema } from './schema';
 
@@ -70,6 +72,7 @@ interface Harness {
   deps: ImageExecutorDeps;
   context: ExecutorContext;
   engineExit: number;
+  supplyChain: FakeSupplyChain;
 }
 
 function harness(env: NodeJS.ProcessEnv = {}): Harness {
@@ -92,6 +95,7 @@ function harness(env: NodeJS.ProcessEnv = {}): Harness {
     logs: [],
     errors: [],
     engineExit: 0,
+    supplyChain: new FakeSupplyChain(),
     context: {
       root,
       cwd: root,
@@ -154,6 +158,7 @@ function harness(env: NodeJS.ProcessEnv = {}): Harness {
     now: () => new Date('2026-01-02T03:04:05.000Z'),
     log: (m) => h.logs.push(m),
     error: (m) => h.errors.push(m),
+    supplyChain: () => ({ signer: h.supplyChain, verifier: h.supplyChain, sbom: h.supplyChain }),
   };
   return h;
 }
@@ -367,6 +372,77 @@ describe('image executor', () => {
     expect(h.commands.map((c) => c.purpose)).toEqual(['build']);
     expect(h.registry.calls).toHaveLength(0);
     expect(existsSync(recordFile(h))).toBe(false);
+  });
+
+  describe('signing after the push', () => {
+    const withKey = (env: NodeJS.ProcessEnv = {}) => {
+      const made = harness({ SLIPWAY_COSIGN_PASSWORD: 'right', ...env });
+      mkdirSync(join(made.root, '.local/cosign'), { recursive: true });
+      writeFileSync(join(made.root, '.local/cosign/cosign.key'), 'private');
+      writeFileSync(join(made.root, '.local/cosign/cosign.pub'), 'public');
+      return made;
+    };
+
+    it('signs the pushed digest, attests SBOM and provenance, and names both in the record', async () => {
+      h = withKey();
+      expect((await runImageExecutor(base, h.context, h.deps)).success).toBe(true);
+      const record = JSON.parse(readFileSync(recordFile(h), 'utf8'));
+      const pinned = `127.0.0.1:5055/slipway/svc@${record.digest}`;
+      expect(h.supplyChain.calls).toEqual(
+        expect.arrayContaining([
+          `sign ${pinned}`,
+          `sbom ${pinned}`,
+          `attest ${SBOM_PREDICATE_TYPE} ${pinned}`,
+          `attest ${PROVENANCE_PREDICATE_TYPE} ${pinned}`,
+        ]),
+      );
+      expect(record.signature).toEqual({
+        reference: `127.0.0.1:5055/slipway/svc:${record.digest.replace(':', '-')}.sig`,
+        signer: `key ${join(h.root, '.local/cosign/cosign.pub')}`,
+        signedThisRun: true,
+      });
+      expect(record.attestations).toMatchObject({
+        reference: `127.0.0.1:5055/slipway/svc:${record.digest.replace(':', '-')}.att`,
+        predicateTypes: [SBOM_PREDICATE_TYPE, PROVENANCE_PREDICATE_TYPE],
+      });
+    });
+
+    it('a reused image already signed by this key is verified, not signed again', async () => {
+      h = withKey();
+      expect((await runImageExecutor(base, h.context, h.deps)).success).toBe(true);
+      h.supplyChain.calls.length = 0;
+      expect((await runImageExecutor(base, h.context, h.deps)).success).toBe(true);
+      const record = JSON.parse(readFileSync(recordFile(h), 'utf8'));
+      expect(record.reused).toBe(true);
+      expect(record.signature.signedThisRun).toBe(false);
+      expect(h.supplyChain.calls.filter((c) => !c.startsWith('verify') && c !== 'preflight')).toEqual([]);
+      expect(h.logs.join('\n')).toMatch(/verified .*already signed .*not signed again/);
+    });
+
+    it('a wrong key password fails before anything is built or pushed and is never printed', async () => {
+      h = withKey({ SLIPWAY_COSIGN_PASSWORD: 'wrong-password-123' });
+      expect((await runImageExecutor(base, h.context, h.deps)).success).toBe(false);
+      expect(h.commands).toEqual([]);
+      expect(h.registry.manifests.size).toBe(0);
+      expect(existsSync(recordFile(h))).toBe(false);
+      const output = [...h.logs, ...h.errors].join('\n');
+      expect(output).toMatch(/password for signing key .* is wrong/);
+      expect(output).not.toContain('wrong-password-123');
+    });
+
+    it('signing=key without the key file: clear error, nothing pushed', async () => {
+      h = harness();
+      expect((await runImageExecutor({ ...base, signing: 'key' }, h.context, h.deps)).success).toBe(false);
+      expect(h.commands).toEqual([]);
+      expect(h.errors.join('\n')).toMatch(/signing key .*cosign.key does not exist[\s\S]*setup.sh/);
+    });
+
+    it('auto without a key pushes unsigned with a warning; the record names no signature', async () => {
+      h = harness();
+      expect((await runImageExecutor(base, h.context, h.deps)).success).toBe(true);
+      expect(h.logs.join('\n')).toMatch(/warning: no signing key at .local\/cosign\/cosign.key/);
+      expect(JSON.parse(readFileSync(recordFile(h), 'utf8')).signature).toBeUndefined();
+    });
   });
 
   it('fails without an Nx task hash', async () => {

@@ -32,4 +32,7 @@ export interface ImageExecutorSchema {
   insecureRegistry?: boolean;
   storageDriver?: string;
   dryRun?: boolean;
+  signing?: 'auto' | 'key' | 'keyless' | 'none';
+  signingKey?: string;
+  signingPasswordEnv?: string;
 }

@@ -24,6 +24,8 @@ import {
   type RegistryCredentials,
 } from './registry';
 import { assertValidTags } from './tags';
+import { hostSupplyChainTools, type SupplyChainTools, type SupplyChainToolOptions } from '../supply-chain/adapters';
+import { cleanupSigning, prepareSigning, signPushedImage, type PreparedSigning } from '../supply-chain/image-signing';
 
 /**
  * One image task (`nx run <project>:image`): check every input (Dockerfile, context, build output,
@@ -42,6 +44,8 @@ export interface ImageTaskDeps extends Output {
   gitFacts(cwd: string, env: NodeJS.ProcessEnv): Promise<GitFacts>;
   env: NodeJS.ProcessEnv;
   now(): Date;
+  /** cosign + syft: sign, attest and verify after the push. */
+  supplyChain(options: SupplyChainToolOptions): SupplyChainTools;
 }
 
 export const hostImageDeps: ImageTaskDeps = {
@@ -58,6 +62,7 @@ export const hostImageDeps: ImageTaskDeps = {
   gitFacts: (cwd, env) => resolveGitFacts(cwd, env),
   env: process.env,
   now: () => new Date(),
+  supplyChain: hostSupplyChainTools,
   ...consoleOutput,
 };
 
@@ -82,6 +87,8 @@ interface Prepared {
   secretValues: string[];
   credentials?: RegistryCredentials;
   push: boolean;
+  /** Who signs after the push (checked before anything is built); undefined: unsigned. */
+  signing?: PreparedSigning;
 }
 
 interface SecretInputs {
@@ -218,6 +225,16 @@ async function prepare(options: ImageExecutorSchema, target: ImageTaskTarget, de
   const secrets = readSecrets(options, deps.env, absolute);
   const plan = await planFor(options, target, projectRoot, deps);
   const credentials = registryCredentials(options, deps.env, secrets.secretValues);
+  const signing = await prepareSigning({
+    options,
+    workspaceRoot,
+    env: deps.env,
+    registry: plan.image.registry,
+    credentials,
+    secretValues: secrets.secretValues,
+    tools: deps.supplyChain,
+    log: deps.log,
+  });
   // Env secrets become 0600 files only now that every check passed (no partial writes on bad input).
   if (secrets.pending.length > 0) {
     const dir = mkdtempSync(join(tmpdir(), 'slipway-image-secrets-'));
@@ -228,7 +245,17 @@ async function prepare(options: ImageExecutorSchema, target: ImageTaskTarget, de
     }
   }
   const { secretFiles, secretValues } = secrets;
-  return { plan, engine, contextDir, dockerfile, secretFiles, secretValues, credentials, push: options.push ?? true };
+  return {
+    plan,
+    engine,
+    contextDir,
+    dockerfile,
+    secretFiles,
+    secretValues,
+    credentials,
+    push: options.push ?? true,
+    signing,
+  };
 }
 
 /** Registry auth for the engine, 0600 in the task's work dir: an auth.json, or a docker config dir. */
@@ -319,12 +346,28 @@ async function reuseByContentTag(
     builtAt: labels['org.opencontainers.image.created'] || plan.created,
     reused: true,
   };
+  Object.assign(record, await signRecord(record, prepared, target, deps));
   const path = writeRecord(target.workspaceRoot, record);
   deps.log(
     `reused ${plan.image.full}@${existing.digest} (content tag ${plan.contentTag} already in the registry): no build; tags added: ${plan.tags.filter((t) => t !== plan.contentTag).join(' ') || '(none)'}`,
   );
   deps.log(`record ${relative(target.workspaceRoot, path)}`);
   return record;
+}
+
+function signRecord(record: WrittenImageRecord, prepared: Prepared, target: ImageTaskTarget, deps: ImageTaskDeps) {
+  return signPushedImage(
+    record,
+    prepared.signing,
+    {
+      repository: prepared.plan.labels['org.opencontainers.image.source'] || target.workspaceRoot,
+      startedOn: prepared.plan.created,
+      targetName: target.targetName,
+      env: deps.env,
+      now: () => deps.now(),
+    },
+    deps.log,
+  );
 }
 
 async function runEngine(
@@ -405,6 +448,7 @@ async function buildOrReuse(
   }
   const digest = await verifyPushedDigest(client, prepared, workDir);
   const record = recordFromPlan(plan, target.project, digest, engine.name);
+  Object.assign(record, await signRecord(record, prepared, target, deps));
   const path = writeRecord(target.workspaceRoot, record);
   deps.log(`pushed ${plan.image.full}@${digest}`);
   deps.log(`record ${relative(target.workspaceRoot, path)}`);
@@ -430,5 +474,6 @@ export async function runImageTask(
   } finally {
     if (workDir) rmSync(workDir, { recursive: true, force: true });
     removeSecretFiles(prepared);
+    cleanupSigning(prepared?.signing);
   }
 }

@@ -21,10 +21,34 @@ export interface ImageRecord {
   builtAt?: string;
   reused?: boolean;
   engine?: string;
+  /** cosign signature of `digest` (absent: not signed, e.g. --signing=none or no key). */
+  signature?: ImageSupplyChain['signature'];
+  /** in-toto attestations signed with it: the SBOM and the provenance. */
+  attestations?: ImageSupplyChain['attestations'];
 }
 
-/** A record as the image executor writes it: every field present. */
-export type WrittenImageRecord = Required<ImageRecord>;
+/** What the supply-chain step adds to a record (lib/supply-chain/sign-image.ts). */
+export interface ImageSupplyChain {
+  signature: {
+    /** Where cosign stores it: `<image>:sha256-<hex>.sig`. */
+    reference: string;
+    /** `key <public key file>` or `keyless identity <subject> (issuer <url>)`. */
+    signer: string;
+    /** false: the image was already signed by this signer (reused content tag) and only verified. */
+    signedThisRun: boolean;
+  };
+  attestations: {
+    /** `<image>:sha256-<hex>.att`. */
+    reference: string;
+    predicateTypes: string[];
+    sbomFormat: 'spdx-json';
+  };
+}
+
+type SupplyChainFields = 'signature' | 'attestations';
+
+/** A record as the image executor writes it: every field present (signing ones when it signed). */
+export type WrittenImageRecord = Required<Omit<ImageRecord, SupplyChainFields>> & Pick<ImageRecord, SupplyChainFields>;
 
 /** Where records live, relative to the workspace root. */
 export const IMAGE_RECORDS_DIR = 'dist/images';
@@ -63,6 +87,8 @@ export function writeRecord(workspaceRoot: string, record: WrittenImageRecord): 
     builtAt: record.builtAt,
     reused: record.reused,
     engine: record.engine,
+    ...(record.signature ? { signature: record.signature } : {}),
+    ...(record.attestations ? { attestations: record.attestations } : {}),
   };
   const temp = `${path}.${process.pid}.tmp`;
   writeFileSync(temp, `${JSON.stringify(ordered, null, 2)}\n`);

@@ -66,6 +66,9 @@ export interface EnvironmentOptions {
   lockRef?: string;
   webhookUrlEnv?: string;
   autoRollback?: boolean;
+  /** Name of the trust policy (deploy/trust-policies.json) every image must pass before it is deployed. */
+  trustPolicy?: string;
+  trustPoliciesFile?: string;
 }
 
 export interface EnvironmentConfig {
@@ -114,6 +117,9 @@ export interface EnvironmentConfig {
   lockRef: string;
   webhookUrlEnv: string;
   autoRollback: boolean;
+  /** Unset: images are deployed without verification (the summary says "unverified"). */
+  trustPolicy?: string;
+  trustPoliciesFile: string;
 }
 
 /** The product's default ports on one machine (README, smoke.json environments.local). */
@@ -349,6 +355,8 @@ export function resolveEnvironment(options: EnvironmentOptions, context: Resolve
     lockRef,
     webhookUrlEnv: options.webhookUrlEnv ?? 'SLIPWAY_WEBHOOK_URL',
     autoRollback: options.autoRollback ?? true,
+    trustPolicy: options.trustPolicy,
+    trustPoliciesFile: options.trustPoliciesFile ?? 'deploy/trust-policies.json',
   };
   if (mode === 'podman') {
     const missing = projects.filter((p) => context.deployableProjects.includes(p) && config.ports[p] === undefined);

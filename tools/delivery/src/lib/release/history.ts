@@ -27,6 +27,8 @@ export interface ProjectRecord {
   version?: string;
   revision?: string;
   url?: string;
+  /** Whether the deploy verified the image's signature and attestations against the trust policy. */
+  verified?: boolean;
 }
 
 export interface ReleaseRecord {

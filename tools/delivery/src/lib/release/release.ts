@@ -2,7 +2,7 @@ import type { ApplyBumpResult } from '../gitops/apply-bump';
 import { recordFile, type ImageRecord } from '../image/record';
 import type { Hold } from '../gitops/holds';
 import { DeliveryInputError } from '../shared/errors';
-import { parseImageReference } from '../image/reference';
+import { formatImageReference, parseImageReference } from '../image/reference';
 import type { ExpectedVersion } from '../smoke/types';
 import type { ClusterAdapter } from '../cluster/types';
 import type { EnvironmentConfig } from './environment';
@@ -30,6 +30,7 @@ import type { RegistryAccess } from './registry-access';
 import type { SmokeOutcome, SmokeStep } from './smoke-step';
 import { StageTimer, formatDuration } from './timings';
 import type { ReleasePromotion } from './promotion-step';
+import { verifyStep, type ImageGate } from './verify-step';
 
 /**
  * The release and the rollback, as orchestration over narrow adapters (GitOps repository, images,
@@ -50,6 +51,8 @@ export interface ReleaseDeps {
   images: (projects: string[]) => Promise<ImageRecord[]>;
   smoke: SmokeStep;
   registry: RegistryAccess;
+  /** Verifies images against the environment's trust policy before they are written or applied (throws the refusal). */
+  verifyImages?: ImageGate;
   lock: ReleaseLock;
   /** Console summary, $GITHUB_STEP_SUMMARY, webhook. Must not throw. */
   notify: (records: ReleaseRecord[]) => Promise<void>;
@@ -151,7 +154,9 @@ async function restore(
   let bump: ApplyBumpResult | undefined;
   let ok = true;
   const outcomes = new Map<string, SmokeOutcome>();
+  let verified = new Set<string>();
   try {
+    verified = await verifyStep(deps.verifyImages, args.timer, args.targets, `${args.prefix}verify`);
     bump = await args.timer.time(`${args.prefix}bump`, () =>
       deps.repo.bump({
         environment: config.environment,
@@ -219,6 +224,7 @@ async function restore(
         from: image?.previous ?? '',
         to: args.targets[project] as string,
         smoke: smokeResult(outcome),
+        ...(deps.verifyImages ? { verified: verified.has(project) } : {}),
         ...(outcome
           ? { smokeSummary: outcome.summary, url: outcome.baseUrl }
           : deps.urls[project]
@@ -281,6 +287,15 @@ export async function runRelease(deps: ReleaseDeps, options: ReleaseOptions): Pr
       }`,
     );
 
+    const verified = await verifyStep(
+      deps.verifyImages,
+      timer,
+      Object.fromEntries(
+        plan.changes
+          .filter((c) => plan.moving.includes(c.project))
+          .map((c) => [c.project, formatImageReference(c.reference)]),
+      ),
+    );
     let bump: ApplyBumpResult | undefined;
     if (plan.moving.length > 0) {
       bump = await timer.time('bump', () =>
@@ -313,6 +328,13 @@ export async function runRelease(deps: ReleaseDeps, options: ReleaseOptions): Pr
     const repaired = drifted.filter((p) => !moved.includes(p));
     if (repaired.length > 0) log(`re-applying ${repaired.join(', ')}: not running what the manifests say`);
     const refsNow = await readPinnedReferences(deps.config, deps.repo);
+    for (const project of await verifyStep(
+      deps.verifyImages,
+      timer,
+      Object.fromEntries(repaired.filter((p) => !verified.has(p)).map((p) => [p, refsNow[p] as string])),
+      'verify-repair',
+    ))
+      verified.add(project);
 
     const failures: string[] = [];
     let outcomes = new Map<string, SmokeOutcome>();
@@ -358,6 +380,7 @@ export async function runRelease(deps: ReleaseDeps, options: ReleaseOptions): Pr
         ...(outcome ? { smokeSummary: outcome.summary } : {}),
         ...(record && image ? { version: record.version, revision: record.revision } : {}),
         ...(outcome?.baseUrl || deps.urls[project] ? { url: outcome?.baseUrl ?? deps.urls[project] } : {}),
+        ...(deps.verifyImages ? { verified: verified.has(project) } : {}),
       };
     };
     const finishRelease = (result: RecordResult, extra: Partial<ReleaseRecord> = {}): ReleaseRecord => {

@@ -20,6 +20,7 @@ const record: ReleaseRecord = {
       from: '127.0.0.1:5000/slipway/catalog:h-aaaaaaaaaaaa@sha256:' + 'a'.repeat(64),
       to: '127.0.0.1:5000/slipway/catalog:h-bbbbbbbbbbbb@sha256:' + 'b'.repeat(64),
       built: true,
+      verified: true,
       smoke: 'fail',
       url: 'http://127.0.0.1:3101',
     },
@@ -40,8 +41,8 @@ describe('summary', () => {
     const text = renderConsoleSummary([record]);
     expect(text.split('\n')).toEqual([
       'local release local-20260101T000000Z-abcdef: FAILED, rolled back in 1 min 5 s',
-      'project  from            to              image  smoke  url',
-      'catalog  h-aaaaaaaaaaaa  h-bbbbbbbbbbbb  built  fail   http://127.0.0.1:3101',
+      'project  from            to              image  signature  smoke  url',
+      'catalog  h-aaaaaaaaaaaa  h-bbbbbbbbbbbb  built  verified   fail   http://127.0.0.1:3101',
       'stages: images 30.0 s, smoke 1.5 s',
       `commit: ${'c'.repeat(40)}`,
       'hold written for: catalog',
@@ -52,7 +53,7 @@ describe('summary', () => {
   it('markdown escapes table cells', () => {
     const md = renderMarkdownSummary([record]);
     expect(md).toContain(
-      '| `catalog` | `h-aaaaaaaaaaaa` | `h-bbbbbbbbbbbb` | `built` | `fail` | `http://127.0.0.1:3101` |',
+      '| `catalog` | `h-aaaaaaaaaaaa` | `h-bbbbbbbbbbbb` | `built` | `verified` | `fail` | `http://127.0.0.1:3101` |',
     );
     expect(md).toContain('- catalog smoke fail: readiness \\| 503');
   });
@@ -65,7 +66,9 @@ describe('summary', () => {
         type: 'section',
         text: {
           type: 'mrkdwn',
-          text: expect.stringContaining('• *catalog* h-aaaaaaaaaaaa → h-bbbbbbbbbbbb (built, smoke fail)'),
+          text: expect.stringContaining(
+            '• *catalog* h-aaaaaaaaaaaa → h-bbbbbbbbbbbb (built, signature verified, smoke fail)',
+          ),
         },
       },
     ]);

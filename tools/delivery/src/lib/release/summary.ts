@@ -30,6 +30,12 @@ function imageColumn(p: ProjectRecord): string {
   return p.built ? 'built' : 'reused';
 }
 
+/** `verified`: signature, SBOM and provenance accepted by the environment's trust policy before the apply. */
+function signatureColumn(p: ProjectRecord): string {
+  if (p.verified === undefined) return '-';
+  return p.verified ? 'verified' : 'unverified';
+}
+
 function headline(record: ReleaseRecord): string {
   const what = record.kind === 'rollback' ? 'rollback' : 'release';
   return `${record.environment} ${what} ${record.id}: ${RESULT_TEXT[record.result]} in ${formatDuration(record.durationMs)}`;
@@ -51,9 +57,17 @@ export function renderConsoleSummary(records: ReleaseRecord[]): string {
   const out: string[] = [];
   for (const record of records) {
     out.push('', headline(record));
-    const rows = [['project', 'from', 'to', 'image', 'smoke', 'url']];
+    const rows = [['project', 'from', 'to', 'image', 'signature', 'smoke', 'url']];
     for (const p of record.projects)
-      rows.push([p.project, shortReference(p.from), shortReference(p.to), imageColumn(p), p.smoke, p.url ?? '-']);
+      rows.push([
+        p.project,
+        shortReference(p.from),
+        shortReference(p.to),
+        imageColumn(p),
+        signatureColumn(p),
+        p.smoke,
+        p.url ?? '-',
+      ]);
     out.push(table(rows));
     const stages = Object.entries(record.stages).map(([name, ms]) => `${name} ${formatDuration(ms)}`);
     if (stages.length > 0) out.push(`stages: ${stages.join(', ')}`);
@@ -72,10 +86,23 @@ export function renderMarkdownSummary(records: ReleaseRecord[]): string {
   const out: string[] = [];
   for (const record of records) {
     out.push(`### ${record.result === 'succeeded' ? '✅' : '❌'} ${escapeCell(headline(record))}`, '');
-    out.push('| project | from | to | image | smoke | url |', '| --- | --- | --- | --- | --- | --- |');
+    out.push(
+      '| project | from | to | image | signature | smoke | url |',
+      '| --- | --- | --- | --- | --- | --- | --- |',
+    );
     for (const p of record.projects) {
       out.push(
-        `| ${[p.project, shortReference(p.from), shortReference(p.to), imageColumn(p), p.smoke, p.url ?? '-'].map((c) => `\`${escapeCell(c)}\``).join(' | ')} |`,
+        `| ${[
+          p.project,
+          shortReference(p.from),
+          shortReference(p.to),
+          imageColumn(p),
+          signatureColumn(p),
+          p.smoke,
+          p.url ?? '-',
+        ]
+          .map((c) => `\`${escapeCell(c)}\``)
+          .join(' | ')} |`,
       );
     }
     out.push('');
@@ -99,7 +126,7 @@ export function webhookPayload(records: ReleaseRecord[]): {
   for (const record of records) {
     const lines = record.projects.map(
       (p) =>
-        `• *${p.project}* ${shortReference(p.from)} → ${shortReference(p.to)} (${imageColumn(p)}, smoke ${p.smoke})`,
+        `• *${p.project}* ${shortReference(p.from)} → ${shortReference(p.to)} (${imageColumn(p)}, ${signatureColumn(p) === 'verified' ? 'signature verified, ' : ''}smoke ${p.smoke})`,
     );
     if (record.holds?.length) lines.push(`Hold: ${record.holds.join(', ')}`);
     for (const failure of record.failures ?? []) lines.push(`⚠ ${failure}`);

@@ -18,6 +18,7 @@ import { createRegistryAccess } from './registry-access';
 import type { ReleaseDeps } from './release';
 import { createSmokeStep } from './smoke-step';
 import { workloadWatch } from './workload-health';
+import { createImageGate } from '../supply-chain/gate';
 
 /**
  * Builds the real adapters for one environment from its configuration: the composition root the
@@ -143,6 +144,18 @@ export async function wireRelease(input: WireInput): Promise<ReleaseDeps> {
     const root = repo.checkout();
     return root ? path.join(root, config.overlaysDir, config.environment) : undefined;
   };
+  // Resolved before anything runs: an unknown policy, a missing key or a missing cosign stop here.
+  const verification = config.trustPolicy
+    ? createImageGate({
+        workspaceRoot,
+        trustPolicy: config.trustPolicy,
+        trustPoliciesFile: config.trustPoliciesFile,
+        env,
+        log,
+      })
+    : undefined;
+  if (!verification)
+    log(`warning: ${config.environment} has no trustPolicy: images are deployed without signature verification`);
   return {
     config,
     repo,
@@ -182,6 +195,7 @@ export async function wireRelease(input: WireInput): Promise<ReleaseDeps> {
       watch: (project) => workloadWatch(cluster, overlayDir, project, env),
     }),
     registry: createRegistryAccess({ env }),
+    verifyImages: verification?.gate,
     lock: repo.lock(newHolder(config.environment, actor, input.trigger, new Date()), {
       waitMs: config.lockWaitSeconds * 1000,
       staleMs: config.lockStaleSeconds * 1000,
