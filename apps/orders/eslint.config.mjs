@@ -1,7 +1,9 @@
 import baseConfig from '../../eslint.config.mjs';
+import securityConfig from '../../eslint.security.config.mjs';
 
 export default [
   ...baseConfig,
+  ...securityConfig,
   {
     files: ['**/*.json'],
     rules: {

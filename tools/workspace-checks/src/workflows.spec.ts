@@ -138,3 +138,66 @@ describe('ci.yml', () => {
     expect(runs).toContain('npx playwright install --with-deps chromium');
   });
 });
+
+describe('security.yml', () => {
+  const file = path.join('.github', 'workflows', 'security.yml');
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const wf: any = parse(read(file));
+  type Step = { uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string> };
+  const steps = (job: string): Step[] => wf.jobs[job].steps;
+  const uses = (job: string, action: string) => steps(job).find((s) => s.uses?.startsWith(`${action}@`));
+  const runs = (job: string) =>
+    steps(job)
+      .map((s) => s.run ?? '')
+      .join('\n');
+
+  it('runs on pull requests, pushes to main and weekly', () => {
+    expect(Object.keys(wf.on).sort()).toEqual(['pull_request', 'push', 'schedule', 'workflow_dispatch']);
+    expect(wf.on.push.branches).toEqual(['main']);
+    expect(wf.on.schedule[0].cron).toMatch(/^\S+ \S+ \* \* [0-6]$/);
+  });
+
+  it('grants nothing at the top and only what each job needs', () => {
+    expect(wf.permissions).toEqual({});
+    const writes = Object.fromEntries(
+      Object.entries(wf.jobs as Record<string, { permissions: Record<string, string> }>).map(([name, job]) => [
+        name,
+        Object.entries(job.permissions)
+          .filter(([, level]) => level === 'write')
+          .map(([scope]) => scope),
+      ]),
+    );
+    expect(writes).toEqual({
+      codeql: ['security-events'],
+      'dependency-review': [],
+      'npm-audit': [],
+      secrets: ['security-events'],
+      'image-scan': ['security-events'],
+    });
+  });
+
+  it('CodeQL analyses JavaScript/TypeScript', () => {
+    expect(uses('codeql', 'github/codeql-action/init')?.with?.['languages']).toBe('javascript-typescript');
+    expect(uses('codeql', 'github/codeql-action/analyze')).toBeDefined();
+  });
+
+  it('reviews dependencies on pull requests only, and audits production dependencies at high', () => {
+    expect(wf.jobs['dependency-review'].if).toBe("github.event_name == 'pull_request'");
+    expect(uses('dependency-review', 'actions/dependency-review-action')?.with?.['fail-on-severity']).toBe('high');
+    expect(runs('npm-audit')).toContain('npm audit --omit=dev --audit-level=high');
+  });
+
+  it('scans secrets over the full history with the same script as the local gate, SARIF uploaded', () => {
+    expect(uses('secrets', 'actions/checkout')?.with?.['fetch-depth']).toBe(0);
+    expect(runs('secrets')).toContain('bash tools/scripts/secret-scan.sh');
+    expect(uses('secrets', 'github/codeql-action/upload-sarif')?.with?.['sarif_file']).toBe('gitleaks.sarif');
+  });
+
+  it('builds every image and scans each with grype, SARIF uploaded', () => {
+    expect(runs('image-scan')).toContain('npx nx run-many -t image');
+    expect(runs('image-scan')).toContain('bash tools/scripts/image-scan.sh dist/images scan-results');
+    expect(uses('image-scan', 'github/codeql-action/upload-sarif')?.with?.['sarif_file']).toBe(
+      'scan-results/images.sarif',
+    );
+  });
+});
