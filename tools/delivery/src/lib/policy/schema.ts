@@ -1,3 +1,5 @@
+import { clusterPolicyProblems, isKyvernoClusterPolicy } from './kyverno';
+
 /**
  * Offline schema validation of Kubernetes objects with the kubernetes-models validators (the
  * OpenAPI schemas of the Kubernetes API, compiled), @kubernetes-models/argo-cd and
@@ -66,6 +68,8 @@ export function schemaProblems(object: {
   const apiVersion = typeof object.apiVersion === 'string' ? object.apiVersion : '';
   const kind = typeof object.kind === 'string' ? object.kind : '';
   if (!apiVersion || !kind) return [{ field: apiVersion ? 'kind' : 'apiVersion', message: 'is missing' }];
+  // Kyverno has no kubernetes-models package; its ClusterPolicy schema is ours (kyverno.ts).
+  if (isKyvernoClusterPolicy(apiVersion, kind)) return clusterPolicyProblems(object);
   const Model = loadModel(apiVersion, kind);
   if (!Model)
     return [

@@ -4,6 +4,7 @@ import { DeliveryInputError } from '../shared/errors';
 import { checkObject, checkObjectSet, POLICY_IDS, workloadOf, type PolicyViolation } from './policies';
 import { renderKustomization, type RenderedObject } from './render';
 import { schemaProblems } from './schema';
+import { isKyvernoClusterPolicy, trustPolicyMismatches, type ClusterPolicy } from './kyverno';
 
 /**
  * `deploy:validate`: render every overlay (and extra kustomizations such as deploy/argocd), validate
@@ -82,6 +83,7 @@ function findingsFor(
   imagesFile: string | undefined,
   overlay: string | undefined,
   skip: Set<string>,
+  workspaceRoot: string,
 ): Finding[] {
   const out: Finding[] = [];
   const seen = new Map<string, string>();
@@ -100,7 +102,20 @@ function findingsFor(
       });
     }
     seen.set(key, file);
-    for (const p of schemaProblems(object)) {
+    const problems = schemaProblems(object);
+    // An admission policy that verifies images must require what the deploy's trust policy requires.
+    if (problems.length === 0 && isKyvernoClusterPolicy(String(object.apiVersion), String(object.kind)))
+      for (const m of trustPolicyMismatches(object as unknown as ClusterPolicy, workspaceRoot))
+        out.push({
+          source,
+          policy: 'trust-policy',
+          file,
+          object: name,
+          field: m.field,
+          message: m.message,
+          fix: m.fix,
+        });
+    for (const p of problems) {
       out.push({
         source,
         policy: 'schema',
@@ -163,7 +178,7 @@ export async function validateManifests(opts: ValidateOptions): Promise<Validate
     const rendered = await renderKustomization(abs, { workspaceRoot: root, kubectl: opts.kubectl });
     const skip = new Set(exemptions.filter((e) => e.overlay === job.overlay).map((e) => e.policy));
     const imagesFile = job.overlay ? path.join(job.dir, 'kustomization.yaml') : undefined;
-    const findings = findingsFor(job.name, rendered, imagesFile, job.overlay, skip);
+    const findings = findingsFor(job.name, rendered, imagesFile, job.overlay, skip, root);
     if (job.overlay && !rendered.some((r) => workloadOf(r.object))) {
       findings.push({
         source: job.name,
