@@ -33,7 +33,7 @@ status=0
 report=()
 [[ -n "${SLIPWAY_GITLEAKS_SARIF:-}" ]] && report=(--report-format sarif --report-path "$SLIPWAY_GITLEAKS_SARIF")
 say "history of $target ($(git -C "$target" rev-list --all --count) commits)"
-"$gitleaks" git "${config[@]}" --redact --no-banner --log-level warn "${report[@]}" \
+"$gitleaks" git "${config[@]}" --redact --no-banner --log-level warn --verbose "${report[@]}" \
   --log-opts="--all" "$target" || status=1
 
 tree="$(mktemp -d "${TMPDIR:-/tmp}/slipway-secret-scan.XXXXXX")"
@@ -43,7 +43,7 @@ trap 'rm -rf "$tree"' EXIT
   while IFS= read -r -d '' file; do [[ -f "$file" ]] && printf '%s\0' "$file"; done |
   tar --null -T - -cf -) | tar -xf - -C "$tree"
 say "working tree of $target ($(find "$tree" -type f | wc -l) files)"
-"$gitleaks" dir "${config[@]}" --redact --no-banner --log-level warn "$tree" || status=1
+"$gitleaks" dir "${config[@]}" --redact --no-banner --log-level warn --verbose "$tree" || status=1
 
 if ((status == 0)); then
   say "no secrets found"

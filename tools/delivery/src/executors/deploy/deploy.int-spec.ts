@@ -141,6 +141,10 @@ describe('deploy:local end to end (temporary clone, real registry, podman, smoke
     const cloned = spawnSync('git', ['clone', '--quiet', '--no-hardlinks', WORKSPACE, repo], { encoding: 'utf8' });
     if (cloned.status !== 0) throw new Error(`git clone failed: ${cloned.stderr}`);
     linkNodeModules(WORKSPACE, repo);
+    // What setup.sh does on a developer machine: the local signing key the images are signed with
+    // and the local-key trust policy verifies (.local/ is not part of a clone).
+    const key = spawnSync('bash', ['tools/scripts/local-signing-key.sh'], { cwd: repo, encoding: 'utf8' });
+    if (key.status !== 0) throw new Error(`local-signing-key.sh failed: ${key.stderr}`);
   });
 
   afterAll(() => {
@@ -219,6 +223,10 @@ describe('deploy:local end to end (temporary clone, real registry, podman, smoke
       );
       expect(git('status', '--porcelain')).toBe('');
       expect(readFileSync(path.join(tmp, 'step-summary.md'), 'utf8')).toContain('local release');
+      // Every image was signed by the image step and verified by the deploy before it was applied.
+      expect(release?.projects.map((p) => [p.project, p.verified])).toEqual(PROJECTS.map((p) => [p, true]));
+      expect(run.output).toMatch(/project +from +to +image +signature +smoke/);
+      for (const p of PROJECTS) expect(run.output).toMatch(new RegExp(`${p}\\s.*\\sbuilt\\s+verified\\s+pass`));
     },
     45 * MINUTES,
   );

@@ -69,13 +69,13 @@ export class CosignCli implements ImageSigner, ImageVerifier {
     const result = await this.cosign(['public-key', '--key', signing.keyFile], signing.password);
     if (result.code !== 0) {
       const text = `${result.stderr}\n${result.stdout}`;
-      if (/decrypt|password|encrypted/i.test(text))
+      if (/decrypt|password|encrypted/i.test(cosignError(text)))
         throw new DeliveryInputError(
           `the password for signing key ${signing.keyFile} is wrong`,
           'export the key password in the variable named by signingPasswordEnv (default SLIPWAY_COSIGN_PASSWORD)',
         );
       throw new DeliveryInputError(
-        `cosign can not read signing key ${signing.keyFile}: ${lastLines(text)}`,
+        `cosign can not read signing key ${signing.keyFile}: ${cosignError(text)}`,
         'make a new pair with bash tools/scripts/local-signing-key.sh, or point signingKey at a cosign key',
       );
     }
@@ -87,7 +87,7 @@ export class CosignCli implements ImageSigner, ImageVerifier {
     args.push(reference);
     const result = await this.cosign(args, signing.kind === 'key' ? signing.password : undefined);
     if (result.code !== 0)
-      throw new SigningError(`cosign sign ${reference} failed (exit ${result.code}): ${lastLines(result.stderr)}`);
+      throw new SigningError(`cosign sign ${reference} failed (exit ${result.code}): ${cosignError(result.stderr)}`);
   }
 
   async attest(
@@ -110,7 +110,7 @@ export class CosignCli implements ImageSigner, ImageVerifier {
     const result = await this.cosign(args, signing.kind === 'key' ? signing.password : undefined);
     if (result.code !== 0)
       throw new SigningError(
-        `cosign attest (${predicateType}) ${reference} failed (exit ${result.code}): ${lastLines(result.stderr)}`,
+        `cosign attest (${predicateType}) ${reference} failed (exit ${result.code}): ${cosignError(result.stderr)}`,
       );
   }
 
@@ -169,14 +169,23 @@ export function lastLines(text: string, count = 3): string {
   );
 }
 
+/** cosign's own error line (`Error: …`), else the last lines of its output. */
+export function cosignError(stderr: string): string {
+  const line = stderr
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('Error: '));
+  return line ? line.slice('Error: '.length).trim() || '(no detail)' : lastLines(stderr);
+}
+
 /** cosign's verification errors → the reason a refusal names. */
 export function classifyFailure(stderr: string, what: 'signature' | 'attestation'): VerifyResult {
-  const detail = lastLines(stderr);
-  if (/no (signatures|attestations) found|none of the attestations matched/i.test(stderr))
+  const detail = cosignError(stderr);
+  if (/no signatures found|none of the attestations matched|no matching attestations:\s*$/m.test(detail))
     return { ok: false, failure: what === 'signature' ? 'unsigned' : 'attestation-missing', detail };
-  if (/no matching (signatures|attestations)|invalid signature|verification failed/i.test(stderr))
+  if (/no matching (signatures|attestations)|invalid signature|verification failed/i.test(detail))
     return { ok: false, failure: 'signed-by-another-key', detail };
-  if (/MANIFEST_UNKNOWN|NAME_UNKNOWN|not found/i.test(stderr)) return { ok: false, failure: 'not-found', detail };
+  if (/MANIFEST_UNKNOWN|NAME_UNKNOWN|404/i.test(detail)) return { ok: false, failure: 'not-found', detail };
   return { ok: false, failure: 'error', detail };
 }
 
