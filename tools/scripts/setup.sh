@@ -158,11 +158,14 @@ fi
 if wants supply-chain; then
   while read -r name package version; do
     [[ -z "$name" || "$name" == \#* ]] && continue
-    log "$name: $(bash tools/scripts/go-tool.sh "$name" "$package" "$version")"
+    # Assigned first so that a failed build stops the setup (set -e ignores failures inside "$(...)" arguments).
+    tool_path="$(bash tools/scripts/go-tool.sh "$name" "$package" "$version")"
+    log "$name: $tool_path"
   done <tools/scripts/supply-chain-tools.txt
   # Keyless signing in GitHub Actions needs no key; locally the image executor signs with this one.
   if [[ "${GITHUB_ACTIONS:-}" != "true" ]]; then
-    log "local signing key: $(bash tools/scripts/local-signing-key.sh)"
+    signing_key="$(bash tools/scripts/local-signing-key.sh)"
+    log "local signing key: $signing_key"
   fi
 fi
 
