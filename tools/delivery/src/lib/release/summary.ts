@@ -36,6 +36,21 @@ function signatureColumn(p: ProjectRecord): string {
   return p.verified ? 'verified' : 'unverified';
 }
 
+const COLUMNS = ['project', 'from', 'to', 'image', 'signature', 'smoke', 'url'];
+
+/** One project's cells, in COLUMNS order (the console table and the Markdown table share them). */
+function cells(p: ProjectRecord): string[] {
+  return [
+    p.project,
+    shortReference(p.from),
+    shortReference(p.to),
+    imageColumn(p),
+    signatureColumn(p),
+    p.smoke,
+    p.url ?? '-',
+  ];
+}
+
 function headline(record: ReleaseRecord): string {
   const what = record.kind === 'rollback' ? 'rollback' : 'release';
   return `${record.environment} ${what} ${record.id}: ${RESULT_TEXT[record.result]} in ${formatDuration(record.durationMs)}`;
@@ -57,17 +72,7 @@ export function renderConsoleSummary(records: ReleaseRecord[]): string {
   const out: string[] = [];
   for (const record of records) {
     out.push('', headline(record));
-    const rows = [['project', 'from', 'to', 'image', 'signature', 'smoke', 'url']];
-    for (const p of record.projects)
-      rows.push([
-        p.project,
-        shortReference(p.from),
-        shortReference(p.to),
-        imageColumn(p),
-        signatureColumn(p),
-        p.smoke,
-        p.url ?? '-',
-      ]);
+    const rows = [COLUMNS, ...record.projects.map(cells)];
     out.push(table(rows));
     const stages = Object.entries(record.stages).map(([name, ms]) => `${name} ${formatDuration(ms)}`);
     if (stages.length > 0) out.push(`stages: ${stages.join(', ')}`);
@@ -86,21 +91,10 @@ export function renderMarkdownSummary(records: ReleaseRecord[]): string {
   const out: string[] = [];
   for (const record of records) {
     out.push(`### ${record.result === 'succeeded' ? '✅' : '❌'} ${escapeCell(headline(record))}`, '');
-    out.push(
-      '| project | from | to | image | signature | smoke | url |',
-      '| --- | --- | --- | --- | --- | --- | --- |',
-    );
+    out.push(`| ${COLUMNS.join(' | ')} |`, `| ${COLUMNS.map(() => '---').join(' | ')} |`);
     for (const p of record.projects) {
       out.push(
-        `| ${[
-          p.project,
-          shortReference(p.from),
-          shortReference(p.to),
-          imageColumn(p),
-          signatureColumn(p),
-          p.smoke,
-          p.url ?? '-',
-        ]
+        `| ${cells(p)
           .map((c) => `\`${escapeCell(c)}\``)
           .join(' | ')} |`,
       );
