@@ -1,4 +1,4 @@
-import { DeliveryInputError } from '../manifests/errors';
+import { DeliveryInputError } from '../shared/errors';
 import { FakeSupplyChain } from '../supply-chain/testing/fake-supply-chain';
 import {
   PROVENANCE_PREDICATE_TYPE,
