@@ -67,7 +67,7 @@ export function cleanupSigning(prepared: PreparedSigning | undefined): void {
 
 /** Sign, attest (SBOM + provenance) or verify the pushed digest; returns the record's signing fields. */
 export async function signPushedImage(
-  record: Pick<ImageRecord, 'project' | 'image' | 'digest' | 'contentTag' | 'revision' | 'engine'>,
+  record: Pick<ImageRecord, 'project' | 'image' | 'digest' | 'contentTag' | 'revision' | 'engine' | 'reused'>,
   prepared: PreparedSigning | undefined,
   facts: { repository: string; startedOn: string; targetName?: string; env: NodeJS.ProcessEnv; now: () => Date },
   log: (line: string) => void,
@@ -82,6 +82,7 @@ export async function signPushedImage(
       image: record.image,
       digest: record.digest,
       identity: prepared.identity,
+      reused: record.reused === true,
       provenance: {
         project: record.project,
         repository: facts.repository,

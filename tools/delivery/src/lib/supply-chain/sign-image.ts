@@ -29,6 +29,8 @@ export interface SignImageInput {
   image: string;
   digest: string;
   identity: SigningIdentity;
+  /** The digest was in the registry before this run (reused content tag): look for our signature first. */
+  reused: boolean;
   provenance: Omit<ProvenanceFacts, 'startedOn' | 'finishedOn'> & { startedOn: string };
 }
 
@@ -43,11 +45,15 @@ export async function signImage(input: SignImageInput, deps: SignImageDeps): Pro
   const clock = deps.monotonic ?? (() => performance.now());
   const started = clock();
   const policy = policyOfIdentity(input.identity);
-  const [signature, sbom, provenance] = await Promise.all([
-    deps.verifier.verify(reference, policy),
-    deps.verifier.verifyAttestation(reference, policy, SBOM_PREDICATE_TYPE),
-    deps.verifier.verifyAttestation(reference, policy, PROVENANCE_PREDICATE_TYPE),
-  ]);
+  // A digest this run pushed for the first time can carry no signature yet: no need to ask.
+  const missing = { ok: false } as const;
+  const [signature, sbom, provenance] = input.reused
+    ? await Promise.all([
+        deps.verifier.verify(reference, policy),
+        deps.verifier.verifyAttestation(reference, policy, SBOM_PREDICATE_TYPE),
+        deps.verifier.verifyAttestation(reference, policy, PROVENANCE_PREDICATE_TYPE),
+      ])
+    : [missing, missing, missing];
   const signedBefore = signature.ok && sbom.ok && provenance.ok;
   const work = mkdtempSync(join(tmpdir(), 'slipway-sign-'));
   try {

@@ -92,12 +92,13 @@ function tools() {
   };
 }
 
-async function sign(image: string, digest: string, identity: SigningIdentity, logs: string[] = []) {
+async function sign(image: string, digest: string, identity: SigningIdentity, logs: string[] = [], reused = false) {
   return signImage(
     {
       image,
       digest,
       identity,
+      reused,
       provenance: {
         project: 'catalog',
         repository: 'https://github.com/example-org/slipway',
@@ -210,7 +211,7 @@ describe('signing and verifying with cosign and syft against a real registry', (
     });
 
     const again: string[] = [];
-    const reused = await sign(image, digest, ours, again);
+    const reused = await sign(image, digest, ours, again, true);
     expect(reused.signature.signedThisRun).toBe(false);
     expect(again.join('\n')).toMatch(/already signed .* not signed again/);
   });
