@@ -57,18 +57,21 @@ export async function signImage(input: SignImageInput, deps: SignImageDeps): Pro
   const signedBefore = signature.ok && sbom.ok && provenance.ok;
   const work = mkdtempSync(join(tmpdir(), 'slipway-sign-'));
   try {
-    if (!signature.ok) await deps.signer.sign(reference, input.identity);
-    if (!sbom.ok) {
-      const file = join(work, 'sbom.spdx.json');
-      await deps.sbom.generate(reference, file);
-      await deps.signer.attest(reference, input.identity, SBOM_PREDICATE_TYPE, file);
-    }
-    if (!provenance.ok) {
-      const file = join(work, 'provenance.json');
-      const predicate = provenancePredicate({ ...input.provenance, finishedOn: deps.now().toISOString() });
-      writeFileSync(file, JSON.stringify(predicate));
-      await deps.signer.attest(reference, input.identity, PROVENANCE_PREDICATE_TYPE, file);
-    }
+    // The signature (.sig) and the attestations (.att) are separate artifacts: signing runs beside
+    // syft. The two attestations share the .att artifact, so they are written one after the other.
+    const sbomFile = join(work, 'sbom.spdx.json');
+    await Promise.all([
+      signature.ok ? undefined : deps.signer.sign(reference, input.identity),
+      sbom.ok ? undefined : deps.sbom.generate(reference, sbomFile),
+      (async () => {
+        if (provenance.ok) return;
+        const file = join(work, 'provenance.json');
+        const predicate = provenancePredicate({ ...input.provenance, finishedOn: deps.now().toISOString() });
+        writeFileSync(file, JSON.stringify(predicate));
+        await deps.signer.attest(reference, input.identity, PROVENANCE_PREDICATE_TYPE, file);
+      })(),
+    ]);
+    if (!sbom.ok) await deps.signer.attest(reference, input.identity, SBOM_PREDICATE_TYPE, sbomFile);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
