@@ -204,9 +204,10 @@ export interface ResolveEnvironmentContext {
 }
 
 /** Validate and complete the options of one environment. Throws one error listing every problem. */
-export function resolveEnvironment(options: EnvironmentOptions, context: ResolveEnvironmentContext): EnvironmentConfig {
-  const env = context.env ?? process.env;
-  const problems: DeliveryInputError[] = [];
+type Problems = DeliveryInputError[];
+
+/** The environment's name: --environment or its alias --env (they must agree), a valid name. */
+function resolveName(options: EnvironmentOptions, problems: Problems): string | undefined {
   const environment = options.environment ?? options.env;
   if (options.environment && options.env && options.environment !== options.env) {
     problems.push(
@@ -231,6 +232,10 @@ export function resolveEnvironment(options: EnvironmentOptions, context: Resolve
       ),
     );
   }
+  return environment;
+}
+
+function resolveMode(options: EnvironmentOptions, environment: string | undefined, problems: Problems): DeployMode {
   const mode = options.mode ?? (environment === 'local' ? 'podman' : 'gitops');
   if (!DEPLOY_MODES.includes(mode)) {
     problems.push(
@@ -240,6 +245,15 @@ export function resolveEnvironment(options: EnvironmentOptions, context: Resolve
       ),
     );
   }
+  return mode;
+}
+
+/** The projects to deploy: those asked for (each must have an image target), else every deployable one. */
+function resolveProjects(
+  options: EnvironmentOptions,
+  context: ResolveEnvironmentContext,
+  problems: Problems,
+): { projects: string[]; requested: string[] } {
   const requested = splitList(options.projects);
   for (const p of requested) {
     if (!context.deployableProjects.includes(p)) {
@@ -257,6 +271,17 @@ export function resolveEnvironment(options: EnvironmentOptions, context: Resolve
       new DeliveryInputError('no deployable project', 'add a Dockerfile to a project so it gets an image target'),
     );
 
+  return { projects, requested };
+}
+
+/** Settings that are names or patterns: registry, repository, ports, pod prefix, k6 duration, lock ref, images. */
+function resolveNamedSettings(
+  options: EnvironmentOptions,
+  environment: string | undefined,
+  mode: DeployMode,
+  env: NodeJS.ProcessEnv,
+  problems: Problems,
+) {
   const registry = options.registry ?? env['SLIPWAY_REGISTRY'] ?? DEFAULT_REGISTRY;
   if (!REGISTRY_PATTERN.test(registry)) {
     problems.push(
@@ -304,6 +329,38 @@ export function resolveEnvironment(options: EnvironmentOptions, context: Resolve
       ),
     );
   }
+  return { registry, repository, ports, instance, k6Duration, lockRef, images };
+}
+
+/** podman runs every service on the host network: each deployed project needs a port. */
+function checkLocalPorts(config: EnvironmentConfig, context: ResolveEnvironmentContext, problems: Problems): void {
+  const { mode, projects } = config;
+  if (mode === 'podman') {
+    const missing = projects.filter((p) => context.deployableProjects.includes(p) && config.ports[p] === undefined);
+    if (missing.length > 0) {
+      problems.push(
+        new DeliveryInputError(
+          `no port for ${missing.join(', ')} (podman runs every service on the host network)`,
+          `add them to "ports", e.g. --ports=${missing.map((p, i) => `${p}=${3110 + i}`).join(',')}`,
+        ),
+      );
+    }
+  }
+}
+
+export function resolveEnvironment(options: EnvironmentOptions, context: ResolveEnvironmentContext): EnvironmentConfig {
+  const env = context.env ?? process.env;
+  const problems: DeliveryInputError[] = [];
+  const environment = resolveName(options, problems);
+  const mode = resolveMode(options, environment, problems);
+  const { projects, requested } = resolveProjects(options, context, problems);
+  const { registry, repository, ports, instance, k6Duration, lockRef, images } = resolveNamedSettings(
+    options,
+    environment,
+    mode,
+    env,
+    problems,
+  );
   const config: EnvironmentConfig = {
     environment: environment ?? '',
     mode,
@@ -358,17 +415,7 @@ export function resolveEnvironment(options: EnvironmentOptions, context: Resolve
     trustPolicy: options.trustPolicy,
     trustPoliciesFile: options.trustPoliciesFile ?? 'deploy/trust-policies.json',
   };
-  if (mode === 'podman') {
-    const missing = projects.filter((p) => context.deployableProjects.includes(p) && config.ports[p] === undefined);
-    if (missing.length > 0) {
-      problems.push(
-        new DeliveryInputError(
-          `no port for ${missing.join(', ')} (podman runs every service on the host network)`,
-          `add them to "ports", e.g. --ports=${missing.map((p, i) => `${p}=${3110 + i}`).join(',')}`,
-        ),
-      );
-    }
-  }
+  checkLocalPorts(config, context, problems);
   if (problems.length > 0) throw problems.length === 1 ? problems[0] : new DeliveryInputErrors(problems);
   return config;
 }

@@ -25,7 +25,7 @@ import {
   type SmokeResult,
 } from './history';
 import type { ReleaseLock } from './lock';
-import { isPlaceholder, parseRollbackTarget, planRelease, resolveRollbackReferences } from './plan';
+import { isPlaceholder, parseRollbackTarget, planRelease, resolveRollbackReferences, type ReleasePlan } from './plan';
 import type { RegistryAccess } from './registry-access';
 import type { SmokeOutcome, SmokeStep } from './smoke-step';
 import { StageTimer, formatDuration } from './timings';
@@ -240,261 +240,345 @@ async function restore(
   return { record, ok };
 }
 
-export async function runRelease(deps: ReleaseDeps, options: ReleaseOptions): Promise<ReleaseOutcome> {
+/** What one release knows as it goes through its stages. */
+interface ReleaseRun {
+  deps: ReleaseDeps;
+  timer: StageTimer;
+  id: string;
+  startedAt: Date;
+  /** References the overlay pinned before the release. */
+  current: Record<string, string>;
+  imageRecords: ImageRecord[];
+  plan: ReleasePlan;
+  bump?: ApplyBumpResult;
+  /** Projects whose reference the bump moved, and what is deployed (moved plus drifted). */
+  moved: string[];
+  deploySet: string[];
+  /** References the overlay pins after the bump. */
+  refsNow: Record<string, string>;
+  failures: string[];
+  outcomes: Map<string, SmokeOutcome>;
+  /** Projects whose image passed the deploy gate (signature and attestations) in this release. */
+  verified: Set<string>;
+  promotion?: ReleasePromotion;
+}
+
+/** Stage 1: what the overlay pins and holds; every project must be in the overlay. */
+async function readStartingPoint(deps: ReleaseDeps): Promise<{ current: Record<string, string>; holds: Hold[] }> {
+  const { config } = deps;
+  const current = await readPinnedReferences(config, deps.repo);
+  const holds = await readHolds(config, deps.repo);
+  const unknown = config.projects.filter((p) => current[p] === undefined);
+  if (unknown.length > 0) {
+    throw new DeliveryInputError(
+      `${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not in the ${config.environment} overlay ${overlayFile(config)}`,
+      'add an images: entry (and the workload) to the overlay, or leave them out of --projects',
+    );
+  }
+  deps.smoke.preflight(config.projects);
+  return { current, holds };
+}
+
+/** Stage 2: an image for every project (built or reused), and the plan of what moves. */
+async function imagesAndPlan(
+  deps: ReleaseDeps,
+  options: ReleaseOptions,
+  timer: StageTimer,
+  start: { current: Record<string, string>; holds: Hold[] },
+): Promise<{ imageRecords: ImageRecord[]; plan: ReleasePlan }> {
   const { config, log } = deps;
+  const imageRecords = await timer.time('images', () =>
+    options.promotion
+      ? options.promotion.images({
+          current: start.current,
+          read: (file) => deps.repo.read(file),
+          registry: deps.registry,
+        })
+      : deps.images(config.projects),
+  );
+  const plan = planRelease({
+    projects: config.projects,
+    projectsExplicit: config.projectsExplicit,
+    releaseHold: options.releaseHold,
+    records: imageRecords,
+    current: Object.fromEntries(Object.entries(start.current).map(([p, r]) => [p, parseImageReference(r)])),
+    holds: start.holds,
+  });
+  for (const held of plan.heldBack) {
+    log(
+      `${held.project} is held at ${held.hold.reference} since ${held.hold.since} (${held.hold.reason}); not moved to ${held.wanted}. Name it (--projects=${held.project}) or pass --release-hold to deploy it.`,
+    );
+  }
+  const built = imageRecords.filter((r) => plan.built[r.project]).map((r) => r.project);
+  const reused = imageRecords.filter((r) => !plan.built[r.project]).map((r) => r.project);
+  log(`images: built ${built.join(', ') || 'none'}; reused ${reused.join(', ') || 'none'}`);
+  return { imageRecords, plan };
+}
+
+/** Stage 3: one GitOps commit moving every project the plan moves (none when nothing moves). */
+async function bumpOverlay(
+  deps: ReleaseDeps,
+  options: ReleaseOptions,
+  plan: ReleasePlan,
+  timer: StageTimer,
+): Promise<ApplyBumpResult | undefined> {
+  const { config, log } = deps;
+  if (plan.moving.length === 0) return undefined;
+  const bump = await timer.time('bump', () =>
+    deps.repo.bump({
+      environment: config.environment,
+      changes: plan.changes.filter((c) => plan.moving.includes(c.project)),
+      overlaysDir: config.overlaysDir,
+      holdsDir: config.holdsDir,
+      releaseHolds: plan.releaseHolds,
+      ...(options.promotion ? { message: options.promotion.message() } : {}),
+      log,
+    }),
+  );
+  if (bump.commit)
+    log(
+      `bump: ${bump.commit.slice(0, 12)} ${bump.message?.split('\n')[0] ?? ''}${bump.pushed ? ` (pushed, ${bump.pushAttempts} attempt${bump.pushAttempts === 1 ? '' : 's'})` : ''}`,
+    );
+  return bump;
+}
+
+/** Stage 4: apply the deploy set and smoke each project; what failed is collected, not thrown. */
+async function applyAndSmoke(run: ReleaseRun): Promise<void> {
+  const { deps, timer, deploySet, imageRecords, refsNow } = run;
+  try {
+    await timer.time('apply', () =>
+      deps.cluster.apply({
+        overlayDir: overlayDir(deps.config, deps.repo),
+        projects: deploySet,
+        commit: run.bump?.commit,
+        log: deps.log,
+      }),
+    );
+    run.outcomes = await timer.time('smoke', () =>
+      smokeAll(deps, deploySet, async (project) => {
+        const record = imageRecords.find((r) => r.project === project);
+        const ref = refsNow[project] as string;
+        if (record && ref.endsWith(`@${record.digest}`))
+          return {
+            expect: { version: record.version, revision: record.revision },
+            source: recordFile(project),
+          };
+        return {
+          expect: await deps.registry.expectation(ref),
+          source: `labels of ${ref}`,
+        };
+      }),
+    );
+    run.failures.push(...describeFailures(run.outcomes));
+  } catch (error) {
+    run.failures.push(`apply failed: ${(error as Error).message}`);
+  }
+}
+
+function projectRecord(run: ReleaseRun, project: string): ProjectRecord {
+  const image = run.bump?.images.find((i) => i.project === project && i.changed);
+  const outcome = run.outcomes.get(project);
+  const record = run.imageRecords.find((r) => r.project === project);
+  return {
+    project,
+    from: image?.previous ?? (run.refsNow[project] as string),
+    to: run.refsNow[project] as string,
+    built: image ? run.plan.built[project] : false,
+    smoke: smokeResult(outcome),
+    ...(outcome ? { smokeSummary: outcome.summary } : {}),
+    ...(record && image ? { version: record.version, revision: record.revision } : {}),
+    ...(outcome?.baseUrl || run.deps.urls[project] ? { url: outcome?.baseUrl ?? run.deps.urls[project] } : {}),
+    ...(run.deps.verifyImages ? { verified: run.verified.has(project) } : {}),
+  };
+}
+
+/** The release's history record, as it stands now. */
+function releaseRecord(run: ReleaseRun, result: RecordResult, extra: Partial<ReleaseRecord> = {}): ReleaseRecord {
+  const { deps, startedAt } = run;
+  const finished = deps.now();
+  return {
+    schemaVersion: 1,
+    id: run.id,
+    kind: 'release',
+    environment: deps.config.environment,
+    mode: deps.config.mode,
+    result,
+    actor: deps.actor,
+    trigger: deps.trigger,
+    startedAt: startedAt.toISOString(),
+    finishedAt: finished.toISOString(),
+    durationMs: finished.getTime() - startedAt.getTime(),
+    ...(deps.sourceRevision ? { sourceRevision: deps.sourceRevision } : {}),
+    ...(run.bump?.commit ? { commit: run.bump.commit } : {}),
+    projects: run.deploySet.map((project) => projectRecord(run, project)),
+    stages: { ...run.timer.stages },
+    ...(run.failures.length > 0 ? { failures: [...run.failures] } : {}),
+    ...run.promotion?.record(),
+    ...extra,
+  };
+}
+
+/** The release's stage times, with the rollback's stages summed into one `rollback` stage. */
+function stagesWithRollback(timer: StageTimer): Record<string, number> {
+  const entries = Object.entries(timer.stages);
+  const rollback = entries.filter(([k]) => k.startsWith('rollback-')).reduce((sum, [, v]) => sum + v, 0);
+  return Object.fromEntries(entries.filter(([k]) => !k.startsWith('rollback-')).concat([['rollback', rollback]]));
+}
+
+/** Stage 5 (on failure): revert the moved projects in one commit, hold the failed ones, apply, smoke. */
+async function rollBackFailedRelease(run: ReleaseRun): Promise<ReleaseOutcome> {
+  const { deps, id, bump, moved, failures, outcomes, refsNow, timer } = run;
+  const { config, log } = deps;
+  log(`release ${id} failed:\n  ${failures.join('\n  ')}`);
+  const restorable = Object.fromEntries(
+    moved
+      .map((p) => [p, bump?.images.find((i) => i.project === p)?.previous ?? ''])
+      .filter(([, ref]) => ref && !isPlaceholder(ref)),
+  ) as Record<string, string>;
+  if (!config.autoRollback || Object.keys(restorable).length === 0) {
+    const why = !config.autoRollback
+      ? 'automatic rollback is off (--autoRollback=false)'
+      : moved.length === 0
+        ? 'no reference moved (only the running state was repaired), so there is nothing to revert'
+        : `no earlier deployed reference of ${moved.join(', ')} to restore (first deploy)`;
+    failures.push(`not rolled back: ${why}`);
+    return {
+      exitCode: 1,
+      records: [releaseRecord(run, 'failed')],
+      message: `${config.environment}: release ${id} failed; ${why}`,
+    };
+  }
+  const failed = [...outcomes.values()].filter((o) => o.outcome !== 'pass').map((o) => o.project);
+  const failedProjects = failed.length > 0 ? failed : moved;
+  const since = deps.now().toISOString();
+  const holds: Hold[] = failedProjects
+    .filter((p) => restorable[p])
+    .map((project) => ({
+      project,
+      reference: restorable[project] as string,
+      reason: `automatic rollback of ${id}: ${outcomes.get(project) ? `smoke ${outcomes.get(project)?.outcome}` : 'apply failed'} for ${refsNow[project]}`,
+      since,
+    }));
+  const rollbackStarted = deps.now();
+  const rollbackId = newRecordId(config.environment, rollbackStarted);
+  log(
+    `rolling back ${Object.keys(restorable).join(', ')} to the previous references; hold for ${holds.map((h) => h.project).join(', ') || 'none'}`,
+  );
+  const rollback = await restore(deps, {
+    id: rollbackId,
+    targets: restorable,
+    holds,
+    body: `Automatic rollback of release ${id}${bump?.commit ? ` (${bump.commit.slice(0, 12)})` : ''}: ${failures.join('; ').slice(0, 600)}`,
+    trigger: `automatic rollback of ${id}`,
+    rollbackOf: id,
+    timer,
+    prefix: 'rollback-',
+    startedAt: rollbackStarted,
+  });
+  rollback.record.stages = Object.fromEntries(
+    Object.entries(timer.stages)
+      .filter(([k]) => k.startsWith('rollback-'))
+      .map(([k, v]) => [k.slice('rollback-'.length), v]),
+  );
+  const release = releaseRecord(run, rollback.ok ? 'rolled-back' : 'failed', {
+    rolledBackBy: rollbackId,
+    holds: holds.map((h) => h.project),
+  });
+  release.stages = stagesWithRollback(timer);
+  const restored = Object.entries(restorable)
+    .map(([p, ref]) => `${p} → ${ref.split('@')[0]}`)
+    .join(', ');
+  return {
+    exitCode: 1,
+    records: [release, rollback.record],
+    message: rollback.ok
+      ? `${config.environment}: release ${id} failed (${failedProjects.join(', ')}); restored ${restored}; hold written for ${holds.map((h) => h.project).join(', ')}`
+      : `${config.environment}: release ${id} failed and the rollback failed too: ${rollback.record.failures?.join('; ')}`,
+  };
+}
+
+/** Everything after the lock: the stages in order; the outcome carries the records to append. */
+async function releaseStages(
+  deps: ReleaseDeps,
+  options: ReleaseOptions,
+  timer: StageTimer,
+  startedAt: Date,
+): Promise<ReleaseOutcome> {
+  const { config, log } = deps;
+  const id = newRecordId(config.environment, startedAt);
+  await timer.time('prepare', () => deps.prepare());
+  const start = await readStartingPoint(deps);
+  const { imageRecords, plan } = await imagesAndPlan(deps, options, timer, start);
+  // The deploy gate, before anything is written: every image that moves must verify.
+  const verified = await verifyStep(
+    deps.verifyImages,
+    timer,
+    Object.fromEntries(
+      plan.changes
+        .filter((c) => plan.moving.includes(c.project))
+        .map((c) => [c.project, formatImageReference(c.reference)]),
+    ),
+  );
+  const bump = await bumpOverlay(deps, options, plan, timer);
+  const moved = ordered(config, bump?.images.filter((i) => i.changed).map((i) => i.project) ?? []);
+  const drifted = await timer.time('drift', () => deps.cluster.drift(overlayDir(config, deps.repo), config.projects));
+  const deploySet = ordered(config, [...moved, ...drifted]);
+  if (deploySet.length === 0) {
+    const message = `nothing to deploy: ${config.projects.map((p) => `${p} ${start.current[p]?.split('@')[0]?.split(':').pop() ?? '?'}`).join(', ')} already ${config.mode === 'gitops' ? 'pinned' : 'running'} in ${config.environment}`;
+    const stages = Object.entries(timer.stages).map(([name, ms]) => `${name} ${formatDuration(ms)}`);
+    log(`${message} (${stages.join(', ')})`);
+    return { exitCode: 0, records: [], message };
+  }
+  const repaired = drifted.filter((p) => !moved.includes(p));
+  if (repaired.length > 0) log(`re-applying ${repaired.join(', ')}: not running what the manifests say`);
+  const refsNow = await readPinnedReferences(config, deps.repo);
+  // Drift repairs re-apply what the overlay already pins: those images pass the gate too.
+  for (const project of await verifyStep(
+    deps.verifyImages,
+    timer,
+    Object.fromEntries(repaired.filter((p) => !verified.has(p)).map((p) => [p, refsNow[p] as string])),
+    'verify-repair',
+  ))
+    verified.add(project);
+  const run: ReleaseRun = {
+    deps,
+    timer,
+    id,
+    startedAt,
+    current: start.current,
+    imageRecords,
+    plan,
+    bump,
+    moved,
+    deploySet,
+    refsNow,
+    failures: [],
+    outcomes: new Map(),
+    verified,
+    promotion: options.promotion,
+  };
+  await applyAndSmoke(run);
+  if (run.failures.length > 0) return rollBackFailedRelease(run);
+  return {
+    exitCode: 0,
+    records: [releaseRecord(run, 'succeeded')],
+    message: `${config.environment}: deployed ${deploySet.join(', ')}`,
+  };
+}
+
+/**
+ * The release, under the environment's lock: prepare → images → bump → apply + smoke → (roll back
+ * on failure). Whatever happened is appended to the history and notified before the lock goes.
+ */
+export async function runRelease(deps: ReleaseDeps, options: ReleaseOptions): Promise<ReleaseOutcome> {
   const timer = new StageTimer(deps.monotonic);
   const startedAt = deps.now();
-  const id = newRecordId(config.environment, startedAt);
   await timer.time('lock', () => deps.lock.acquire());
   let records: ReleaseRecord[] = [];
   try {
-    await timer.time('prepare', () => deps.prepare());
-    const current = await readPinnedReferences(deps.config, deps.repo);
-    const existingHolds = await readHolds(deps.config, deps.repo);
-    const unknown = config.projects.filter((p) => current[p] === undefined);
-    if (unknown.length > 0) {
-      throw new DeliveryInputError(
-        `${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not in the ${config.environment} overlay ${overlayFile(config)}`,
-        'add an images: entry (and the workload) to the overlay, or leave them out of --projects',
-      );
-    }
-    deps.smoke.preflight(config.projects);
-    const imageRecords = await timer.time('images', () =>
-      options.promotion
-        ? options.promotion.images({ current, read: (file) => deps.repo.read(file), registry: deps.registry })
-        : deps.images(config.projects),
-    );
-    const plan = planRelease({
-      projects: config.projects,
-      projectsExplicit: config.projectsExplicit,
-      releaseHold: options.releaseHold,
-      records: imageRecords,
-      current: Object.fromEntries(Object.entries(current).map(([p, r]) => [p, parseImageReference(r)])),
-      holds: existingHolds,
-    });
-    for (const held of plan.heldBack) {
-      log(
-        `${held.project} is held at ${held.hold.reference} since ${held.hold.since} (${held.hold.reason}); not moved to ${held.wanted}. Name it (--projects=${held.project}) or pass --release-hold to deploy it.`,
-      );
-    }
-    const built = imageRecords.filter((r) => plan.built[r.project]).map((r) => r.project);
-    log(
-      `images: built ${built.join(', ') || 'none'}; reused ${
-        imageRecords
-          .filter((r) => !plan.built[r.project])
-          .map((r) => r.project)
-          .join(', ') || 'none'
-      }`,
-    );
-
-    const verified = await verifyStep(
-      deps.verifyImages,
-      timer,
-      Object.fromEntries(
-        plan.changes
-          .filter((c) => plan.moving.includes(c.project))
-          .map((c) => [c.project, formatImageReference(c.reference)]),
-      ),
-    );
-    let bump: ApplyBumpResult | undefined;
-    if (plan.moving.length > 0) {
-      bump = await timer.time('bump', () =>
-        deps.repo.bump({
-          environment: config.environment,
-          changes: plan.changes.filter((c) => plan.moving.includes(c.project)),
-          overlaysDir: config.overlaysDir,
-          holdsDir: config.holdsDir,
-          releaseHolds: plan.releaseHolds,
-          ...(options.promotion ? { message: options.promotion.message() } : {}),
-          log,
-        }),
-      );
-      if (bump.commit)
-        log(
-          `bump: ${bump.commit.slice(0, 12)} ${bump.message?.split('\n')[0] ?? ''}${bump.pushed ? ` (pushed, ${bump.pushAttempts} attempt${bump.pushAttempts === 1 ? '' : 's'})` : ''}`,
-        );
-    }
-    const moved = ordered(config, bump?.images.filter((i) => i.changed).map((i) => i.project) ?? []);
-    const drifted = await timer.time('drift', () =>
-      deps.cluster.drift(overlayDir(deps.config, deps.repo), config.projects),
-    );
-    const deploySet = ordered(config, [...moved, ...drifted]);
-    if (deploySet.length === 0) {
-      const message = `nothing to deploy: ${config.projects.map((p) => `${p} ${current[p]?.split('@')[0]?.split(':').pop() ?? '?'}`).join(', ')} already ${config.mode === 'gitops' ? 'pinned' : 'running'} in ${config.environment}`;
-      const stages = Object.entries(timer.stages).map(([name, ms]) => `${name} ${formatDuration(ms)}`);
-      log(`${message} (${stages.join(', ')})`);
-      return { exitCode: 0, records: [], message };
-    }
-    const repaired = drifted.filter((p) => !moved.includes(p));
-    if (repaired.length > 0) log(`re-applying ${repaired.join(', ')}: not running what the manifests say`);
-    const refsNow = await readPinnedReferences(deps.config, deps.repo);
-    for (const project of await verifyStep(
-      deps.verifyImages,
-      timer,
-      Object.fromEntries(repaired.filter((p) => !verified.has(p)).map((p) => [p, refsNow[p] as string])),
-      'verify-repair',
-    ))
-      verified.add(project);
-
-    const failures: string[] = [];
-    let outcomes = new Map<string, SmokeOutcome>();
-    try {
-      await timer.time('apply', () =>
-        deps.cluster.apply({
-          overlayDir: overlayDir(deps.config, deps.repo),
-          projects: deploySet,
-          commit: bump?.commit,
-          log,
-        }),
-      );
-      outcomes = await timer.time('smoke', () =>
-        smokeAll(deps, deploySet, async (project) => {
-          const record = imageRecords.find((r) => r.project === project);
-          const ref = refsNow[project] as string;
-          if (record && ref.endsWith(`@${record.digest}`))
-            return {
-              expect: { version: record.version, revision: record.revision },
-              source: recordFile(project),
-            };
-          return {
-            expect: await deps.registry.expectation(ref),
-            source: `labels of ${ref}`,
-          };
-        }),
-      );
-      failures.push(...describeFailures(outcomes));
-    } catch (error) {
-      failures.push(`apply failed: ${(error as Error).message}`);
-    }
-
-    const projectRecord = (project: string): ProjectRecord => {
-      const image = bump?.images.find((i) => i.project === project && i.changed);
-      const outcome = outcomes.get(project);
-      const record = imageRecords.find((r) => r.project === project);
-      return {
-        project,
-        from: image?.previous ?? (refsNow[project] as string),
-        to: refsNow[project] as string,
-        built: image ? plan.built[project] : false,
-        smoke: smokeResult(outcome),
-        ...(outcome ? { smokeSummary: outcome.summary } : {}),
-        ...(record && image ? { version: record.version, revision: record.revision } : {}),
-        ...(outcome?.baseUrl || deps.urls[project] ? { url: outcome?.baseUrl ?? deps.urls[project] } : {}),
-        ...(deps.verifyImages ? { verified: verified.has(project) } : {}),
-      };
-    };
-    const finishRelease = (result: RecordResult, extra: Partial<ReleaseRecord> = {}): ReleaseRecord => {
-      const finished = deps.now();
-      return {
-        schemaVersion: 1,
-        id,
-        kind: 'release',
-        environment: config.environment,
-        mode: config.mode,
-        result,
-        actor: deps.actor,
-        trigger: deps.trigger,
-        startedAt: startedAt.toISOString(),
-        finishedAt: finished.toISOString(),
-        durationMs: finished.getTime() - startedAt.getTime(),
-        ...(deps.sourceRevision ? { sourceRevision: deps.sourceRevision } : {}),
-        ...(bump?.commit ? { commit: bump.commit } : {}),
-        projects: deploySet.map(projectRecord),
-        stages: { ...timer.stages },
-        ...(failures.length > 0 ? { failures: [...failures] } : {}),
-        ...options.promotion?.record(),
-        ...extra,
-      };
-    };
-
-    if (failures.length === 0) {
-      records = [finishRelease('succeeded')];
-      return {
-        exitCode: 0,
-        records,
-        message: `${config.environment}: deployed ${deploySet.join(', ')}`,
-      };
-    }
-
-    log(`release ${id} failed:\n  ${failures.join('\n  ')}`);
-    const restorable = Object.fromEntries(
-      moved
-        .map((p) => [p, bump?.images.find((i) => i.project === p)?.previous ?? ''])
-        .filter(([, ref]) => ref && !isPlaceholder(ref)),
-    ) as Record<string, string>;
-    if (!config.autoRollback || Object.keys(restorable).length === 0) {
-      const why = !config.autoRollback
-        ? 'automatic rollback is off (--autoRollback=false)'
-        : moved.length === 0
-          ? 'no reference moved (only the running state was repaired), so there is nothing to revert'
-          : `no earlier deployed reference of ${moved.join(', ')} to restore (first deploy)`;
-      failures.push(`not rolled back: ${why}`);
-      records = [finishRelease('failed')];
-      return {
-        exitCode: 1,
-        records,
-        message: `${config.environment}: release ${id} failed; ${why}`,
-      };
-    }
-    const failed = [...outcomes.values()].filter((o) => o.outcome !== 'pass').map((o) => o.project);
-    const failedProjects = failed.length > 0 ? failed : moved;
-    const since = deps.now().toISOString();
-    const holds: Hold[] = failedProjects
-      .filter((p) => restorable[p])
-      .map((project) => ({
-        project,
-        reference: restorable[project] as string,
-        reason: `automatic rollback of ${id}: ${outcomes.get(project) ? `smoke ${outcomes.get(project)?.outcome}` : 'apply failed'} for ${refsNow[project]}`,
-        since,
-      }));
-    const rollbackStarted = deps.now();
-    const rollbackId = newRecordId(config.environment, rollbackStarted);
-    log(
-      `rolling back ${Object.keys(restorable).join(', ')} to the previous references; hold for ${holds.map((h) => h.project).join(', ') || 'none'}`,
-    );
-    const rollback = await restore(deps, {
-      id: rollbackId,
-      targets: restorable,
-      holds,
-      body: `Automatic rollback of release ${id}${bump?.commit ? ` (${bump.commit.slice(0, 12)})` : ''}: ${failures.join('; ').slice(0, 600)}`,
-      trigger: `automatic rollback of ${id}`,
-      rollbackOf: id,
-      timer,
-      prefix: 'rollback-',
-      startedAt: rollbackStarted,
-    });
-    rollback.record.stages = Object.fromEntries(
-      Object.entries(timer.stages)
-        .filter(([k]) => k.startsWith('rollback-'))
-        .map(([k, v]) => [k.slice('rollback-'.length), v]),
-    );
-    const release = finishRelease(rollback.ok ? 'rolled-back' : 'failed', {
-      rolledBackBy: rollbackId,
-      holds: holds.map((h) => h.project),
-    });
-    release.stages = Object.fromEntries(
-      Object.entries(timer.stages)
-        .filter(([k]) => !k.startsWith('rollback-'))
-        .concat([
-          [
-            'rollback',
-            Object.entries(timer.stages)
-              .filter(([k]) => k.startsWith('rollback-'))
-              .reduce((sum, [, v]) => sum + v, 0),
-          ],
-        ]),
-    );
-    records = [release, rollback.record];
-    const restored = Object.entries(restorable)
-      .map(([p, ref]) => `${p} → ${ref.split('@')[0]}`)
-      .join(', ');
-    return {
-      exitCode: 1,
-      records,
-      message: rollback.ok
-        ? `${config.environment}: release ${id} failed (${failedProjects.join(', ')}); restored ${restored}; hold written for ${holds.map((h) => h.project).join(', ')}`
-        : `${config.environment}: release ${id} failed and the rollback failed too: ${rollback.record.failures?.join('; ')}`,
-    };
+    const outcome = await releaseStages(deps, options, timer, startedAt);
+    records = outcome.records;
+    return outcome;
   } finally {
     try {
       await appendToHistory(deps, records);
