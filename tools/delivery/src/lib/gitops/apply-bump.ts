@@ -458,187 +458,258 @@ async function buildCommit(git: GitCli, opts: ApplyBumpOptions, base: string, pl
  * all-or-nothing, one commit with trailers, pushed with fetch + re-apply + jittered retry.
  * This is the library entry point for the bump, deploy and rollback executors.
  */
+/** Files only (`--no-commit`): no git involved; the files are written atomically or not at all. */
+async function applyToWorkingTree(opts: ApplyBumpOptions, root: string): Promise<ApplyBumpResult> {
+  const plan = await planBump(workingTreeReader(root), opts);
+  const result = baseResult(opts, plan);
+  if (!plan.changed || opts.dryRun) return result;
+  await writeFilesAtomically(
+    planWrites(plan).map((w) => ({ path: path.join(root, w.path), content: w.after, expectedBefore: w.before })),
+    { journalDir: path.join(root, '.local'), hooks: opts.hooks },
+  );
+  result.localUpdated = true;
+  return result;
+}
+
+/** Validate: the workspace is the top of a git work tree, on a branch, with the remote to push to. */
+async function checkCheckout(
+  git: GitCli,
+  root: string,
+  opts: ApplyBumpOptions,
+  remote: string,
+  pushWanted: boolean,
+): Promise<{ branch: string; remoteBranch: string }> {
+  const gitOpts = opts.git ?? {};
+  if (!(await git.isRepository())) {
+    throw new DeliveryInputError(
+      `${root} is not a git repository (work tree)`,
+      'run the bump inside the GitOps repository clone, or pass --no-commit',
+    );
+  }
+  const topLevel = await git.topLevel();
+  if (path.resolve(topLevel) !== (await fs.realpath(root))) {
+    throw new DeliveryInputError(
+      `${root} is not the top of its git repository (${topLevel})`,
+      'pass the repository root as the workspace',
+    );
+  }
+  const branch = await git.currentBranch();
+  if (branch === null) {
+    const head = await git.revParse('HEAD');
+    throw new DeliveryInputError(
+      `HEAD is detached${head ? ` at ${head.slice(0, 12)}` : ''} in ${root}; a bump commits on a branch`,
+      'check out the branch to bump (e.g. git switch main)',
+    );
+  }
+  const remoteBranch = gitOpts.branch ?? branch;
+  if (gitOpts.branch && gitOpts.branch !== branch) {
+    throw new DeliveryInputError(
+      `--branch ${gitOpts.branch} differs from the checked-out branch ${branch}`,
+      `check out ${gitOpts.branch}, or pass the repository URL as --remote to bump another branch without a checkout`,
+    );
+  }
+  if (pushWanted && (await git.remoteUrl(remote)) === null) {
+    throw new DeliveryInputError(
+      `git remote '${remote}' does not exist in ${root}`,
+      `add it (git remote add ${remote} <url>), pass --remote=<url>, or pass --no-push`,
+    );
+  }
+  return { branch, remoteBranch };
+}
+
+/** Validate: the files the bump writes have no uncommitted change and are tracked by git. */
+async function checkTargetsCommitted(
+  git: GitCli,
+  root: string,
+  head: string,
+  targets: string[],
+  holdsPath: string,
+): Promise<void> {
+  const dirty = await git.dirtyPaths([...targets, holdsPath]);
+  if (dirty.length > 0) {
+    throw new DeliveryInputError(
+      `${dirty.join(', ')} ${dirty.length === 1 ? 'has' : 'have'} uncommitted changes; the bump would commit them too`,
+      'commit or discard those changes first',
+    );
+  }
+  for (const t of targets) {
+    if ((await git.readFile(head, t)) === undefined && (await workingTreeReader(root).read(t)) !== undefined) {
+      throw new DeliveryInputError(`${t} is not committed to git`, `git add ${t} and commit it first`);
+    }
+  }
+}
+
+/**
+ * Commit: the commit sits directly on the local HEAD, so write the files and move the branch and
+ * index together, journaled: a crash is finished by recovery, a failed rename undoes it all.
+ */
+async function commitToLocalBranch(args: {
+  git: GitCli;
+  gitDir: string;
+  root: string;
+  opts: ApplyBumpOptions;
+  branch: string;
+  head: string;
+  built: { commit: string; blobs: LocalApplyMeta['blobs'] };
+  writes: { path: string; before: string; after: string }[];
+  result: ApplyBumpResult;
+  remote: string;
+}): Promise<void> {
+  const { git, opts, built, result } = args;
+  const meta: LocalApplyMeta = {
+    ref: `refs/heads/${args.branch}`,
+    oldCommit: args.head,
+    newCommit: built.commit,
+    blobs: built.blobs,
+  };
+  await writeFilesAtomically(
+    args.writes.map((w) => ({ path: path.join(args.root, w.path), content: w.after, expectedBefore: w.before })),
+    {
+      journalDir: args.gitDir,
+      meta,
+      hooks: {
+        ...opts.hooks,
+        // Branch and index move inside the journaled section, so a crash is finished by recovery.
+        afterCommitPoint: async () => {
+          await opts.hooks?.afterCommitPoint?.();
+          await git.updateRef(meta.ref, meta.newCommit, meta.oldCommit, `slipway bump ${opts.environment}`);
+          await git.updateIndexEntries(meta.blobs);
+        },
+      },
+    },
+  ).catch(async (error) => {
+    // A failed rename was rolled back; undo the ref and index move too if they happened.
+    if ((await git.revParse(meta.ref)) === meta.newCommit) {
+      await git.updateRef(meta.ref, meta.oldCommit, meta.newCommit, 'slipway bump rolled back');
+      await git.updateIndexEntries(
+        await git.blobsAt(
+          meta.oldCommit,
+          meta.blobs.map((b) => b.path),
+        ),
+      );
+    }
+    if (result.pushed) {
+      throw new GitError(
+        `${(error as Error).message} (the commit ${built.commit.slice(0, 12)} was pushed to ${args.remote}; run git pull to get it)`,
+      );
+    }
+    throw error;
+  });
+  result.localUpdated = true;
+}
+
+/** Retry: push, re-planning on the newer remote head after a rejection (the result follows the last plan). */
+function pushReplanning(
+  git: GitCli,
+  opts: ApplyBumpOptions,
+  plan: BumpPlan,
+  commit: string,
+  result: ApplyBumpResult,
+  remote: string,
+  remoteBranch: string,
+): Promise<{ commit: string | null; base?: string }> {
+  return pushWithRetry({
+    git,
+    opts,
+    remote,
+    branch: remoteBranch,
+    firstPlan: plan,
+    commit,
+    result,
+    replan: async (remoteHead) => {
+      const again = await planBump(gitReader(git, remoteHead), opts);
+      if (!again.changed) return { plan: again, commit: null };
+      result.files = planWrites(again);
+      result.diff = planDiff(again);
+      result.message = commitMessage(opts, again);
+      return { plan: again, commit: (await buildCommit(git, opts, remoteHead, again)).commit };
+    },
+  });
+}
+
+/** Inside the repository lock: recover, validate, plan, diff, commit, push, update the checkout. */
+async function bumpLocked(
+  git: GitCli,
+  gitDir: string,
+  root: string,
+  opts: ApplyBumpOptions,
+  checkout: { branch: string; remoteBranch: string; remote: string; pushWanted: boolean },
+): Promise<ApplyBumpResult> {
+  const { branch, remoteBranch, remote, pushWanted } = checkout;
+  const log = opts.log ?? (() => undefined);
+  const targets = (opts.targets ?? defaultTargets(opts.environment, opts.overlaysDir ?? DEFAULT_OVERLAYS_DIR)).map(
+    (t) => t.file,
+  );
+  const recovered = await recoverLocal(git, gitDir, root, targets);
+  if (recovered.length > 0) log(`finished an interrupted bump: ${recovered.join(', ')}`);
+  const head = await git.revParse('HEAD');
+  if (!head) throw new DeliveryInputError(`branch ${branch} has no commit yet`, 'commit the manifests first');
+  await checkTargetsCommitted(
+    git,
+    root,
+    head,
+    targets,
+    holdFilePath(opts.holdsDir ?? DEFAULT_HOLDS_DIR, opts.environment),
+  );
+  const plan = await planBump(gitReader(git, head), opts);
+  const result: ApplyBumpResult = {
+    ...baseResult(opts, plan),
+    remote: pushWanted ? remote : undefined,
+    branch: remoteBranch,
+  };
+  if (!plan.changed || opts.dryRun) return result;
+  const writes = planWrites(plan);
+  // Everything that can be checked locally is checked before anything leaves the machine.
+  await preflightWrites(
+    writes.map((w) => ({ path: path.join(root, w.path), content: w.after, expectedBefore: w.before })),
+  );
+  const built = await buildCommit(git, opts, head, plan);
+  result.message = commitMessage(opts, plan);
+  let pushed: { commit: string | null; base?: string } = { commit: built.commit };
+  if (pushWanted) {
+    pushed = await pushReplanning(git, opts, plan, built.commit, result, remote, remoteBranch);
+    result.pushed = pushed.commit !== null;
+  }
+  result.commit = pushed.commit ?? undefined;
+  if (pushed.base === undefined) {
+    await commitToLocalBranch({ git, gitDir, root, opts, branch, head, built, writes, result, remote });
+  } else if (pushed.commit !== null || pushed.base) {
+    // Pushed on top of a newer remote head: bring the local branch along if it can fast-forward.
+    const target = pushed.commit ?? pushed.base;
+    if (target && (await git.mergeFastForward(target))) result.localUpdated = true;
+    else
+      result.notes.push(
+        `local branch ${branch} was not fast-forwarded to ${remote}/${remoteBranch}; run git pull --ff-only`,
+      );
+  }
+  return result;
+}
+
 export async function applyBump(request: ApplyBumpOptions): Promise<ApplyBumpResult> {
   validateRequest(request);
   const gitOpts = request.git ?? {};
   const commitWanted = gitOpts.commit !== false;
   const pushWanted = commitWanted && gitOpts.push !== false;
   const remote = gitOpts.remote ?? 'origin';
-  const log = request.log ?? (() => undefined);
 
   if (pushWanted && isUrlRemote(remote)) return applyBumpToUrl(request, remote);
 
   const root = path.resolve(request.workspaceRoot);
   const opts = await resolveBumpPaths(request, await workingTreeLookup(root), PATH_DEFAULTS);
-  if (!commitWanted) {
-    // Files only: no git involved.
-    const plan = await planBump(workingTreeReader(root), opts);
-    const result = baseResult(opts, plan);
-    if (!plan.changed || opts.dryRun) return result;
-    await writeFilesAtomically(
-      planWrites(plan).map((w) => ({ path: path.join(root, w.path), content: w.after, expectedBefore: w.before })),
-      { journalDir: path.join(root, '.local'), hooks: opts.hooks },
-    );
-    result.localUpdated = true;
-    return result;
-  }
+  if (!commitWanted) return applyToWorkingTree(opts, root);
 
   const git = (opts.createGit ?? defaultGitFactory)(root, { token: gitOpts.token, username: gitOpts.tokenUser });
   try {
-    if (!(await git.isRepository())) {
-      throw new DeliveryInputError(
-        `${root} is not a git repository (work tree)`,
-        'run the bump inside the GitOps repository clone, or pass --no-commit',
-      );
-    }
-    const topLevel = await git.topLevel();
-    if (path.resolve(topLevel) !== (await fs.realpath(root))) {
-      throw new DeliveryInputError(
-        `${root} is not the top of its git repository (${topLevel})`,
-        'pass the repository root as the workspace',
-      );
-    }
-    const branch = await git.currentBranch();
-    if (branch === null) {
-      const head = await git.revParse('HEAD');
-      throw new DeliveryInputError(
-        `HEAD is detached${head ? ` at ${head.slice(0, 12)}` : ''} in ${root}; a bump commits on a branch`,
-        'check out the branch to bump (e.g. git switch main)',
-      );
-    }
-    const remoteBranch = gitOpts.branch ?? branch;
-    if (gitOpts.branch && gitOpts.branch !== branch) {
-      throw new DeliveryInputError(
-        `--branch ${gitOpts.branch} differs from the checked-out branch ${branch}`,
-        `check out ${gitOpts.branch}, or pass the repository URL as --remote to bump another branch without a checkout`,
-      );
-    }
-    if (pushWanted && (await git.remoteUrl(remote)) === null) {
-      throw new DeliveryInputError(
-        `git remote '${remote}' does not exist in ${root}`,
-        `add it (git remote add ${remote} <url>), pass --remote=<url>, or pass --no-push`,
-      );
-    }
+    const { branch, remoteBranch } = await checkCheckout(git, root, opts, remote, pushWanted);
     const gitDir = await git.gitDir();
-    return await withRepositoryLock(gitDir, async () => {
-      const targets = (opts.targets ?? defaultTargets(opts.environment, opts.overlaysDir ?? DEFAULT_OVERLAYS_DIR)).map(
-        (t) => t.file,
-      );
-      const recovered = await recoverLocal(git, gitDir, root, targets);
-      if (recovered.length > 0) log(`finished an interrupted bump: ${recovered.join(', ')}`);
-      const head = await git.revParse('HEAD');
-      if (!head) throw new DeliveryInputError(`branch ${branch} has no commit yet`, 'commit the manifests first');
-      const holdsPath = holdFilePath(opts.holdsDir ?? DEFAULT_HOLDS_DIR, opts.environment);
-      const dirty = await git.dirtyPaths([...targets, holdsPath]);
-      if (dirty.length > 0) {
-        throw new DeliveryInputError(
-          `${dirty.join(', ')} ${dirty.length === 1 ? 'has' : 'have'} uncommitted changes; the bump would commit them too`,
-          'commit or discard those changes first',
-        );
-      }
-      for (const t of targets) {
-        if ((await git.readFile(head, t)) === undefined && (await workingTreeReader(root).read(t)) !== undefined) {
-          throw new DeliveryInputError(`${t} is not committed to git`, `git add ${t} and commit it first`);
-        }
-      }
-      const plan = await planBump(gitReader(git, head), opts);
-      const result: ApplyBumpResult = {
-        ...baseResult(opts, plan),
-        remote: pushWanted ? remote : undefined,
-        branch: remoteBranch,
-      };
-      if (!plan.changed || opts.dryRun) return result;
-      const writes = planWrites(plan);
-      // Everything that can be checked locally is checked before anything leaves the machine.
-      await preflightWrites(
-        writes.map((w) => ({ path: path.join(root, w.path), content: w.after, expectedBefore: w.before })),
-      );
-      const built = await buildCommit(git, opts, head, plan);
-      result.message = commitMessage(opts, plan);
-      let pushed: { commit: string | null; base?: string } = { commit: built.commit };
-      if (pushWanted) {
-        pushed = await pushWithRetry({
-          git,
-          opts,
-          remote,
-          branch: remoteBranch,
-          firstPlan: plan,
-          commit: built.commit,
-          result,
-          replan: async (remoteHead) => {
-            const again = await planBump(gitReader(git, remoteHead), opts);
-            if (!again.changed) return { plan: again, commit: null };
-            result.files = planWrites(again);
-            result.diff = planDiff(again);
-            result.message = commitMessage(opts, again);
-            return { plan: again, commit: (await buildCommit(git, opts, remoteHead, again)).commit };
-          },
-        });
-        result.pushed = pushed.commit !== null;
-      }
-      result.commit = pushed.commit ?? undefined;
-      if (pushed.base === undefined) {
-        // The commit sits directly on the local HEAD: write the files and move the branch together.
-        const meta: LocalApplyMeta = {
-          ref: `refs/heads/${branch}`,
-          oldCommit: head,
-          newCommit: built.commit,
-          blobs: built.blobs,
-        };
-        await writeFilesAtomically(
-          writes.map((w) => ({ path: path.join(root, w.path), content: w.after, expectedBefore: w.before })),
-          {
-            journalDir: gitDir,
-            meta,
-            hooks: {
-              ...opts.hooks,
-              // Branch and index move inside the journaled section, so a crash is finished by recovery.
-              afterCommitPoint: async () => {
-                await opts.hooks?.afterCommitPoint?.();
-                await git.updateRef(meta.ref, meta.newCommit, meta.oldCommit, `slipway bump ${opts.environment}`);
-                await git.updateIndexEntries(meta.blobs);
-              },
-            },
-          },
-        ).catch(async (error) => {
-          // A failed rename was rolled back; undo the ref and index move too if they happened.
-          if ((await git.revParse(meta.ref)) === meta.newCommit) {
-            await git.updateRef(meta.ref, meta.oldCommit, meta.newCommit, 'slipway bump rolled back');
-            await git.updateIndexEntries(
-              await git.blobsAt(
-                meta.oldCommit,
-                meta.blobs.map((b) => b.path),
-              ),
-            );
-          }
-          if (result.pushed) {
-            throw new GitError(
-              `${(error as Error).message} (the commit ${built.commit.slice(0, 12)} was pushed to ${remote}; run git pull to get it)`,
-            );
-          }
-          throw error;
-        });
-        result.localUpdated = true;
-      } else if (pushed.commit !== null || pushed.base) {
-        // Pushed on top of a newer remote head: bring the local branch along if it can fast-forward.
-        const target = pushed.commit ?? pushed.base;
-        if (target && (await git.mergeFastForward(target))) result.localUpdated = true;
-        else
-          result.notes.push(
-            `local branch ${branch} was not fast-forwarded to ${remote}/${remoteBranch}; run git pull --ff-only`,
-          );
-      }
-      return result;
-    });
+    return await withRepositoryLock(gitDir, () =>
+      bumpLocked(git, gitDir, root, opts, { branch, remoteBranch, remote, pushWanted }),
+    );
   } finally {
     await git.dispose();
   }
 }
 
-/**
- * Finish a bump that was killed mid-write (roll the journaled files and the branch forward) and
- * remove leftovers. Every bump does this first; deploy/rollback may call it on their own.
- */
 export async function recoverInterruptedBump(opts: {
   workspaceRoot: string;
   environment: string;

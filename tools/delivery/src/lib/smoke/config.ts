@@ -183,32 +183,16 @@ interface ResolveContext extends LoadSmokeConfigOptions {
   label: string;
 }
 
-/** Validates an already parsed smoke.json (exported for tests and for configs kept in project.json options). */
-export function resolveSmokeConfig(raw: unknown, context: ResolveContext): ResolvedSmokeConfig {
-  const problems = new Problems(context.label);
-  const env = context.env ?? process.env;
-  const projectDir = resolve(context.workspaceRoot, context.projectRoot);
+/** The stages below read the top level and the chosen environment's section (which wins). */
+interface Sections {
+  raw: Raw;
+  section: Raw;
+  /** `environments.<env>`, for messages. */
+  envPath: string;
+}
 
-  if (!isObject(raw)) {
-    throw new SmokeConfigError([
-      {
-        where: context.label,
-        message: 'must be a JSON object with "environments" and "checks"',
-      },
-    ]);
-  }
-  problems.unknownKeys(raw, '', [
-    '$comment',
-    'readiness',
-    'versionGate',
-    'requestTimeoutMs',
-    'defaults',
-    'checks',
-    'k6',
-    'playwright',
-    'environments',
-  ]);
-
+/** The `environments.<env>` section (empty, with a problem, when it is missing or not an object). */
+function environmentSection(problems: Problems, raw: Raw, context: ResolveContext): Raw {
   const environments = raw['environments'];
   let section: Raw = {};
   if (!isObject(environments) || Object.keys(environments).length === 0) {
@@ -237,9 +221,17 @@ export function resolveSmokeConfig(raw: unknown, context: ResolveContext): Resol
       'playwright',
     ]);
   }
-  const envPath = `environments.${context.environment}`;
+  return section;
+}
 
-  // --- base URL: option > SMOKE_<PROJECT>_URL > smoke.json environments.<env>.baseUrl
+/** Base URL: option > SMOKE_<PROJECT>_URL > smoke.json environments.<env>.baseUrl. */
+function resolveBaseUrl(
+  problems: Problems,
+  { raw, section, envPath }: Sections,
+  context: ResolveContext,
+  env: NodeJS.ProcessEnv,
+): { baseUrl: string; baseUrlSource: string } {
+  const environments = raw['environments'];
   const variable = baseUrlVariable(context.project);
   let baseUrl = '';
   let baseUrlSource = '';
@@ -256,17 +248,14 @@ export function resolveSmokeConfig(raw: unknown, context: ResolveContext): Resol
     problems.add(`${envPath}.baseUrl`, `is missing: set it, export ${variable}, or pass --base-url`);
   }
 
-  const requestTimeoutMs = problems.int(
-    pick(section, raw, 'requestTimeoutMs'),
-    section['requestTimeoutMs'] !== undefined ? `${envPath}.requestTimeoutMs` : 'requestTimeoutMs',
-    {
-      min: 1,
-      fallback: DEFAULTS.requestTimeoutMs,
-      unit: 'ms',
-    },
-  );
+  return { baseUrl, baseUrlSource };
+}
 
-  // --- readiness
+function resolveReadiness(
+  problems: Problems,
+  { raw, section, envPath }: Sections,
+  context: ResolveContext,
+): ResolvedReadiness {
   const readinessRaw = merged(problems, raw, section, 'readiness', envPath);
   problems.unknownKeys(readinessRaw.value, readinessRaw.where, [
     'path',
@@ -287,7 +276,14 @@ export function resolveSmokeConfig(raw: unknown, context: ResolveContext): Resol
     });
   }
 
-  // --- version gate
+  return readiness;
+}
+
+function resolveVersionGate(
+  problems: Problems,
+  { raw, section, envPath }: Sections,
+  context: ResolveContext,
+): ResolvedVersionGate {
   const gateRaw = merged(problems, raw, section, 'versionGate', envPath);
   problems.unknownKeys(gateRaw.value, gateRaw.where, [
     'path',
@@ -330,7 +326,15 @@ export function resolveSmokeConfig(raw: unknown, context: ResolveContext): Resol
     });
   }
 
-  // --- checks
+  return versionGate;
+}
+
+/** Top-level checks, then the environment's, each with the (merged) defaults; names unique. */
+function resolveChecks(
+  problems: Problems,
+  { raw, section, envPath }: Sections,
+  env: NodeJS.ProcessEnv,
+): ResolvedCheck[] {
   const defaultsRaw = merged(problems, raw, section, 'defaults', envPath);
   problems.unknownKeys(defaultsRaw.value, defaultsRaw.where, [
     'count',
@@ -369,6 +373,53 @@ export function resolveSmokeConfig(raw: unknown, context: ResolveContext): Resol
       checks.push(check);
     });
   }
+
+  return checks;
+}
+
+/** Validates an already parsed smoke.json (exported for tests and for configs kept in project.json options). */
+export function resolveSmokeConfig(raw: unknown, context: ResolveContext): ResolvedSmokeConfig {
+  const problems = new Problems(context.label);
+  const env = context.env ?? process.env;
+  const projectDir = resolve(context.workspaceRoot, context.projectRoot);
+
+  if (!isObject(raw)) {
+    throw new SmokeConfigError([
+      {
+        where: context.label,
+        message: 'must be a JSON object with "environments" and "checks"',
+      },
+    ]);
+  }
+  problems.unknownKeys(raw, '', [
+    '$comment',
+    'readiness',
+    'versionGate',
+    'requestTimeoutMs',
+    'defaults',
+    'checks',
+    'k6',
+    'playwright',
+    'environments',
+  ]);
+
+  const section = environmentSection(problems, raw, context);
+  const envPath = `environments.${context.environment}`;
+  const sections: Sections = { raw, section, envPath };
+  const { baseUrl, baseUrlSource } = resolveBaseUrl(problems, sections, context, env);
+  const requestTimeoutMs = problems.int(
+    pick(section, raw, 'requestTimeoutMs'),
+    section['requestTimeoutMs'] !== undefined ? `${envPath}.requestTimeoutMs` : 'requestTimeoutMs',
+    {
+      min: 1,
+      fallback: DEFAULTS.requestTimeoutMs,
+      unit: 'ms',
+    },
+  );
+
+  const readiness = resolveReadiness(problems, sections, context);
+  const versionGate = resolveVersionGate(problems, sections, context);
+  const checks = resolveChecks(problems, sections, env);
 
   // --- k6 and Playwright: resolved now so a missing binary or script fails before any request
   const k6 = context.overrides?.skipK6

@@ -314,6 +314,72 @@ function describeReadinessAnswer(result: Extract<HttpResult, { kind: 'response' 
   }
 }
 
+/** What the version gate's polls came to: pass, a mismatch, an unreadable version, or no answer. */
+function versionVerdict(v: {
+  gate: ResolvedSmokeConfig['versionGate'];
+  url: string;
+  attempts: Measurement[];
+  done: boolean;
+  durationMs: number;
+  want: string;
+  keys: string[];
+  dropped: string[];
+  lastObserved?: Record<string, string | undefined>;
+  lastMismatch?: Record<string, string | undefined>;
+  lastProblem?: string;
+}): StageReport {
+  const { gate, url, attempts, durationMs, want, keys, dropped, lastObserved, lastMismatch, lastProblem } = v;
+  const n = `${attempts.length} poll${attempts.length === 1 ? '' : 's'}`;
+  const notCompared = dropped.length ? `; not compared: ${dropped.join(', ')} (not in versionGate.fields)` : '';
+  if (v.done) {
+    return {
+      name: 'version',
+      status: 'pass',
+      message: `serving ${describeVersion(lastObserved ?? {}, keys)} as expected (${n}, ${formatMs(durationMs)})${notCompared}`,
+      durationMs,
+      attempts,
+      observed: lastObserved,
+    };
+  }
+  if (lastMismatch) {
+    return {
+      name: 'version',
+      status: 'fail',
+      message: `still serving ${describeVersion(lastMismatch, keys)}, expected ${want} after ${formatMs(durationMs)} (${n}, timeout ${formatMs(gate.timeoutMs)})`,
+      durationMs,
+      attempts,
+      observed: lastMismatch,
+    };
+  }
+  if (lastProblem) {
+    return {
+      name: 'version',
+      status: 'fail',
+      message: `could not read the version, expected ${want}: ${lastProblem} (${n}, ${formatMs(durationMs)})`,
+      durationMs,
+      attempts,
+    };
+  }
+  if (lastObserved) {
+    // Matched at least once but never the required number of times in a row.
+    return {
+      name: 'version',
+      status: 'fail',
+      message: `${want} answered but not ${gate.consecutiveMatches} times in a row within ${formatMs(gate.timeoutMs)} (${n})`,
+      durationMs,
+      attempts,
+      observed: lastObserved,
+    };
+  }
+  return {
+    name: 'version',
+    status: 'inconclusive',
+    message: `no answer from ${url} after ${formatMs(durationMs)} (${n}): ${attempts[attempts.length - 1]?.message ?? 'no attempt'}`,
+    durationMs,
+    attempts,
+  };
+}
+
 async function versionStage(
   config: ResolvedSmokeConfig,
   adapters: SmokeAdapters,
@@ -413,57 +479,19 @@ async function versionStage(
     // Confirmation polls for consecutiveMatches restart at the initial delay instead of backing off.
     (value) => value.matched,
   );
-  const attempts = poll.attempts.map((a) => a.measurement);
-  const durationMs = roundMs(clock.now() - started);
-  const n = `${attempts.length} poll${attempts.length === 1 ? '' : 's'}`;
-  const notCompared = dropped.length ? `; not compared: ${dropped.join(', ')} (not in versionGate.fields)` : '';
-  if (poll.done) {
-    return {
-      name: 'version',
-      status: 'pass',
-      message: `serving ${describeVersion(lastObserved ?? {}, keys)} as expected (${n}, ${formatMs(durationMs)})${notCompared}`,
-      durationMs,
-      attempts,
-      observed: lastObserved,
-    };
-  }
-  if (lastMismatch) {
-    return {
-      name: 'version',
-      status: 'fail',
-      message: `still serving ${describeVersion(lastMismatch, keys)}, expected ${want} after ${formatMs(durationMs)} (${n}, timeout ${formatMs(gate.timeoutMs)})`,
-      durationMs,
-      attempts,
-      observed: lastMismatch,
-    };
-  }
-  if (lastProblem) {
-    return {
-      name: 'version',
-      status: 'fail',
-      message: `could not read the version, expected ${want}: ${lastProblem} (${n}, ${formatMs(durationMs)})`,
-      durationMs,
-      attempts,
-    };
-  }
-  if (lastObserved) {
-    // Matched at least once but never the required number of times in a row.
-    return {
-      name: 'version',
-      status: 'fail',
-      message: `${want} answered but not ${gate.consecutiveMatches} times in a row within ${formatMs(gate.timeoutMs)} (${n})`,
-      durationMs,
-      attempts,
-      observed: lastObserved,
-    };
-  }
-  return {
-    name: 'version',
-    status: 'inconclusive',
-    message: `no answer from ${url} after ${formatMs(durationMs)} (${n}): ${attempts[attempts.length - 1]?.message ?? 'no attempt'}`,
-    durationMs,
-    attempts,
-  };
+  return versionVerdict({
+    gate,
+    url,
+    attempts: poll.attempts.map((a) => a.measurement),
+    done: poll.done,
+    durationMs: roundMs(clock.now() - started),
+    want,
+    keys,
+    dropped,
+    lastObserved,
+    lastMismatch,
+    lastProblem,
+  });
 }
 
 async function checksStage(
