@@ -12,7 +12,7 @@ import {
   startGitHttpServer,
   writeRecord,
   type GitOpsFixture,
-} from '../../lib/gitops/test-support';
+} from '../../lib/gitops/testing/fixtures';
 import { runProcess } from '../../lib/shared/process';
 
 /**

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ImageRecord } from '../../lib/image/record';
 import { parseHoldFile } from '../../lib/gitops/holds';
-import { createGitOpsFixture, digestOf, git, type GitOpsFixture } from '../../lib/gitops/test-support';
+import { createGitOpsFixture, digestOf, git, type GitOpsFixture } from '../../lib/gitops/testing/fixtures';
 import { parseBumpMessage } from '../../lib/gitops/trailers';
 import { readImageTarget } from '../../lib/manifests/image-targets';
 import type { ApplyRequest, ClusterAdapter } from '../../lib/cluster/types';

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { parse } from 'yaml';
 import { applyBump } from './apply-bump';
 import { parseBumpMessage } from './trailers';
-import { createGitOpsFixture, digestOf, git, snapshot, type GitOpsFixture } from './test-support';
+import { createGitOpsFixture, digestOf, git, snapshot, type GitOpsFixture } from './testing/fixtures';
 
 const ref = (s: string, tag: string, c: string) => ({
   repository: `127.0.0.1:5000/slipway/${s}`,

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { parse } from 'yaml';
 import { parseBumpMessage } from './trailers';
-import { buildBumpDriver, createGitOpsFixture, digestOf, git, type GitOpsFixture } from './test-support';
+import { buildBumpDriver, createGitOpsFixture, digestOf, git, type GitOpsFixture } from './testing/fixtures';
 
 const SERVICES = ['catalog', 'orders', 'web', 'payments', 'search'];
 

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { applyBump } from './apply-bump';
 import { GitCli, type GitAuth, type PushOutcome } from './git';
-import { createGitOpsFixture, digestOf, git, startGitHttpServer, type GitOpsFixture } from './test-support';
+import { createGitOpsFixture, digestOf, git, startGitHttpServer, type GitOpsFixture } from './testing/fixtures';
 
 const TOKEN = 'tok-3f9a1c77e2b5d0e4';
 const change = (tag: string, c: string) => [

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { recoverInterruptedBump } from './apply-bump';
-import { buildBumpDriver, createGitOpsFixture, digestOf, git, type GitOpsFixture } from './test-support';
+import { buildBumpDriver, createGitOpsFixture, digestOf, git, type GitOpsFixture } from './testing/fixtures';
 
 /**
  * kill -9 a bump at random moments, 50 times. After every kill each target file must be exactly its

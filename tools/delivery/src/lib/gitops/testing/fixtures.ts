@@ -1,8 +1,8 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { IMAGE_RECORDS_DIR } from '../image/record';
-import { runProcess } from '../shared/process';
+import { IMAGE_RECORDS_DIR } from '../../image/record';
+import { runProcess } from '../../shared/process';
 
 /**
  * Real-git fixtures for the GitOps tests: a bare remote in a temp dir and clones of it holding a
@@ -217,7 +217,7 @@ export async function buildBumpDriver(outDir: string): Promise<string> {
   const esbuild = await import('esbuild');
   const outfile = path.join(outDir, 'bump-driver.cjs');
   await esbuild.build({
-    entryPoints: [path.join(__dirname, 'test-bump-driver.ts')],
+    entryPoints: [path.join(__dirname, 'bump-driver.ts')],
     bundle: true,
     platform: 'node',
     format: 'cjs',

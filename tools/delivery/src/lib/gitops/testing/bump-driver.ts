@@ -1,9 +1,9 @@
-import { sleep } from '../shared/retry';
-import { applyBump, type ApplyBumpOptions } from './apply-bump';
+import { sleep } from '../../shared/retry';
+import { applyBump, type ApplyBumpOptions } from '../apply-bump';
 
 /**
  * A bump in its own process, for the concurrency and kill -9 tests (bundled with esbuild by
- * test-support). Reads ApplyBumpOptions as JSON from argv[2]; exit 0 on success, 1 on error.
+ * testing/fixtures.ts). Reads ApplyBumpOptions as JSON from argv[2]; exit 0 on success, 1 on error.
  * With `criticalPauseMs` it prints CRITICAL when the write passes its commit point and pauses
  * there and before each rename, so a test can kill it inside the critical section on purpose.
  */
