@@ -35,6 +35,27 @@ export interface RepositoryGitOptions extends BumpGitOptions {
   remote: string;
 }
 
+/** Both repositories bump and commit the same way, then re-read what they now hold. */
+async function bumpThenRefresh(
+  repo: { refresh(): Promise<void> },
+  workspaceRoot: string,
+  git: RepositoryGitOptions,
+  request: BumpRequest,
+): Promise<ApplyBumpResult> {
+  const result = await applyBump({ ...request, workspaceRoot, git });
+  await repo.refresh();
+  return result;
+}
+
+async function commitThenRefresh(
+  repo: { refresh(): Promise<void> },
+  options: Parameters<typeof commitFiles>[0],
+): Promise<CommitFilesResult> {
+  const result = await commitFiles(options);
+  await repo.refresh();
+  return result;
+}
+
 export class WorkingCopyRepository implements GitOpsRepository {
   private headCommit: string | undefined;
   private readonly git: GitCli;
@@ -103,25 +124,11 @@ export class WorkingCopyRepository implements GitOpsRepository {
   }
 
   async bump(request: BumpRequest): Promise<ApplyBumpResult> {
-    const result = await applyBump({
-      ...request,
-      workspaceRoot: this.root,
-      git: this.gitOptions,
-    });
-    await this.refresh();
-    return result;
+    return bumpThenRefresh(this, this.root, this.gitOptions, request);
   }
 
   async commit(message: string, edit: (read: ReadAtHead) => Promise<FileAtCommit[]>): Promise<CommitFilesResult> {
-    const result = await commitFiles({
-      workspaceRoot: this.root,
-      git: this.gitOptions,
-      message,
-      edit,
-      log: this.log,
-    });
-    await this.refresh();
-    return result;
+    return commitThenRefresh(this, { workspaceRoot: this.root, git: this.gitOptions, message, edit, log: this.log });
   }
 
   lock(holder: LockHolder, timing: LockTiming & { ref: string; stateDir: string }): ReleaseLock {
@@ -193,25 +200,17 @@ export class UrlRepository implements GitOpsRepository {
   }
 
   async bump(request: BumpRequest): Promise<ApplyBumpResult> {
-    const result = await applyBump({
-      ...request,
-      workspaceRoot: this.scratchRepository,
-      git: this.gitOptions,
-    });
-    await this.refresh();
-    return result;
+    return bumpThenRefresh(this, this.scratchRepository, this.gitOptions, request);
   }
 
   async commit(message: string, edit: (read: ReadAtHead) => Promise<FileAtCommit[]>): Promise<CommitFilesResult> {
-    const result = await commitFiles({
+    return commitThenRefresh(this, {
       workspaceRoot: this.scratchRepository,
       git: this.gitOptions,
       message,
       edit,
       log: this.log,
     });
-    await this.refresh();
-    return result;
   }
 
   lock(holder: LockHolder, timing: LockTiming & { ref: string }): ReleaseLock {

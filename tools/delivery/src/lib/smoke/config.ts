@@ -251,13 +251,25 @@ function resolveBaseUrl(
   return { baseUrl, baseUrlSource };
 }
 
+/** A section merged from the top level and the environment's (which wins), with its keys checked. */
+function mergedSection(problems: Problems, { raw, section, envPath }: Sections, key: string, allowed: string[]) {
+  const result = merged(problems, raw, section, key, envPath);
+  problems.unknownKeys(result.value, result.where, allowed);
+  return result;
+}
+
+/** A timeout given on the command line replaces the file's. */
+function timeoutOverride(problems: Problems, value: number | undefined, flag: string, current: number): number {
+  if (value === undefined) return current;
+  return problems.int(value, flag, { min: 0, fallback: current, unit: 'ms' });
+}
+
 function resolveReadiness(
   problems: Problems,
   { raw, section, envPath }: Sections,
   context: ResolveContext,
 ): ResolvedReadiness {
-  const readinessRaw = merged(problems, raw, section, 'readiness', envPath);
-  problems.unknownKeys(readinessRaw.value, readinessRaw.where, [
+  const readinessRaw = mergedSection(problems, { raw, section, envPath }, 'readiness', [
     'path',
     'timeoutMs',
     'initialDelayMs',
@@ -268,13 +280,12 @@ function resolveReadiness(
     path: problems.urlPath(readinessRaw.value['path'], `${readinessRaw.where}.path`, DEFAULTS.readiness.path),
     ...backoff(problems, readinessRaw.value, readinessRaw.where, DEFAULTS.readiness),
   };
-  if (context.overrides?.readinessTimeoutMs !== undefined) {
-    readiness.timeoutMs = problems.int(context.overrides.readinessTimeoutMs, '--readiness-timeout-ms', {
-      min: 0,
-      fallback: readiness.timeoutMs,
-      unit: 'ms',
-    });
-  }
+  readiness.timeoutMs = timeoutOverride(
+    problems,
+    context.overrides?.readinessTimeoutMs,
+    '--readiness-timeout-ms',
+    readiness.timeoutMs,
+  );
 
   return readiness;
 }
@@ -284,8 +295,7 @@ function resolveVersionGate(
   { raw, section, envPath }: Sections,
   context: ResolveContext,
 ): ResolvedVersionGate {
-  const gateRaw = merged(problems, raw, section, 'versionGate', envPath);
-  problems.unknownKeys(gateRaw.value, gateRaw.where, [
+  const gateRaw = mergedSection(problems, { raw, section, envPath }, 'versionGate', [
     'path',
     'fields',
     'timeoutMs',
@@ -318,13 +328,12 @@ function resolveVersionGate(
     }),
     required: problems.bool(gateRaw.value['required'], `${gateRaw.where}.required`, DEFAULTS.versionGate.required),
   };
-  if (context.overrides?.expectTimeoutMs !== undefined) {
-    versionGate.timeoutMs = problems.int(context.overrides.expectTimeoutMs, '--expect-timeout-ms', {
-      min: 0,
-      fallback: versionGate.timeoutMs,
-      unit: 'ms',
-    });
-  }
+  versionGate.timeoutMs = timeoutOverride(
+    problems,
+    context.overrides?.expectTimeoutMs,
+    '--expect-timeout-ms',
+    versionGate.timeoutMs,
+  );
 
   return versionGate;
 }
@@ -335,8 +344,7 @@ function resolveChecks(
   { raw, section, envPath }: Sections,
   env: NodeJS.ProcessEnv,
 ): ResolvedCheck[] {
-  const defaultsRaw = merged(problems, raw, section, 'defaults', envPath);
-  problems.unknownKeys(defaultsRaw.value, defaultsRaw.where, [
+  const defaultsRaw = mergedSection(problems, { raw, section, envPath }, 'defaults', [
     'count',
     'intervalMs',
     'failureLimit',

@@ -2,13 +2,35 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { runProcess, type ProcessRunner } from '../shared/process';
-import type { K6Metrics, K6Runner, PlaywrightRunner, PlaywrightStats } from './types';
+import { runProcess, type ProcessRunner, type RunResult } from '../shared/process';
+import type { K6Metrics, K6Runner, PlaywrightRunner, PlaywrightStats, ProcessRunResult } from './types';
 
 const TAIL_LINES = 30;
 
 /** k6's documented exit code when a threshold was crossed: the only k6 exit that means "the service is bad". */
 export const K6_THRESHOLDS_FAILED = 99;
+
+/** How a runner's process ended, from its result: exit code (none on timeout) and output tail. */
+function finishedRun(result: RunResult, started: number): ProcessRunResult {
+  return {
+    exitCode: result.timedOut ? null : result.code,
+    signal: null,
+    timedOut: result.timedOut,
+    durationMs: performance.now() - started,
+    outputTail: tail(`${result.stdout}\n${result.stderr}`),
+  };
+}
+
+/** A runner whose process could not be started (not installed, not executable). */
+function unstartedRun(what: string, error: unknown, started: number): ProcessRunResult {
+  return {
+    exitCode: null,
+    signal: null,
+    timedOut: false,
+    durationMs: performance.now() - started,
+    outputTail: `cannot start ${what}: ${(error as Error).message}`,
+  };
+}
 
 /**
  * Runs `k6 run` on the project's script with BASE_URL pointing at the service. The summary is
@@ -51,22 +73,9 @@ export function createK6Runner(run: ProcessRunner = runProcess, onOutput?: (line
         } catch {
           metrics = undefined; // k6 stopped before writing a summary (bad script, killed): the exit code says why.
         }
-        return {
-          exitCode: result.timedOut ? null : result.code,
-          signal: null,
-          timedOut: result.timedOut,
-          durationMs: performance.now() - started,
-          outputTail: tail(`${result.stdout}\n${result.stderr}`),
-          metrics,
-        };
+        return { ...finishedRun(result, started), metrics };
       } catch (error) {
-        return {
-          exitCode: null,
-          signal: null,
-          timedOut: false,
-          durationMs: performance.now() - started,
-          outputTail: `cannot start ${request.binary}: ${(error as Error).message}`,
-        };
+        return unstartedRun(request.binary, error, started);
       } finally {
         lines?.flush();
         rmSync(workDir, { recursive: true, force: true });
@@ -143,22 +152,9 @@ export function createPlaywrightRunner(
         } catch {
           stats = undefined;
         }
-        return {
-          exitCode: result.timedOut ? null : result.code,
-          signal: null,
-          timedOut: result.timedOut,
-          durationMs: performance.now() - started,
-          outputTail: tail(`${result.stdout}\n${result.stderr}`),
-          stats,
-        };
+        return { ...finishedRun(result, started), stats };
       } catch (error) {
-        return {
-          exitCode: null,
-          signal: null,
-          timedOut: false,
-          durationMs: performance.now() - started,
-          outputTail: `cannot start Playwright: ${(error as Error).message}`,
-        };
+        return unstartedRun('Playwright', error, started);
       } finally {
         lines?.flush();
         rmSync(workDir, { recursive: true, force: true });
