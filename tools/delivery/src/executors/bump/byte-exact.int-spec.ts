@@ -7,7 +7,7 @@ import { runBumpExecutor } from './executor';
 import type { BumpExecutorSchema, BumpTargetOption } from './schema';
 import { loadCorpus, type CorpusCase } from '../../lib/manifests/corpus';
 import { formatImageReference } from '../../lib/image/reference';
-import { createGitOpsFixture, digestOf, git, snapshot, type GitOpsFixture } from '../../lib/gitops/test-support';
+import { createGitOpsFixture, digestOf, git, snapshot, type GitOpsFixture } from '../../lib/gitops/testing/fixtures';
 
 /**
  * The bump executor (what `nx run deploy:bump` runs) on the corpus of awkward files, against real
@@ -21,7 +21,7 @@ const OVERLAY = 'deploy/k8s/overlays/staging/kustomization.yaml';
 const REPO = '127.0.0.1:5000/slipway/catalog';
 const SET = `catalog=${REPO}:h-0123456789ab@${digestOf('c')}`;
 
-/** A blob's exact bytes (test-support's git() decodes output as UTF-8, which would hide the point). */
+/** A blob's exact bytes (testing/fixtures' git() decodes output as UTF-8, which would hide the point). */
 function blobBytes(repo: string, rev: string): Buffer {
   return execFileSync('git', ['cat-file', 'blob', rev], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
 }
