@@ -77,10 +77,11 @@ describe('service generator', () => {
     const localConfig = parseAllDocuments(text(tree, 'deploy/k8s/overlays/local/local-config.yaml')).map((d) =>
       d.toJS(),
     );
-    expect(localConfig.find((d) => d.metadata.name === 'inventory-config').data).toEqual({
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'debug',
-    });
+    // The settings the overlay gives every service (catalog's, which names no other service's URL).
+    const catalogConfig = localConfig.find((d) => d.metadata.name === 'catalog-config').data;
+    expect(catalogConfig).toMatchObject({ HOST: '127.0.0.1', LOG_LEVEL: 'debug' });
+    expect(localConfig.find((d) => d.metadata.name === 'inventory-config').data).toEqual(catalogConfig);
+    expect(localConfig.find((d) => d.metadata.name === 'orders-config').data.CATALOG_URL).toBeDefined();
     // Comments in the edited overlay survive.
     expect(text(tree, 'deploy/k8s/overlays/staging/kustomization.yaml')).toContain('# The only place image references');
     expect(text(tree, 'eslint.config.mjs')).toContain(

@@ -163,111 +163,62 @@ function blockingStage(stages: StageReport[]): string {
   return blocking ? `${blocking.name} was ${blocking.status}` : 'an earlier stage did not pass';
 }
 
-async function readinessStage(
+interface ReadinessPoll {
+  measurement: Measurement;
+  /** What the service answered, when it answered at all. */
+  answer?: string;
+}
+
+/** One readiness probe, logged and added to `measured`: done when the service answers 2xx. */
+async function probeReadiness(
+  url: string,
   config: ResolvedSmokeConfig,
   adapters: SmokeAdapters,
-  at: () => number,
-): Promise<StageReport> {
-  const { clock, http, log } = adapters;
-  const url = joinUrl(config.baseUrl, config.readiness.path);
-  const started = clock.now();
-  // The workload's runtime is asked alongside the probe: a crash ends the wait with its reason.
-  let finished = false;
-  const measured: Measurement[] = [];
-  const watching: Promise<WorkloadFailure | undefined> = adapters.workload
-    ? watchForFailure(adapters.workload, clock, () => finished, log)
-    : new Promise<undefined>(() => undefined);
-  const polling = pollWithBackoff<{
-    measurement: Measurement;
-    answer?: string;
-  }>(clock, config.readiness, async (remaining) => {
-    const atMs = at();
-    if (finished) return { done: true, value: { measurement: { atMs, durationMs: 0, outcome: 'error' } } };
-    const result = await http.request({
-      method: 'GET',
-      url,
-      headers: { accept: 'application/json' },
-      timeoutMs: Math.min(config.requestTimeoutMs, remaining),
-    });
-    if (result.kind === 'error') {
-      log(`  readiness: ${result.code} (${formatMs(result.durationMs)})`);
-      measured.push({
-        atMs,
-        durationMs: roundMs(result.durationMs),
-        outcome: 'error',
-        message: `${result.code}: ${result.message}`,
-      });
-      return {
-        done: false,
-        value: {
-          measurement: {
-            atMs,
-            durationMs: roundMs(result.durationMs),
-            outcome: 'error',
-            message: `${result.code}: ${result.message}`,
-          },
-        },
-      };
-    }
-    const ready = result.status >= 200 && result.status < 300;
-    const answer = describeReadinessAnswer(result);
-    log(`  readiness: ${answer} (${formatMs(result.durationMs)})`);
-    measured.push({
-      atMs,
-      durationMs: roundMs(result.durationMs),
-      outcome: ready ? 'success' : 'failure',
-      statusCode: result.status,
-      message: ready ? undefined : answer,
-    });
-    return {
-      done: ready,
-      value: {
-        measurement: {
-          atMs,
-          durationMs: roundMs(result.durationMs),
-          outcome: ready ? 'success' : 'failure',
-          statusCode: result.status,
-          message: ready ? undefined : answer,
-        },
-        answer,
-      },
-    };
+  atMs: number,
+  remaining: number,
+  measured: Measurement[],
+): Promise<{ done: boolean; value: ReadinessPoll }> {
+  const { http, log } = adapters;
+  const result = await http.request({
+    method: 'GET',
+    url,
+    headers: { accept: 'application/json' },
+    timeoutMs: Math.min(config.requestTimeoutMs, remaining),
   });
-  type Poll = Awaited<typeof polling>;
-  const first = await Promise.race<Poll | WorkloadFailure>([
-    polling,
-    watching.then<Poll | WorkloadFailure>((failure) => failure ?? polling),
-  ]);
-  finished = true;
-  if ('reason' in first) {
-    const durationMs = roundMs(clock.now() - started);
-    return {
-      name: 'readiness',
-      status: 'fail',
-      message: `workload failing after ${formatMs(durationMs)} (${measured.length} probe${measured.length === 1 ? '' : 's'}): ${first.reason}`,
+  const durationMs = roundMs(result.durationMs);
+  if (result.kind === 'error') {
+    log(`  readiness: ${result.code} (${formatMs(result.durationMs)})`);
+    const measurement: Measurement = {
+      atMs,
       durationMs,
-      attempts: measured,
-      workload: first,
+      outcome: 'error',
+      message: `${result.code}: ${result.message}`,
     };
+    measured.push(measurement);
+    return { done: false, value: { measurement } };
   }
-  const poll = first;
-  // One last look once the probe passed: a workload that answered and crashed right after is
-  // caught here, and the runtime records its health with the service up.
-  const afterReady =
-    poll.done && adapters.workload ? await adapters.workload.failing().catch(() => undefined) : undefined;
-  if (afterReady) {
-    const durationMs = roundMs(clock.now() - started);
-    return {
-      name: 'readiness',
-      status: 'fail',
-      message: `workload failing after ${formatMs(durationMs)}, although ${config.readiness.path} answered: ${afterReady.reason}`,
-      durationMs,
-      attempts: measured,
-      workload: afterReady,
-    };
-  }
+  const ready = result.status >= 200 && result.status < 300;
+  const answer = describeReadinessAnswer(result);
+  log(`  readiness: ${answer} (${formatMs(result.durationMs)})`);
+  const measurement: Measurement = {
+    atMs,
+    durationMs,
+    outcome: ready ? 'success' : 'failure',
+    statusCode: result.status,
+    message: ready ? undefined : answer,
+  };
+  measured.push(measurement);
+  return { done: ready, value: { measurement, answer } };
+}
+
+/** The verdict of a finished poll: ready, answered but never ready (fail), or never answered. */
+function readinessVerdict(
+  config: ResolvedSmokeConfig,
+  url: string,
+  poll: { done: boolean; attempts: ReadinessPoll[] },
+  durationMs: number,
+): StageReport {
   const attempts = poll.attempts.map((a) => a.measurement);
-  const durationMs = roundMs(clock.now() - started);
   const n = `${attempts.length} attempt${attempts.length === 1 ? '' : 's'}`;
   if (poll.done)
     return {
@@ -295,6 +246,62 @@ async function readinessStage(
     durationMs,
     attempts,
   };
+}
+
+async function readinessStage(
+  config: ResolvedSmokeConfig,
+  adapters: SmokeAdapters,
+  at: () => number,
+): Promise<StageReport> {
+  const { clock, log } = adapters;
+  const url = joinUrl(config.baseUrl, config.readiness.path);
+  const started = clock.now();
+  // The workload's runtime is asked alongside the probe: a crash ends the wait with its reason.
+  let finished = false;
+  const measured: Measurement[] = [];
+  const watching: Promise<WorkloadFailure | undefined> = adapters.workload
+    ? watchForFailure(adapters.workload, clock, () => finished, log)
+    : new Promise<undefined>(() => undefined);
+  // Not an async wrapper: the probe's promise is the attempt itself, so the race with the watch
+  // below sees the probe's answer in the same turn as before the probe became its own function.
+  const polling = pollWithBackoff<ReadinessPoll>(clock, config.readiness, (remaining) =>
+    finished
+      ? Promise.resolve({ done: true, value: { measurement: { atMs: at(), durationMs: 0, outcome: 'error' } } })
+      : probeReadiness(url, config, adapters, at(), remaining, measured),
+  );
+  type Poll = Awaited<typeof polling>;
+  const first = await Promise.race<Poll | WorkloadFailure>([
+    polling,
+    watching.then<Poll | WorkloadFailure>((failure) => failure ?? polling),
+  ]);
+  finished = true;
+  if ('reason' in first) {
+    const durationMs = roundMs(clock.now() - started);
+    return {
+      name: 'readiness',
+      status: 'fail',
+      message: `workload failing after ${formatMs(durationMs)} (${measured.length} probe${measured.length === 1 ? '' : 's'}): ${first.reason}`,
+      durationMs,
+      attempts: measured,
+      workload: first,
+    };
+  }
+  // One last look once the probe passed: a workload that answered and crashed right after is
+  // caught here, and the runtime records its health with the service up.
+  const afterReady =
+    first.done && adapters.workload ? await adapters.workload.failing().catch(() => undefined) : undefined;
+  if (afterReady) {
+    const durationMs = roundMs(clock.now() - started);
+    return {
+      name: 'readiness',
+      status: 'fail',
+      message: `workload failing after ${formatMs(durationMs)}, although ${config.readiness.path} answered: ${afterReady.reason}`,
+      durationMs,
+      attempts: measured,
+      workload: afterReady,
+    };
+  }
+  return readinessVerdict(config, url, first, roundMs(clock.now() - started));
 }
 
 /** "503 not-ready (failing: db)" from a service-kit readiness payload; "503" plus a snippet otherwise. */
