@@ -32,8 +32,7 @@ cd "$repo_root"
 source "$repo_root/tools/scripts/lib/go-toolchain.sh"
 
 K6_VERSION=v1.4.2
-all_parts=(services chromium engines go k6 cluster npm)
-all_parts=(services chromium engines k6 supply-chain npm)
+all_parts=(services chromium engines go k6 cluster supply-chain npm)
 declare -A skip=()
 mkdir -p .local
 setup_log="$repo_root/.local/setup.log"
@@ -66,14 +65,13 @@ for arg in "$@"; do
       done
       ;;
     -h | --help)
-      sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
-    *) fail "unknown argument \"$arg\". Usage: bash tools/scripts/setup.sh [--without=services,chromium,engines,go,k6,cluster,npm]" ;;
-      sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
-      exit 0
-      ;;
-    *) fail "unknown argument \"$arg\". Usage: bash tools/scripts/setup.sh [--without=services,chromium,engines,k6,supply-chain,npm]" ;;
+    *) fail "unknown argument \"$arg\". Usage: bash tools/scripts/setup.sh [--without=$(
+      IFS=,
+      echo "${all_parts[*]}"
+    )]" ;;
   esac
 done
 wants() { [[ -z "${skip[$1]:-}" ]]; }
@@ -95,7 +93,7 @@ wants chromium && packages+=(chromium)
 wants engines && packages+=(buildah podman runc catatonit skopeo docker-registry busybox-static)
 wants cluster && packages+=(etcd-server etcd-client containerd runc containernetworking-plugins iptables nftables conntrack openssl iproute2 docker-registry)
 # Debian's golang-go (1.19 on bookworm) only bootstraps the pinned toolchain when no Go 1.24+ exists.
-if { wants go || wants k6 || wants cluster; } && ! slipway_use_go; then packages+=(golang-go ca-certificates); fi
+if { wants go || wants k6 || wants cluster || wants supply-chain; } && ! slipway_use_go; then packages+=(golang-go ca-certificates); fi
 mapfile -t packages < <(printf '%s\n' "${packages[@]}" | awk '!seen[$0]++')
 
 missing=()
@@ -115,7 +113,7 @@ elif ((${#packages[@]} > 0)); then
 fi
 
 # --- Go 1.24+ -------------------------------------------------------------------------------
-if wants go || wants k6 || wants cluster; then
+if wants go || wants k6 || wants cluster || wants supply-chain; then
   if ! slipway_use_go; then
     log "fetching the Go toolchain $SLIPWAY_GO_VERSION (golang.org/toolchain, checksummed) with $(go version 2>/dev/null || echo 'no go')"
     logged "Go toolchain download" slipway_fetch_go
