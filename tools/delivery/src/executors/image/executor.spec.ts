@@ -2,7 +2,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EngineCommand, EngineProbe } from '../../lib/image/engines';
+import { DockerStatus, EngineCommand, EngineProbe } from '../../lib/image/engines';
 import { GitFacts } from '../../lib/image/git-facts';
 import { FetchedManifest, RegistryClient, RegistryUnreachableError, sha256Digest } from '../../lib/image/registry';
 import { runImageExecutor, taskHashOf, type ImageExecutorDeps } from './executor';
@@ -62,6 +62,13 @@ class FakeRegistry implements RegistryClient {
     return [...this.manifests.keys()].filter((k) => k.startsWith(`${path}:`)).map((k) => k.slice(path.length + 1));
   }
 }
+
+const noDocker: DockerStatus = {
+  cli: false,
+  host: 'unix:///var/run/docker.sock',
+  buildx: { ok: false, detail: 'no docker CLI' },
+  daemon: { ok: false, detail: 'no docker CLI' },
+};
 
 interface Harness {
   root: string;
@@ -124,7 +131,11 @@ function harness(env: NodeJS.ProcessEnv = {}): Harness {
     } as unknown as ExecutorContext,
     deps: undefined as unknown as ImageExecutorDeps,
   };
-  const probe: EngineProbe = { dockerDaemonAnswers: async () => false, installed: async (name) => name === 'buildah' };
+  const probe: EngineProbe = {
+    docker: async () => noDocker,
+    installed: async (name) => name === 'buildah',
+    dockerPlatforms: async () => ({ builder: 'none', platforms: [] }),
+  };
   h.deps = {
     probe,
     registry: () => registry,
@@ -305,10 +316,7 @@ describe('image executor', () => {
     ],
     [
       'no engine installed',
-      (x) => (
-        (x.deps.probe = { dockerDaemonAnswers: async () => false, installed: async () => false }),
-        { ...base, engine: 'auto' }
-      ),
+      (x) => ((x.deps.probe = { ...x.deps.probe, installed: async () => false }), { ...base, engine: 'auto' }),
       /No container engine found/,
     ],
     [
@@ -362,6 +370,34 @@ describe('image executor', () => {
     expect(result.success).toBe(false);
     expect(h.errors.join('\n')).toMatch(/buildah build failed with exit code 2:\nerror: something broke/);
     expect(h.commands).toHaveLength(1);
+    expect(existsSync(recordFile(h))).toBe(false);
+  });
+
+  it('says first which engine it chose and why', async () => {
+    h = harness();
+    await runImageExecutor({ ...base, engine: 'auto' }, h.context, h.deps);
+    expect(h.logs[0]).toMatch(
+      /^engine buildah \(auto\): docker is not usable \(the docker CLI is not installed\) and podman is not installed; buildah is installed$/,
+    );
+  });
+
+  it('a registry that refuses the push: names the engine, the cause and the fix; no record', async () => {
+    h = harness();
+    const run = h.deps.run;
+    h.deps.run = async (command, secrets, cwd) =>
+      command.purpose === 'push'
+        ? {
+            code: 125,
+            stdout: '',
+            stderr: 'Error: writing blob: initiating layer upload: 405 Method Not Allowed\n',
+            timedOut: false,
+          }
+        : run(command, secrets, cwd);
+    const result = await runImageExecutor(base, h.context, h.deps);
+    expect(result.success).toBe(false);
+    expect(h.errors.join('\n')).toMatch(
+      /buildah push failed with exit code 125: the registry 127\.0\.0\.1:5055 refused the push from buildah .*Fix: push to a registry that accepts writes/,
+    );
     expect(existsSync(recordFile(h))).toBe(false);
   });
 

@@ -1,4 +1,13 @@
-import { BuildSpec, ENGINES, EngineProbe, formatCommand, resolveEngine } from './engines';
+import {
+  BuildSpec,
+  DockerStatus,
+  ENGINES,
+  EngineProbe,
+  chooseEngine,
+  formatCommand,
+  parseBuildxInspect,
+} from './engines';
+import { explainEngineFailure } from './engine-failure';
 
 const spec: BuildSpec = {
   contextDir: '/ws/apps/catalog',
@@ -19,10 +28,26 @@ const spec: BuildSpec = {
   storageDriver: 'vfs',
 };
 
-const probe = (daemon: boolean, installed: string[]): EngineProbe => ({
-  dockerDaemonAnswers: async () => daemon,
-  installed: async (name) => installed.includes(name),
+const dockerStatus = (daemon: boolean, buildx = true): DockerStatus => ({
+  cli: true,
+  host: 'unix:///x/docker.sock',
+  daemon: daemon
+    ? { ok: true, detail: '20.10.24' }
+    : {
+        ok: false,
+        detail: 'Cannot connect to the Docker daemon at unix:///x/docker.sock. Is the docker daemon running?',
+      },
+  buildx: buildx
+    ? { ok: true, detail: 'github.com/docker/buildx v0.38.2' }
+    : { ok: false, detail: 'unknown command: docker buildx' },
 });
+
+const probe = (daemon: boolean, installed: string[], buildx = true, platforms = ['linux/amd64']): EngineProbe => ({
+  docker: async () => dockerStatus(daemon, buildx),
+  installed: async (name) => installed.includes(name),
+  dockerPlatforms: async () => ({ builder: 'slipway', platforms }),
+});
+const resolveEngine = async (requested: string, p: EngineProbe) => (await chooseEngine(requested, p)).engine;
 
 describe('engines', () => {
   it('buildah: bud with chroot isolation and vfs, then one push per tag, digest from the first', () => {
@@ -121,7 +146,83 @@ describe('engines', () => {
     await expect(resolveEngine('kaniko', probe(true, ['podman']))).rejects.toThrow(
       /Unknown engine "kaniko": use auto, docker, podman or buildah/,
     );
-    await expect(resolveEngine('docker', probe(false, ['podman']))).rejects.toThrow(/docker daemon must answer/);
     await expect(resolveEngine('buildah', probe(false, ['podman']))).rejects.toThrow(/"buildah" is not installed/);
+  });
+
+  it('auto says which engine it chose and why', async () => {
+    expect((await chooseEngine('auto', probe(true, ['podman']))).reason).toBe(
+      'engine docker (auto): a docker daemon (20.10.24) answers at unix:///x/docker.sock and buildx works (github.com/docker/buildx v0.38.2)',
+    );
+    expect((await chooseEngine('auto', probe(false, ['podman']))).reason).toMatch(
+      /^engine podman \(auto\): docker is not usable \(no docker daemon answers at unix:\/\/\/x\/docker\.sock .*\); podman is installed$/,
+    );
+    expect((await chooseEngine('auto', probe(true, ['buildah'], false))).reason).toMatch(
+      /^engine buildah \(auto\): docker is not usable \(the buildx plugin is missing .*\) and podman is not installed; buildah is installed$/,
+    );
+  });
+
+  it('auto picks docker only when the daemon answers AND buildx works', async () => {
+    expect((await resolveEngine('auto', probe(true, ['podman'], false))).name).toBe('podman');
+    expect((await resolveEngine('auto', probe(false, ['podman'], true))).name).toBe('podman');
+  });
+
+  it('docker refused: names the engine, the cause and the fix', async () => {
+    await expect(resolveEngine('docker', probe(false, ['podman']))).rejects.toThrow(
+      /^Engine "docker" is not usable: no docker daemon answers at unix:\/\/\/x\/docker\.sock \(Cannot connect.*\)\. Fix: start one with eval "\$\(bash tools\/scripts\/docker\.sh start\)"/,
+    );
+    await expect(resolveEngine('docker', probe(true, ['podman'], false))).rejects.toThrow(
+      /^Engine "docker" is not usable: the buildx plugin is missing \("docker buildx version": unknown command: docker buildx\)\. Fix: eval .*docker\.sh start.* installs a pinned buildx/,
+    );
+  });
+
+  it('refuses a platform the docker builder cannot build, before anything runs', async () => {
+    const p = probe(true, [], true, ['linux/amd64', 'linux/amd64/v2', 'linux/arm64']);
+    await expect(chooseEngine('docker', p, ['linux/amd64', 'linux/arm64/v8'])).resolves.toBeDefined();
+    await expect(chooseEngine('docker', p, ['linux/amd64', 'linux/riscv64'])).rejects.toThrow(
+      /^Engine "docker": buildx builder "slipway" cannot build linux\/riscv64 \(it builds linux\/amd64, linux\/amd64\/v2, linux\/arm64\)\. Fix: register QEMU user emulation/,
+    );
+  });
+
+  it('reads the builder and its platforms from buildx inspect', () => {
+    const out = [
+      'Name:          slipway',
+      'Driver:        remote',
+      '',
+      'Nodes:',
+      'Name:      slipway0',
+      'Endpoint:  unix:///w/.local/docker/buildkitd.sock',
+      'Status:    running',
+      'Platforms: linux/amd64*, linux/amd64/v2, linux/arm64',
+    ].join('\n');
+    expect(parseBuildxInspect(out)).toEqual({
+      builder: 'slipway',
+      platforms: ['linux/amd64', 'linux/amd64/v2', 'linux/arm64'],
+    });
+  });
+
+  it('explains a refused push, a platform it cannot run and a daemon that went away', () => {
+    expect(
+      explainEngineFailure(
+        'docker',
+        'ERROR: failed to push 127.0.0.1:1/s/c:h-1: unexpected status from PUT request: 405 Method Not Allowed',
+        '127.0.0.1:1',
+      ),
+    ).toMatch(
+      /^the registry 127\.0\.0\.1:1 refused the push from docker .*Fix: push to a registry that accepts writes/,
+    );
+    expect(
+      explainEngineFailure(
+        'buildah',
+        'Error: writing blob: ... denied: requested access to the resource is denied',
+        'r',
+      ),
+    ).toMatch(/refused the push from buildah/);
+    expect(explainEngineFailure('docker', 'exec /bin/sh: exec format error', 'r')).toMatch(
+      /^docker ran a RUN step for a platform this machine cannot execute.*qemu-user-static/,
+    );
+    expect(explainEngineFailure('docker', 'ERROR: Cannot connect to the Docker daemon at unix:///x', 'r')).toMatch(
+      /docker lost its daemon.*docker\.sh start/,
+    );
+    expect(explainEngineFailure('docker', 'error: something broke', 'r')).toBeUndefined();
   });
 });

@@ -164,54 +164,175 @@ export const ENGINES: Record<EngineName, ImageEngine> = {
   buildah: containersEngine('buildah'),
 };
 
+/** What the docker path needs, each part probed on its own so errors can name the missing one. */
+export interface DockerStatus {
+  /** `docker --version` runs. */
+  cli: boolean;
+  /** `docker buildx version` runs: the version line, or the reason it does not. */
+  buildx: { ok: boolean; detail: string };
+  /** `docker info` reaches a daemon: its version, or the CLI's first error line. */
+  daemon: { ok: boolean; detail: string };
+  /** Where the CLI looks for the daemon (DOCKER_HOST or the default socket). */
+  host: string;
+}
+
 /** Probes whether an engine can build here; swapped out in unit tests. */
 export interface EngineProbe {
-  dockerDaemonAnswers(): Promise<boolean>;
+  docker(): Promise<DockerStatus>;
   installed(name: EngineName): Promise<boolean>;
+  /** Platforms the current buildx builder can build (`docker buildx inspect`), with the builder's name. */
+  dockerPlatforms(): Promise<{ builder: string; platforms: string[] }>;
+}
+
+const firstLine = (text: string): string =>
+  text
+    .split('\n')
+    .map((line) => line.trim())
+    .find((line) => line.length > 0) ?? '';
+
+async function probeRun(program: string, args: string[]): Promise<{ ok: boolean; detail: string }> {
+  try {
+    const result = await runProcess(program, args, { timeoutMs: 15_000 });
+    const detail = firstLine(result.code === 0 ? result.stdout : `${result.stderr}\n${result.stdout}`);
+    return { ok: result.code === 0 && result.stdout.trim().length > 0, detail };
+  } catch (error) {
+    return { ok: false, detail: (error as Error).message };
+  }
 }
 
 export const hostEngineProbe: EngineProbe = {
-  async dockerDaemonAnswers() {
-    // The docker CLI may be installed without a daemon (as on these machines): ask the daemon itself.
-    if (!(await canRun('docker', ['buildx', 'version']))) return false;
-    try {
-      const info = await runProcess('docker', ['info', '--format', '{{.ServerVersion}}'], { timeoutMs: 10_000 });
-      return info.code === 0 && info.stdout.trim().length > 0;
-    } catch {
-      return false;
-    }
+  async docker() {
+    const host = process.env['DOCKER_HOST'] || 'unix:///var/run/docker.sock';
+    if (!(await canRun('docker', ['--version'])))
+      return {
+        cli: false,
+        host,
+        buildx: { ok: false, detail: 'no docker CLI' },
+        daemon: { ok: false, detail: 'no docker CLI' },
+      };
+    // The docker CLI may be installed without a daemon or without buildx: ask each one itself.
+    const [buildx, daemon] = await Promise.all([
+      probeRun('docker', ['buildx', 'version']),
+      probeRun('docker', ['info', '--format', '{{.ServerVersion}}']),
+    ]);
+    return { cli: true, host, buildx, daemon };
   },
   installed(name) {
     return canRun(name, ['--version']);
   },
+  async dockerPlatforms() {
+    const result = await runProcess('docker', ['buildx', 'inspect'], { timeoutMs: 30_000 });
+    return parseBuildxInspect(result.stdout);
+  },
 };
+
+/** Builder name and platforms from `docker buildx inspect` output (platforms of every node). */
+export function parseBuildxInspect(output: string): { builder: string; platforms: string[] } {
+  const builder = /^Name:\s*(\S+)/m.exec(output)?.[1] ?? 'unknown';
+  const platforms = [...output.matchAll(/^Platforms:\s*(.*)$/gm)].flatMap((m) =>
+    (m[1] as string)
+      .split(',')
+      .map((p) => p.replace(/\*$/, '').trim())
+      .filter(Boolean),
+  );
+  return { builder, platforms: [...new Set(platforms)] };
+}
 
 export class EngineError extends Error {}
 
-/** `auto`: docker buildx when a daemon answers, else podman, else buildah. */
-export async function resolveEngine(requested: string, probe: EngineProbe): Promise<ImageEngine> {
-  if (requested === 'auto') {
-    if (await probe.dockerDaemonAnswers()) return ENGINES.docker;
-    for (const name of ['podman', 'buildah'] as const) if (await probe.installed(name)) return ENGINES[name];
-    throw new EngineError(
-      'No container engine found: no docker daemon answers and neither podman nor buildah is installed. Install one (e.g. apt-get install -y buildah podman) or start the docker daemon, or pass --engine=<docker|podman|buildah>.',
+const DOCKER_START = 'eval "$(bash tools/scripts/docker.sh start)"';
+
+/** Why docker cannot be used, with the fix; undefined when it can. */
+function dockerUnusable(status: DockerStatus): string | undefined {
+  if (!status.cli)
+    return (
+      'the docker CLI is not installed. Fix: bash tools/scripts/setup.sh (installs docker.io), then ' + DOCKER_START
     );
-  }
-  if (!(ENGINE_NAMES as readonly string[]).includes(requested)) {
+  if (!status.daemon.ok)
+    return `no docker daemon answers at ${status.host} (${status.daemon.detail || 'docker info failed'}). Fix: start one with ${DOCKER_START} (a private dockerd, buildx and BuildKit under .local/docker)`;
+  if (!status.buildx.ok)
+    return `the buildx plugin is missing ("docker buildx version": ${status.buildx.detail || 'failed'}). Fix: ${DOCKER_START} installs a pinned buildx as a CLI plugin in .local/docker/config (GitHub runners: docker/setup-buildx-action)`;
+  return undefined;
+}
+
+/** Same OS and architecture (a listed variant such as linux/arm64/v8 covers linux/arm64, and back). */
+function platformCovered(requested: string, supported: readonly string[]): boolean {
+  const [os, arch, variant] = requested.split('/');
+  return supported.some((candidate) => {
+    const [cos, carch, cvariant] = candidate.split('/');
+    return cos === os && carch === arch && (!variant || !cvariant || cvariant === variant);
+  });
+}
+
+export interface EngineChoice {
+  engine: ImageEngine;
+  /** One line: which engine and why, printed first by the executor. */
+  reason: string;
+}
+
+/**
+ * `auto`: docker buildx when a daemon answers and buildx works, else podman, else buildah. Every refusal
+ * names the engine, the cause and the fix. With platforms, docker's builder must list each of them.
+ */
+export async function chooseEngine(
+  requested: string,
+  probe: EngineProbe,
+  platforms: readonly string[] = [],
+): Promise<EngineChoice> {
+  let choice: EngineChoice;
+  if (requested === 'auto') {
+    const docker = await probe.docker();
+    const unusable = dockerUnusable(docker);
+    if (!unusable) {
+      choice = {
+        engine: ENGINES.docker,
+        reason: `engine docker (auto): a docker daemon (${docker.daemon.detail}) answers at ${docker.host} and buildx works (${docker.buildx.detail})`,
+      };
+    } else {
+      const fallback = (await probe.installed('podman'))
+        ? 'podman'
+        : (await probe.installed('buildah'))
+          ? 'buildah'
+          : undefined;
+      if (!fallback)
+        throw new EngineError(
+          `No container engine found: docker is not usable (${unusable}) and neither podman nor buildah is installed. Install one (e.g. apt-get install -y buildah podman) or start the docker daemon, or pass --engine=<docker|podman|buildah>.`,
+        );
+      choice = {
+        engine: ENGINES[fallback],
+        reason: `engine ${fallback} (auto): docker is not usable (${firstLine(unusable.split('. Fix:')[0] as string)})${fallback === 'buildah' ? ' and podman is not installed' : ''}; ${fallback} is installed`,
+      };
+    }
+  } else if (!(ENGINE_NAMES as readonly string[]).includes(requested)) {
     throw new EngineError(
       `Unknown engine "${requested}": use auto, docker, podman or buildah (--engine=auto picks the first that works).`,
     );
+  } else if (requested === 'docker') {
+    const docker = await probe.docker();
+    const unusable = dockerUnusable(docker);
+    if (unusable)
+      throw new EngineError(`Engine "docker" is not usable: ${unusable}; or pass --engine=podman / --engine=buildah.`);
+    choice = {
+      engine: ENGINES.docker,
+      reason: `engine docker (requested): daemon ${docker.daemon.detail} at ${docker.host}, buildx ${docker.buildx.detail}`,
+    };
+  } else {
+    const name = requested as EngineName;
+    if (!(await probe.installed(name)))
+      throw new EngineError(
+        `Engine "${name}" is not installed (${name} --version failed). Install it (apt-get install -y ${name}) or pass --engine=auto.`,
+      );
+    choice = { engine: ENGINES[name], reason: `engine ${name} (requested): ${name} is installed` };
   }
-  const name = requested as EngineName;
-  const ok = name === 'docker' ? await probe.dockerDaemonAnswers() : await probe.installed(name);
-  if (!ok) {
-    throw new EngineError(
-      name === 'docker'
-        ? 'Engine "docker" is not usable: the docker CLI with buildx must be installed and a docker daemon must answer. Start the daemon or pass --engine=podman / --engine=buildah.'
-        : `Engine "${name}" is not installed (${name} --version failed). Install it (apt-get install -y ${name}) or pass --engine=auto.`,
-    );
+  if (choice.engine.name === 'docker' && platforms.length > 0) {
+    const { builder, platforms: supported } = await probe.dockerPlatforms();
+    const missing = platforms.filter((platform) => !platformCovered(platform, supported));
+    if (missing.length > 0)
+      throw new EngineError(
+        `Engine "docker": buildx builder "${builder}" cannot build ${missing.join(', ')} (it builds ${supported.join(', ') || 'no platform it reports'}). Fix: register QEMU user emulation (apt-get install -y qemu-user-static binfmt-support; ${DOCKER_START} registers it for its BuildKit builder), use a builder that lists the platform (BUILDX_BUILDER=slipway, the builder docker.sh creates; the "docker" driver of Engine 20.10 builds one platform), or drop it from --platforms.`,
+      );
   }
-  return ENGINES[name];
+  return choice;
 }
 
 /** Quote an argument for display so the printed command can be pasted into a POSIX shell. */

@@ -6,10 +6,11 @@ import { runProcess, type RunResult } from '../shared/process';
 import { redact } from '../shared/redact';
 import { consoleOutput, type Output } from '../shared/output';
 import { contextSourcesOfDockerfile, staticPrefix } from './dockerfile';
+import { explainEngineFailure } from './engine-failure';
 import {
+  chooseEngine,
   formatCommand,
   hostEngineProbe,
-  resolveEngine,
   type EngineCommand,
   type EngineProbe,
   type ImageEngine,
@@ -220,7 +221,8 @@ async function prepare(options: ImageExecutorSchema, target: ImageTaskTarget, de
   const interpolate = (value: string) =>
     value.replace(/\{projectRoot\}/g, projectRoot).replace(/\{workspaceRoot\}/g, workspaceRoot);
   const absolute = (path: string) => resolve(workspaceRoot, interpolate(path));
-  const engine = await resolveEngine(options.engine ?? 'auto', deps.probe);
+  const { engine, reason } = await chooseEngine(options.engine ?? 'auto', deps.probe, options.platforms ?? []);
+  deps.log(reason);
   const { dockerfile, contextDir } = checkBuildInputs(options, target, absolute);
   const secrets = readSecrets(options, deps.env, absolute);
   const plan = await planFor(options, target, projectRoot, deps);
@@ -382,8 +384,13 @@ async function runEngine(
     const result = await deps.run(command, secrets, cwd);
     if (result.code !== 0) {
       const tail = redact(`${result.stderr}`.trim().split('\n').slice(-15).join('\n'), secrets);
+      const explained = explainEngineFailure(
+        prepared.engine.name,
+        `${result.stderr}\n${result.stdout}`,
+        prepared.plan.image.registry,
+      );
       throw new Error(
-        `${prepared.engine.name} ${command.purpose} failed with exit code ${result.code}${result.timedOut ? ' (timed out)' : ''}:\n${tail}`,
+        `${prepared.engine.name} ${command.purpose} failed with exit code ${result.code}${result.timedOut ? ' (timed out)' : ''}${explained ? `: ${explained}` : ''}:\n${tail}`,
       );
     }
   }
