@@ -44,9 +44,22 @@ mkdir -p "$dest_dir"
 staging="$(mktemp -d "$dest_dir/.build.XXXXXX")"
 trap 'rm -rf "$staging"' EXIT
 say "building $name $version with go install $package@$version (minutes on a cold module cache)"
-if ! CGO_ENABLED="${CGO_ENABLED:-0}" GOBIN="$staging" go install -trimpath "$package@$version" >&2; then
-  fail "go install $package@$version failed (output above): check the module version exists on the Go module proxy."
+if ! CGO_ENABLED="${CGO_ENABLED:-0}" GOBIN="$staging" go install -trimpath "$package@$version" 2>"$staging/install.log"; then
+  cat "$staging/install.log" >&2
+  # `go install pkg@version` refuses modules whose go.mod has replace or exclude directives (BuildKit has
+  # excludes); those build the way their dependents build them: required from a throw-away main module.
+  grep -q 'must not contain directives that would cause' "$staging/install.log" ||
+    fail "go install $package@$version failed (output above): check the module version exists on the Go module proxy."
+  say "building $name $version from a throw-away module that requires it (its go.mod has replace/exclude directives)"
+  mkdir "$staging/module"
+  (
+    cd "$staging/module"
+    go mod init slipway.local/go-tool-build >&2 2>&1
+    go get "$package@$version" >&2
+    CGO_ENABLED="${CGO_ENABLED:-0}" go build -trimpath -o "$staging/$(basename "$package")" "$package" >&2
+  ) || fail "building $package@$version in a throw-away module failed (output above)."
 fi
+rm -f "$staging/install.log"
 built="$staging/$(basename "$package")"
 [[ -x "$built" ]] || built="$(find "$staging" -maxdepth 1 -type f -perm -u+x | head -n 1)"
 [[ -n "$built" && -x "$built" ]] || fail "go install $package@$version finished but produced no binary in $staging."
