@@ -6,7 +6,9 @@ import { runProcess, type RunResult } from '../shared/process';
 import { redact } from '../shared/redact';
 import { consoleOutput, type Output } from '../shared/output';
 import { contextSourcesOfDockerfile, staticPrefix } from './dockerfile';
+import { linkDockerConfigExtras } from './docker-config';
 import { explainEngineFailure } from './engine-failure';
+import { recordFieldsOfIndex } from './index-contents';
 import {
   chooseEngine,
   formatCommand,
@@ -21,6 +23,7 @@ import { writeRecord, type WrittenImageRecord } from './record';
 import {
   HttpRegistryClient,
   RegistryUnreachableError,
+  type ManifestInfo,
   type RegistryClient,
   type RegistryCredentials,
 } from './registry';
@@ -261,7 +264,11 @@ async function prepare(options: ImageExecutorSchema, target: ImageTaskTarget, de
 }
 
 /** Registry auth for the engine, 0600 in the task's work dir: an auth.json, or a docker config dir. */
-function writeRegistryAuth(prepared: Prepared, workDir: string): { authFile?: string; dockerConfigDir?: string } {
+function writeRegistryAuth(
+  prepared: Prepared,
+  workDir: string,
+  env: NodeJS.ProcessEnv,
+): { authFile?: string; dockerConfigDir?: string } {
   const { credentials, plan, engine } = prepared;
   if (!credentials || !prepared.push) return {};
   const auth = {
@@ -275,6 +282,7 @@ function writeRegistryAuth(prepared: Prepared, workDir: string): { authFile?: st
     const dockerConfigDir = join(workDir, 'docker');
     mkdirSync(dockerConfigDir, { mode: 0o700 });
     writeFileSync(join(dockerConfigDir, 'config.json'), JSON.stringify(auth), { mode: 0o600 });
+    linkDockerConfigExtras(dockerConfigDir, env);
     return { dockerConfigDir };
   }
   const authFile = join(workDir, 'auth.json');
@@ -286,7 +294,12 @@ function digestFileOf(engine: ImageEngine, workDir: string): string {
   return join(workDir, engine.name === 'docker' ? 'metadata.json' : 'digest');
 }
 
-function engineCommands(options: ImageExecutorSchema, prepared: Prepared, workDir: string): EngineCommand[] {
+function engineCommands(
+  options: ImageExecutorSchema,
+  prepared: Prepared,
+  workDir: string,
+  env: NodeJS.ProcessEnv,
+): EngineCommand[] {
   const { plan, engine } = prepared;
   return engine.plan({
     contextDir: prepared.contextDir,
@@ -304,7 +317,7 @@ function engineCommands(options: ImageExecutorSchema, prepared: Prepared, workDi
     sbom: (options.sbom ?? false) && engine.supportsSbom,
     provenance: (options.provenance ?? false) && engine.supportsProvenance,
     insecureRegistry: plan.insecureRegistry,
-    ...writeRegistryAuth(prepared, workDir),
+    ...writeRegistryAuth(prepared, workDir, env),
     digestFile: digestFileOf(engine, workDir),
     storageDriver: engine.name === 'docker' ? undefined : (options.storageDriver ?? 'vfs'),
   });
@@ -343,6 +356,7 @@ async function reuseByContentTag(
   const labels = await client.getLabels(plan.image.path, plan.contentTag);
   const record: WrittenImageRecord = {
     ...recordFromPlan(plan, target.project, existing.digest, engine.name),
+    ...(await recordFieldsOfIndex(client, plan.image.path, existing)),
     revision: labels['org.opencontainers.image.revision'] || plan.revision,
     version: labels['org.opencontainers.image.version'] || plan.version,
     builtAt: labels['org.opencontainers.image.created'] || plan.created,
@@ -397,7 +411,7 @@ async function runEngine(
 }
 
 /** The registry must serve the content tag, with the digest the engine reported (when it reported one). */
-async function verifyPushedDigest(client: RegistryClient, prepared: Prepared, workDir: string): Promise<string> {
+async function verifyPushedDigest(client: RegistryClient, prepared: Prepared, workDir: string): Promise<ManifestInfo> {
   const { plan, engine } = prepared;
   const digestFile = digestFileOf(engine, workDir);
   const pushed = existsSync(digestFile) ? engine.readDigest(readFileSync(digestFile, 'utf8')) : undefined;
@@ -408,7 +422,7 @@ async function verifyPushedDigest(client: RegistryClient, prepared: Prepared, wo
     throw new Error(
       `The engine reported digest ${pushed} but the registry serves ${inRegistry.digest} for ${plan.contentTag}.`,
     );
-  return inRegistry.digest;
+  return inRegistry;
 }
 
 function removeSecretFiles(prepared: Prepared | undefined): void {
@@ -431,7 +445,7 @@ async function buildOrReuse(
     deps.log(
       `warning: ${engine.name} cannot attach SBOM/provenance attestations; building without them (use --engine=docker for attestations).`,
     );
-  const commands = engineCommands(options, prepared, workDir);
+  const commands = engineCommands(options, prepared, workDir, deps.env);
   deps.log(`image ${plan.image.full}`);
   deps.log(`content tag ${plan.contentTag}`);
   deps.log(`tags ${plan.tags.join(' ')}`);
@@ -453,8 +467,12 @@ async function buildOrReuse(
     deps.log(`built ${plan.refs.join(' ')} locally (push=false): no registry check, no record.`);
     return { success: true };
   }
-  const digest = await verifyPushedDigest(client, prepared, workDir);
-  const record = recordFromPlan(plan, target.project, digest, engine.name);
+  const served = await verifyPushedDigest(client, prepared, workDir);
+  const digest = served.digest;
+  const record: WrittenImageRecord = {
+    ...recordFromPlan(plan, target.project, digest, engine.name),
+    ...(await recordFieldsOfIndex(client, plan.image.path, served)),
+  };
   Object.assign(record, await signRecord(record, prepared, target, deps));
   const path = writeRecord(target.workspaceRoot, record);
   deps.log(`pushed ${plan.image.full}@${digest}`);

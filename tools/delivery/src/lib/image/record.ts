@@ -3,6 +3,13 @@ import { dirname, join } from 'node:path';
 import { DIGEST_PATTERN, digestProblems, repositoryProblems, tagProblems } from './reference';
 import { DeliveryInputError } from '../shared/errors';
 
+/** A BuildKit attestation manifest inside an image index, and the platform image (subject) it describes. */
+export interface BuildkitAttestation {
+  subject: string;
+  digest: string;
+  predicateTypes: string[];
+}
+
 /**
  * The image record: `dist/images/<project>.json`, written by the image executor after a build
  * (or a reuse by content tag) and read by the bump, the release and the smoke version gate.
@@ -25,6 +32,10 @@ export interface ImageRecord {
   signature?: ImageSupplyChain['signature'];
   /** in-toto attestations signed with it: the SBOM and the provenance. */
   attestations?: ImageSupplyChain['attestations'];
+  /** Only for a multi-platform image: the platforms in the index `digest` names. */
+  platforms?: string[];
+  /** Only when BuildKit attached attestations (buildx --provenance/--sbom): the in-index attestation manifests. */
+  buildkitAttestations?: BuildkitAttestation[];
 }
 
 /** What the supply-chain step adds to a record (lib/supply-chain/sign-image.ts). */
@@ -45,10 +56,12 @@ export interface ImageSupplyChain {
   };
 }
 
-type SupplyChainFields = 'signature' | 'attestations';
+/** Fields only some records have: signing (when it signed), an index, BuildKit attestations. */
+type OptionalRecordFields = 'signature' | 'attestations' | 'platforms' | 'buildkitAttestations';
 
-/** A record as the image executor writes it: every field present (signing ones when it signed). */
-export type WrittenImageRecord = Required<Omit<ImageRecord, SupplyChainFields>> & Pick<ImageRecord, SupplyChainFields>;
+/** A record as the image executor writes it: every field present but the optional ones. */
+export type WrittenImageRecord = Required<Omit<ImageRecord, OptionalRecordFields>> &
+  Pick<ImageRecord, OptionalRecordFields>;
 
 /** Where records live, relative to the workspace root. */
 export const IMAGE_RECORDS_DIR = 'dist/images';
@@ -89,6 +102,8 @@ export function writeRecord(workspaceRoot: string, record: WrittenImageRecord): 
     engine: record.engine,
     ...(record.signature ? { signature: record.signature } : {}),
     ...(record.attestations ? { attestations: record.attestations } : {}),
+    ...(record.platforms ? { platforms: record.platforms } : {}),
+    ...(record.buildkitAttestations ? { buildkitAttestations: record.buildkitAttestations } : {}),
   };
   const temp = `${path}.${process.pid}.tmp`;
   writeFileSync(temp, `${JSON.stringify(ordered, null, 2)}\n`);
