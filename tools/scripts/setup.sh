@@ -14,6 +14,8 @@
 #              (image builds, local registry, deploy; catatonit is the pause process of podman's
 #              pods, only a Recommends of podman, missing on machines set up without them; busybox-static is the
 #              shell of the local base image and the workload-health tests' image)
+#   docker     docker.io runc qemu-user-static binfmt-support, then the pinned buildx and buildkitd that
+#              tools/scripts/docker.sh runs (built once per machine by go-tool.sh)
 #   go         Go 1.24+: `go` on PATH when new enough, else the pinned official toolchain module
 #              (tools/scripts/lib/go-toolchain.sh) fetched with Debian's golang-go
 #   k6         k6 v1.4.2 via tools/scripts/install-k6.sh (PATH, Go bin dir, else `go install`)
@@ -32,7 +34,7 @@ cd "$repo_root"
 source "$repo_root/tools/scripts/lib/go-toolchain.sh"
 
 K6_VERSION=v1.4.2
-all_parts=(services chromium engines go k6 cluster supply-chain npm)
+all_parts=(services chromium engines docker go k6 cluster supply-chain npm)
 declare -A skip=()
 mkdir -p .local
 setup_log="$repo_root/.local/setup.log"
@@ -65,7 +67,7 @@ for arg in "$@"; do
       done
       ;;
     -h | --help)
-      sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *) fail "unknown argument \"$arg\". Usage: bash tools/scripts/setup.sh [--without=$(
@@ -91,18 +93,22 @@ packages=()
 wants services && packages+=(postgresql redis-server)
 wants chromium && packages+=(chromium)
 wants engines && packages+=(buildah podman runc catatonit skopeo docker-registry busybox-static)
+# Docker Engine (dockerd + CLI) and QEMU user emulation for multi-platform builds.
+wants docker && packages+=(docker.io runc qemu-user-static binfmt-support)
 wants cluster && packages+=(etcd-server etcd-client containerd runc containernetworking-plugins iptables nftables conntrack openssl iproute2 docker-registry)
 # Debian's golang-go (1.19 on bookworm) only bootstraps the pinned toolchain when no Go 1.24+ exists.
-if { wants go || wants k6 || wants cluster || wants supply-chain; } && ! slipway_use_go; then packages+=(golang-go ca-certificates); fi
+if { wants go || wants k6 || wants cluster || wants supply-chain || wants docker; } && ! slipway_use_go; then packages+=(golang-go ca-certificates); fi
 mapfile -t packages < <(printf '%s\n' "${packages[@]}" | awk '!seen[$0]++')
 
-missing=()
-for pkg in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
-    missing+=("$pkg")
-  fi
-done
-if ((${#missing[@]} > 0)); then
+not_installed() {
+  local pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || printf '%s\n' "$pkg"
+  done
+}
+mapfile -t missing < <(not_installed "${packages[@]}")
+mapfile -t lean_missing < <(not_installed "${lean_packages[@]}")
+if ((${#missing[@]} + ${#lean_missing[@]} > 0)); then
   command -v apt-get >/dev/null 2>&1 ||
     fail "apt-get not found: this script sets up Debian/Ubuntu. Install these yourself: ${missing[*]}."
   log "installing Debian packages: ${missing[*]}"
@@ -113,13 +119,19 @@ elif ((${#packages[@]} > 0)); then
 fi
 
 # --- Go 1.24+ -------------------------------------------------------------------------------
-if wants go || wants k6 || wants cluster || wants supply-chain; then
+if wants go || wants k6 || wants cluster || wants supply-chain || wants docker; then
   if ! slipway_use_go; then
     log "fetching the Go toolchain $SLIPWAY_GO_VERSION (golang.org/toolchain, checksummed) with $(go version 2>/dev/null || echo 'no go')"
     logged "Go toolchain download" slipway_fetch_go
     slipway_use_go || fail "the Go toolchain $SLIPWAY_GO_VERSION did not land in $(slipway_go_toolchain_dir)."
   fi
   log "go: $(go version) ($(command -v go))"
+fi
+
+# --- buildx and buildkitd (Go-built, pinned in tools/scripts/docker.sh) ---------------------------
+if wants docker; then
+  docker_tools="$(bash tools/scripts/docker.sh tools 2>>"$setup_log")" || fail "building buildx and buildkitd failed (full log: $setup_log)."
+  log "docker: $docker_tools"
 fi
 
 # --- k6 --------------------------------------------------------------------------------------
