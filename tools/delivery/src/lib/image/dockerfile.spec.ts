@@ -26,5 +26,7 @@ describe('Dockerfile context sources', () => {
     expect(staticPrefix('dist/*.js')).toBe('dist');
     expect(staticPrefix('dist/')).toBe('dist');
     expect(staticPrefix('*.json')).toBe('');
+    expect(staticPrefix('bin/${TARGETARCH}/hello')).toBe('bin');
+    expect(staticPrefix('bin/hello-$TARGETARCH')).toBe('bin');
   });
 });

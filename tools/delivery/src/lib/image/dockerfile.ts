@@ -37,9 +37,12 @@ export function contextSourcesOfDockerfile(text: string): string[] {
   return sources;
 }
 
-/** The part of a COPY source before any glob character: that much must exist. */
+/**
+ * The part of a COPY source before any glob character or build variable (`bin/${TARGETARCH}/` differs per
+ * platform and is only known to the engine): that much must exist.
+ */
 export function staticPrefix(source: string): string {
-  const glob = source.search(/[*?[]/);
+  const glob = source.search(/[*?[$]/);
   const head = glob < 0 ? source : source.slice(0, glob);
   return glob < 0 ? head.replace(/\/+$/, '') : head.slice(0, head.lastIndexOf('/') + 1).replace(/\/+$/, '');
 }

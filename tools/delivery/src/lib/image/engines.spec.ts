@@ -217,12 +217,26 @@ describe('engines', () => {
         'r',
       ),
     ).toMatch(/refused the push from buildah/);
+    expect(
+      explainEngineFailure(
+        'podman',
+        'writing blob: initiating layer upload to /v2/s/c/blobs/uploads/ in r: StatusCode: 405, Method not allowed',
+        'r',
+      ),
+    ).toMatch(/refused the push from podman/);
     expect(explainEngineFailure('docker', 'exec /bin/sh: exec format error', 'r')).toMatch(
       /^docker ran a RUN step for a platform this machine cannot execute.*qemu-user-static/,
     );
     expect(explainEngineFailure('docker', 'ERROR: Cannot connect to the Docker daemon at unix:///x', 'r')).toMatch(
       /docker lost its daemon.*docker\.sh start/,
     );
+    expect(
+      explainEngineFailure(
+        'docker',
+        'ERROR: docker.io/docker/buildkit-syft-scanner:stable-1: dial tcp: lookup registry-1.docker.io',
+        'r',
+      ),
+    ).toMatch(/^docker could not run BuildKit's SBOM scanner image .*Fix: .*or build without --sbom/);
     expect(explainEngineFailure('docker', 'error: something broke', 'r')).toBeUndefined();
   });
 });
