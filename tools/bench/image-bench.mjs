@@ -1,12 +1,11 @@
 #!/usr/bin/env node
 // Image benchmark (prints figures; not a test). Uses a throw-away registry on a free 127.0.0.1 port so
 // every service build is cold, then measures a no-change `nx run-many -t image` (expected: no builds)
-// and the size of each image's application layers (layers above the base image). Supply chain (same
-// run): each cold build is unsigned (--signing=none); then the image target signs the pushed digest
-// and attests SBOM + provenance (the added time), runs again on the signed image (verify only, not
-// re-signed), and the deploy's verify gate checks every image against a trust policy naming the key.
-// Needs the local key (tools/scripts/local-signing-key.sh) and cosign + syft (setup.sh).
-//   node tools/bench/image-bench.mjs [--projects=catalog,orders,web] [--engine=buildah]
+// and the size of each image's application layers (layers above the base image). Engines run side by
+// side in one invocation, each under its own owner (<engine>/<project>) so none reuses another's image;
+// docker runs on a private dockerd started here (tools/scripts/docker.sh, fresh state: a cold cache) and
+// its own BuildKit (builder "default"), with the base image from the registry. Ratios are to podman.
+//   node tools/bench/image-bench.mjs [--projects=catalog,orders,web] [--engines=podman,buildah,docker]
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -17,7 +16,7 @@ import { gunzipSync } from 'node:zlib';
 const root = resolve(import.meta.dirname, '../..');
 const arg = (name, fallback) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
 const projects = arg('projects', 'catalog,orders,web').split(',');
-const engine = arg('engine', 'buildah');
+const engines = arg('engines', arg('engine', 'podman,buildah,docker')).split(',');
 const storage = ['--storage-driver', process.env.STORAGE_DRIVER ?? 'vfs'];
 
 const freePort = () =>
@@ -48,7 +47,10 @@ function run(args, env) {
   });
 }
 
-const builds = (out) => out.split('\n').filter((l) => /\$ (buildah|podman) .*(bud|build) /.test(l)).length;
+const builds = (out) =>
+  out
+    .split('\n')
+    .filter((l) => /\$ ((buildah|podman) .*(bud|build) |(DOCKER_CONFIG=\S+ )?docker buildx build )/.test(l)).length;
 const mb = (bytes) => (bytes / 1e6).toFixed(2);
 
 const tmp = mkdtempSync(join(tmpdir(), 'slipway-image-bench-'));
@@ -60,6 +62,8 @@ writeFileSync(
 );
 const registry = spawn('docker-registry', ['serve', join(tmp, 'registry.yml')], { stdio: 'ignore' });
 const refs = [];
+const dockerDir = join(tmp, 'docker');
+let dockerStarted = false;
 try {
   for (let i = 0; i < 60; i++) {
     try {
@@ -69,160 +73,126 @@ try {
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  const nodeImage = execFileSync(join(root, 'tools/scripts/local-prereqs.sh'), ['--base-only'], { encoding: 'utf8' })
+  const localBase = execFileSync(join(root, 'tools/scripts/local-prereqs.sh'), ['--base-only'], { encoding: 'utf8' })
     .trim()
     .replace(/^export NODE_IMAGE=/, '');
-  const env = { NODE_IMAGE: nodeImage };
   const baseLayers = JSON.parse(
-    execFileSync('buildah', [...storage, 'inspect', '--type', 'image', nodeImage], { encoding: 'utf8' }),
+    execFileSync('buildah', [...storage, 'inspect', '--type', 'image', localBase], { encoding: 'utf8' }),
   ).OCIv1.rootfs.diff_ids.length;
-  console.log(`engine ${engine}, base ${nodeImage} (${baseLayers} layer), registry ${addr}`);
+  const envOf = { podman: { NODE_IMAGE: localBase }, buildah: { NODE_IMAGE: localBase } };
+  if (engines.includes('docker')) {
+    const inRegistry = `${addr}/slipway/node-base:${localBase.split(':').pop()}`;
+    execFileSync('buildah', [...storage, 'push', '--quiet', '--tls-verify=false', localBase, `docker://${inRegistry}`]);
+    const started = execFileSync('bash', [join(root, 'tools/scripts/docker.sh'), 'start'], {
+      encoding: 'utf8',
+      env: { ...process.env, SLIPWAY_DOCKER_DIR: dockerDir },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    dockerStarted = true;
+    const exports = Object.fromEntries([...started.matchAll(/^export ([A-Z_]+)=(.*)$/gm)].map((m) => [m[1], m[2]]));
+    envOf.docker = { ...exports, BUILDX_BUILDER: 'default', NODE_IMAGE: inRegistry };
+  }
+  console.log(`engines ${engines.join(', ')}; base ${localBase} (${baseLayers} layer); registry ${addr}`);
 
   // Dependencies (build, prune) first, so the cold figures are the image step itself.
-  await run(['nx', 'run-many', '-t', 'prune', 'build', '-p', projects.join(','), '--skip-sync'], env);
-  const figures = [];
-  for (const project of projects) {
-    const r = await run(
+  await run(['nx', 'run-many', '-t', 'prune', 'build', '-p', projects.join(','), '--skip-sync'], {
+    NODE_IMAGE: localBase,
+  });
+  const results = {};
+  for (const engine of engines) {
+    const env = envOf[engine];
+    const cold = {};
+    for (const project of projects) {
+      const r = await run(
+        [
+          'nx',
+          'run',
+          `${project}:image`,
+          `--engine=${engine}`,
+          `--owner=${engine}`,
+          `--registry=${addr}`,
+          '--skip-sync',
+          '--output-style=stream',
+        ],
+        env,
+      );
+      if (r.code !== 0) {
+        console.log(`${engine} ${project}: image failed (exit ${r.code})\n${r.out.split('\n').slice(-15).join('\n')}`);
+        continue;
+      }
+      const record = JSON.parse(readFileSync(join(root, 'dist/images', `${project}.json`), 'utf8'));
+      for (const tag of record.tags) refs.push(`${record.image}:${tag}`);
+      const path = `${engine}/${project}`;
+      const manifest = await (
+        await fetch(`http://${addr}/v2/${path}/manifests/${record.digest}`, {
+          headers: {
+            Accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json',
+          },
+        })
+      ).json();
+      const appLayers = manifest.layers.slice(baseLayers);
+      let compressed = 0;
+      let uncompressed = 0;
+      for (const layer of appLayers) {
+        compressed += layer.size;
+        const blob = Buffer.from(await (await fetch(`http://${addr}/v2/${path}/blobs/${layer.digest}`)).arrayBuffer());
+        uncompressed += layer.mediaType.endsWith('gzip') ? gunzipSync(blob).length : blob.length;
+      }
+      cold[project] = r.seconds;
+      console.log(
+        `${engine} ${project}: cold image ${r.seconds.toFixed(1)} s (${builds(r.out)} build), application layers ${appLayers.length}: ${mb(compressed)} MB compressed, ${mb(uncompressed)} MB uncompressed (tar)`,
+      );
+    }
+    const again = await run(
       [
         'nx',
-        'run',
-        `${project}:image`,
+        'run-many',
+        '-t',
+        'image',
+        '-p',
+        projects.join(','),
         `--engine=${engine}`,
+        `--owner=${engine}`,
         `--registry=${addr}`,
-        '--signing=none',
         '--skip-sync',
         '--output-style=stream',
       ],
       env,
     );
-    if (r.code !== 0) {
-      console.log(`${project}: image failed (exit ${r.code})\n${r.out.split('\n').slice(-15).join('\n')}`);
-      continue;
-    }
-    const record = JSON.parse(readFileSync(join(root, 'dist/images', `${project}.json`), 'utf8'));
-    for (const tag of record.tags) refs.push(`${record.image}:${tag}`);
-    const manifest = await (
-      await fetch(`http://${addr}/v2/slipway/${project}/manifests/${record.digest}`, {
-        headers: {
-          Accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json',
-        },
-      })
-    ).json();
-    const appLayers = manifest.layers.slice(baseLayers);
-    let compressed = 0;
-    let uncompressed = 0;
-    for (const layer of appLayers) {
-      compressed += layer.size;
-      const blob = Buffer.from(
-        await (await fetch(`http://${addr}/v2/slipway/${project}/blobs/${layer.digest}`)).arrayBuffer(),
-      );
-      uncompressed += layer.mediaType.endsWith('gzip') ? gunzipSync(blob).length : blob.length;
-    }
-    figures.push({
-      project,
-      seconds: r.seconds,
-      builds: builds(r.out),
-      appLayers: appLayers.length,
-      compressed,
-      uncompressed,
-    });
+    const reused = (again.out.match(/^reused /gm) ?? []).length;
     console.log(
-      `${project}: cold image ${r.seconds.toFixed(1)} s (${builds(r.out)} build), application layers ${appLayers.length}: ${mb(compressed)} MB compressed, ${mb(uncompressed)} MB uncompressed (tar)`,
+      `${engine} no-change nx run-many -t image -p ${projects.join(',')}: ${again.seconds.toFixed(1)} s, ${builds(again.out)} builds, ${reused} reused, exit ${again.code}`,
     );
+    results[engine] = { cold, coldTotal: Object.values(cold).reduce((a, b) => a + b, 0), noChange: again.seconds };
   }
-  const again = await run(
-    [
-      'nx',
-      'run-many',
-      '-t',
-      'image',
-      '-p',
-      projects.join(','),
-      `--engine=${engine}`,
-      `--registry=${addr}`,
-      '--skip-sync',
-      '--output-style=stream',
-    ],
-    env,
-  );
-  const reused = (again.out.match(/^reused /gm) ?? []).length;
+  // Side by side, with the ratio to podman (podman = 1.00).
+  const ref = results.podman;
+  const ratio = (value, base) => (base ? `${(value / base).toFixed(2)}x` : 'n/a');
   console.log(
-    `no-change nx run-many -t image -p ${projects.join(',')}: ${again.seconds.toFixed(1)} s, ${builds(again.out)} builds, ${reused} reused, exit ${again.code}`,
+    `\n${'engine'.padEnd(8)} ${projects.map((p) => `${p} cold`.padEnd(18)).join(' ')} ${'cold total'.padEnd(18)} no-change`,
   );
-
-  // Supply chain: sign + SBOM + provenance on the pushed digest, then the reused (already signed) case.
-  const signArgs = (project) => [
-    'nx',
-    'run',
-    `${project}:image`,
-    `--engine=${engine}`,
-    `--registry=${addr}`,
-    '--signing=key',
-    '--skip-sync',
-    '--output-style=stream',
-  ];
-  const stepMs = (out, word) => Number(new RegExp(`^${word} .*\\((\\d+) ms`, 'm').exec(out)?.[1] ?? NaN);
-  for (const figure of figures) {
-    const signed = await run(signArgs(figure.project), env);
-    const again = await run(signArgs(figure.project), env);
-    const signMs = stepMs(signed.out, 'signed');
-    const verifyMs = stepMs(again.out, 'verified');
-    console.log(
-      `${figure.project}: unsigned cold build ${figure.seconds.toFixed(1)} s; sign + SBOM + provenance added ${(signMs / 1000).toFixed(1)} s (goal <= 10 s; whole reuse+sign run ${signed.seconds.toFixed(1)} s, exit ${signed.code}); reused already-signed image verified in ${(verifyMs / 1000).toFixed(2)} s, not re-signed (goal <= 1 s; whole run ${again.seconds.toFixed(1)} s, exit ${again.code})`,
+  for (const [engine, r] of Object.entries(results)) {
+    const cells = projects.map((p) =>
+      r.cold[p] === undefined
+        ? 'failed'.padEnd(18)
+        : `${r.cold[p].toFixed(1)} s (${ratio(r.cold[p], ref?.cold[p])})`.padEnd(18),
     );
-    if (signed.code !== 0 || again.code !== 0) console.log(signed.out.split('\n').slice(-10).join('\n'));
+    console.log(
+      `${engine.padEnd(8)} ${cells.join(' ')} ${`${r.coldTotal.toFixed(1)} s (${ratio(r.coldTotal, ref?.coldTotal)})`.padEnd(18)} ${r.noChange.toFixed(1)} s (${ratio(r.noChange, ref?.noChange)})`,
+    );
   }
-
-  // The deploy's verify gate (lib/supply-chain/gate.ts) on every image, as `deploy` runs it before the bump.
-  const targets = Object.fromEntries(
-    figures.map(({ project }) => {
-      const record = JSON.parse(readFileSync(join(root, 'dist/images', `${project}.json`), 'utf8'));
-      return [project, `${record.image}:${record.contentTag}@${record.digest}`];
-    }),
-  );
-  const policyRoot = mkdtempSync(join(tmp, 'ws-'));
-  execFileSync('mkdir', ['-p', join(policyRoot, 'deploy'), join(policyRoot, 'tools/scripts')]);
-  writeFileSync(
-    join(policyRoot, 'deploy/trust-policies.json'),
-    JSON.stringify({ policies: { bench: { publicKey: join(root, '.local/cosign/cosign.pub') } } }),
-  );
-  writeFileSync(
-    join(policyRoot, 'tools/scripts/supply-chain-tools.txt'),
-    readFileSync(join(root, 'tools/scripts/supply-chain-tools.txt'), 'utf8'),
-  );
-  const gate = await new Promise((res) => {
-    const child = spawn(
-      process.execPath,
-      [
-        '-r',
-        '@swc-node/register',
-        '-e',
-        `const { createImageGate } = require(${JSON.stringify(join(root, 'tools/delivery/src/lib/supply-chain/gate.ts'))});
-         const started = performance.now();
-         createImageGate({ workspaceRoot: process.argv[1], trustPolicy: 'bench', log: () => {} })
-           .gate(JSON.parse(process.argv[2]))
-           .then((r) => console.log(JSON.stringify({ total: performance.now() - started, results: r })), (e) => { console.error(e.message); process.exit(1); });`,
-        policyRoot,
-        JSON.stringify(targets),
-      ],
-      { cwd: root, env: { ...process.env, SWC_NODE_PROJECT: join(root, 'tools/delivery/tsconfig.lib.json') } },
-    );
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    child.on('close', (code) => res({ code, out }));
-  });
-  const parsed = gate.code === 0 ? JSON.parse(gate.out.trim().split('\n').pop()) : undefined;
-  if (!parsed) console.log(`verify gate failed:\n${gate.out}`);
-  else
-    console.log(
-      `deploy verify gate, ${parsed.results.length} images in parallel: ${(parsed.total / 1000).toFixed(2)} s in all; per image ${parsed.results.map((r) => `${r.project} ${(r.ms / 1000).toFixed(2)} s ${r.ok ? 'verified' : 'REFUSED'}`).join(', ')} (goal <= 1 s per image)`,
-    );
 } finally {
   registry.kill('SIGTERM');
+  if (dockerStarted)
+    execFileSync('bash', [join(root, 'tools/scripts/docker.sh'), 'stop'], {
+      env: { ...process.env, SLIPWAY_DOCKER_DIR: dockerDir },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
   if (refs.length) {
     try {
-      execFileSync('buildah', [...storage, 'rmi', '-f', ...new Set(refs)], { stdio: 'ignore' });
+      // docker's images live in its own data root, removed with the temp dir.
+      const local = [...new Set(refs)].filter((ref) => !ref.includes(`${addr}/docker/`));
+      if (local.length) execFileSync('buildah', [...storage, 'rmi', '-f', ...local], { stdio: 'ignore' });
     } catch {
       /* already gone */
     }

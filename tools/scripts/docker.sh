@@ -17,7 +17,8 @@
 # builder (BuildKit from the Go module proxy, pinned below) does all of it, like the docker-container
 # builder docker/setup-buildx-action creates on GitHub runners. Both builders are created:
 #   slipway      remote driver, unix://<state>/buildkitd.sock   (BUILDX_BUILDER default)
-#   default      the docker driver of our dockerd (`docker buildx build --builder default`)
+#   default      the docker driver of our dockerd (`docker buildx build --builder default`); dockerd runs
+#                without a bridge (no iptables, no network changes), so its RUN steps need --network=host
 # Multi-platform RUN steps need QEMU user emulation: when binfmt_misc can be mounted and Debian's
 # qemu-user-static is installed, start registers qemu-aarch64 with the F (fix binary) flag if no
 # handler is registered yet, and stop removes only what start registered (and unmounts what it mounted).
@@ -149,6 +150,9 @@ install_buildx() {
   local buildx
   buildx="$(buildx_path)"
   mkdir -p "$config_dir/cli-plugins"
+  # podman, buildah and skopeo read credentials from $DOCKER_CONFIG/config.json once it is exported and
+  # fail when it is missing: an empty one keeps them working in the same shell.
+  [[ -f "$config_dir/config.json" ]] || printf '{}\n' >"$config_dir/config.json"
   ln -sfn "$buildx" "$config_dir/cli-plugins/docker-buildx"
   in_env docker buildx version >/dev/null 2>&1 ||
     fail "docker buildx does not run from $config_dir/cli-plugins/docker-buildx -> $buildx: delete that binary and re-run to rebuild it."

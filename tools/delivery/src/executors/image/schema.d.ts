@@ -20,6 +20,7 @@ export interface ImageExecutorSchema {
   buildArgsFromEnv?: string[];
   secrets?: ImageSecretOption[];
   platforms?: string[];
+  network?: string;
   push?: boolean;
   load?: boolean;
   cacheFrom?: string[];

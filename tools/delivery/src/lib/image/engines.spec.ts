@@ -125,6 +125,14 @@ describe('engines', () => {
     );
   });
 
+  it('passes the network mode of RUN steps to every engine', () => {
+    for (const engine of [ENGINES.docker, ENGINES.podman, ENGINES.buildah]) {
+      const [build] = engine.plan({ ...spec, network: 'host' });
+      expect(build?.args.join(' ')).toContain('--network host');
+      expect(engine.plan(spec)[0]?.args).not.toContain('--network');
+    }
+  });
+
   it('prints commands that a shell can run as shown', () => {
     expect(formatCommand({ program: 'buildah', args: ['bud', '--label', 'k=a b', "it's"], purpose: 'build' })).toBe(
       `buildah bud --label 'k=a b' 'it'\\''s'`,

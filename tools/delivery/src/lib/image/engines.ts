@@ -16,6 +16,8 @@ export interface BuildSpec {
   /** Secrets as files only: env secrets are written to 0600 temp files so no value is ever on a command line. */
   secrets: { id: string; file: string }[];
   platforms: string[];
+  /** --network of RUN steps (e.g. host); undefined: the engine's default. */
+  network?: string;
   push: boolean;
   load: boolean;
   cacheFrom: string[];
@@ -56,6 +58,7 @@ function commonBuildArgs(spec: BuildSpec): string[] {
   for (const [key, value] of Object.entries(spec.buildArgs)) args.push('--build-arg', `${key}=${value}`);
   for (const [key, value] of Object.entries(spec.labels)) args.push('--label', `${key}=${value}`);
   for (const secret of spec.secrets) args.push('--secret', `id=${secret.id},src=${secret.file}`);
+  if (spec.network) args.push('--network', spec.network);
   return args;
 }
 

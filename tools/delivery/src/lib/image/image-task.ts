@@ -310,6 +310,7 @@ function engineCommands(
     buildArgs: plan.buildArgs,
     secrets: prepared.secretFiles,
     platforms: options.platforms ?? [],
+    network: options.network,
     push: prepared.push,
     load: engine.name === 'docker' && (options.load ?? false),
     cacheFrom: options.cacheFrom ?? [],
