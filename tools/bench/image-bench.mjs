@@ -4,7 +4,8 @@
 // and the size of each image's application layers (layers above the base image). Engines run side by
 // side in one invocation, each under its own owner (<engine>/<project>) so none reuses another's image;
 // docker runs on a private dockerd started here (tools/scripts/docker.sh, fresh state: a cold cache) and
-// its own BuildKit (builder "default"), with the base image from the registry. Ratios are to podman.
+// its own BuildKit (builder "default", --network=host: that dockerd has no bridge), with the base image
+// from the registry. Every engine gets the same options. Ratios are to podman.
 //   node tools/bench/image-bench.mjs [--projects=catalog,orders,web] [--engines=podman,buildah,docker]
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -111,6 +112,7 @@ try {
           `--engine=${engine}`,
           `--owner=${engine}`,
           `--registry=${addr}`,
+          '--network=host',
           '--skip-sync',
           '--output-style=stream',
         ],
@@ -154,6 +156,7 @@ try {
         `--engine=${engine}`,
         `--owner=${engine}`,
         `--registry=${addr}`,
+        '--network=host',
         '--skip-sync',
         '--output-style=stream',
       ],
