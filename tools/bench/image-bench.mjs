@@ -102,22 +102,18 @@ try {
   const results = {};
   for (const engine of engines) {
     const env = envOf[engine];
+    // The same options for every engine, each under its own owner.
+    const imageOptions = [
+      `--engine=${engine}`,
+      `--owner=${engine}`,
+      `--registry=${addr}`,
+      '--network=host',
+      '--skip-sync',
+      '--output-style=stream',
+    ];
     const cold = {};
     for (const project of projects) {
-      const r = await run(
-        [
-          'nx',
-          'run',
-          `${project}:image`,
-          `--engine=${engine}`,
-          `--owner=${engine}`,
-          `--registry=${addr}`,
-          '--network=host',
-          '--skip-sync',
-          '--output-style=stream',
-        ],
-        env,
-      );
+      const r = await run(['nx', 'run', `${project}:image`, ...imageOptions], env);
       if (r.code !== 0) {
         console.log(`${engine} ${project}: image failed (exit ${r.code})\n${r.out.split('\n').slice(-15).join('\n')}`);
         continue;
@@ -145,24 +141,8 @@ try {
         `${engine} ${project}: cold image ${r.seconds.toFixed(1)} s (${builds(r.out)} build), application layers ${appLayers.length}: ${mb(compressed)} MB compressed, ${mb(uncompressed)} MB uncompressed (tar)`,
       );
     }
-    const again = await run(
-      [
-        'nx',
-        'run-many',
-        '-t',
-        'image',
-        '-p',
-        projects.join(','),
-        `--engine=${engine}`,
-        `--owner=${engine}`,
-        `--registry=${addr}`,
-        '--network=host',
-        '--skip-sync',
-        '--output-style=stream',
-      ],
-      env,
-    );
-    const reused = (again.out.match(/^reused /gm) ?? []).length;
+    const again = await run(['nx', 'run-many', '-t', 'image', '-p', projects.join(','), ...imageOptions], env);
+    const reused = (again.out.match(/(^|: )reused /gm) ?? []).length; // nx prefixes streamed lines with the project
     console.log(
       `${engine} no-change nx run-many -t image -p ${projects.join(',')}: ${again.seconds.toFixed(1)} s, ${builds(again.out)} builds, ${reused} reused, exit ${again.code}`,
     );
