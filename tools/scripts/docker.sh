@@ -218,10 +218,12 @@ start_buildkitd() {
     mkdir -p "$state_dir/buildkit"
     rm -f "$buildkit_sock"
     # native snapshotter: overlayfs is not available on these machines' root filesystems (vfs elsewhere);
-    # host network: no CNI here, and RUN steps never need a network of their own.
+    # host network: no CNI here, and RUN steps never need a network of their own; --network=host is
+    # allowed so that the same build options work on this builder and on dockerd's (which has no bridge).
     nohup "$buildkitd" --root "$state_dir/buildkit" --addr "unix://$buildkit_sock" \
       --oci-worker=true --containerd-worker=false --oci-worker-snapshotter=native --oci-worker-net=host \
-      --oci-worker-binary="$(command -v runc)" >"$buildkit_log" 2>&1 </dev/null &
+      --oci-worker-binary="$(command -v runc)" --allow-insecure-entitlement=network.host \
+      >"$buildkit_log" 2>&1 </dev/null &
     echo $! >"$buildkit_pid_file"
     touch "$started_dir/buildkitd"
     log "starting buildkitd $BUILDKIT_VERSION (pid $!, socket $buildkit_sock)"

@@ -17,7 +17,7 @@ const KNOWN_FAILURES: readonly KnownFailure[] = [
     // docker-registry answers 405 UNSUPPORTED when read-only, 401/403 without rights; BuildKit and
     // containers/image word it differently, so match the status and the registry's error codes.
     pattern:
-      /\b(401,? Unauthorized|403,? Forbidden|405,? Method Not Allowed|insufficient_scope|UNAUTHORIZED|DENIED|UNSUPPORTED)\b|requested access to the resource is denied|authentication required|The operation is unsupported/i,
+      /\b(401,? Unauthorized|403,? Forbidden|405,? Method Not Allowed|insufficient_scope|UNAUTHORIZED|DENIED|UNSUPPORTED)\b|\bHTTP (401|403|405) response|requested access to the resource is denied|authentication required|The operation is unsupported/i,
     explain: (engine, registry) =>
       `the registry ${registry} refused the push from ${engine} (read-only, or the credentials lack push rights). Fix: push to a registry that accepts writes, or export REGISTRY_USERNAME/REGISTRY_PASSWORD (or the env names in registryUsernameEnv/registryPasswordEnv) for an account allowed to push`,
   },

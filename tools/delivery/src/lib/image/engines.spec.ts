@@ -232,6 +232,13 @@ describe('engines', () => {
         'r',
       ),
     ).toMatch(/refused the push from podman/);
+    expect(
+      explainEngineFailure(
+        'docker',
+        'ERROR: failed to build: error parsing HTTP 405 response body: invalid character \'M\' looking for beginning of value: "Method not allowed\\n"',
+        'r',
+      ),
+    ).toMatch(/refused the push from docker/);
     expect(explainEngineFailure('docker', 'exec /bin/sh: exec format error', 'r')).toMatch(
       /^docker ran a RUN step for a platform this machine cannot execute.*qemu-user-static/,
     );
