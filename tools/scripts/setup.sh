@@ -98,7 +98,8 @@ wants docker && packages+=(docker.io runc qemu-user-static binfmt-support)
 wants cluster && packages+=(etcd-server etcd-client containerd runc containernetworking-plugins iptables nftables conntrack openssl iproute2 docker-registry)
 # Debian's golang-go (1.19 on bookworm) only bootstraps the pinned toolchain when no Go 1.24+ exists.
 if { wants go || wants k6 || wants cluster || wants supply-chain || wants docker; } && ! slipway_use_go; then packages+=(golang-go ca-certificates); fi
-mapfile -t packages < <(printf '%s\n' "${packages[@]}" | awk '!seen[$0]++')
+# Once each (engines, docker and cluster share runc); nothing at all when every part is skipped.
+if ((${#packages[@]} > 0)); then mapfile -t packages < <(printf '%s\n' "${packages[@]}" | awk '!seen[$0]++'); fi
 
 not_installed() {
   local pkg

@@ -66,7 +66,7 @@ describe('tools/scripts/setup.sh arguments', () => {
     const result = run('bash', ['tools/scripts/setup.sh', '--without=services,browsers']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('unknown part "browsers"');
-    expect(result.stderr).toContain('services chromium engines k6 supply-chain npm');
+    expect(result.stderr).toContain('services chromium engines docker go k6 cluster supply-chain npm');
     expect(result.stdout).toBe('');
   });
 
@@ -77,7 +77,10 @@ describe('tools/scripts/setup.sh arguments', () => {
   });
 
   it('does nothing when every part is skipped', () => {
-    const result = run('bash', ['tools/scripts/setup.sh', '--without=services,chromium,engines,k6,supply-chain,npm']);
+    const result = run('bash', [
+      'tools/scripts/setup.sh',
+      '--without=services,chromium,engines,docker,go,k6,cluster,supply-chain,npm',
+    ]);
     expect(result.stdout).toBe('setup: done\n');
     expect(result.code).toBe(0);
   });
