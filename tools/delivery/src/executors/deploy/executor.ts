@@ -79,7 +79,7 @@ export async function runDeployExecutor(
     const outcome = await runRelease(releaseDeps, {
       releaseHold: options.releaseHold === true,
       ...(promotion ? { promotion: createPromotion(promotion) } : {}),
-    });
+    }).finally(() => releaseDeps.cluster.close?.());
     (outcome.exitCode === 0 ? deps.log : deps.error)(outcome.message);
     return { success: outcome.exitCode === 0, outcome };
   } catch (error) {

@@ -26,6 +26,9 @@ export interface ReleaseStatusExecutorSchema
     | 'kubectl'
     | 'clusterEnv'
     | 'argocdApp'
+    | 'argocdAccess'
+    | 'argocdNamespace'
+    | 'portForward'
   > {
   records?: number;
   json?: boolean;

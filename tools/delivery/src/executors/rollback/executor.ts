@@ -43,7 +43,7 @@ export async function runRollbackExecutor(
       to,
       projects: selected,
       reason,
-    });
+    }).finally(() => releaseDeps.cluster.close?.());
     (outcome.exitCode === 0 ? deps.log : deps.error)(outcome.message);
     return { success: outcome.exitCode === 0, outcome };
   } catch (error) {

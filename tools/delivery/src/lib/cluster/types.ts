@@ -65,6 +65,8 @@ export interface ClusterAdapter {
   health?(overlayDir: string | undefined, projects: string[]): Promise<WorkloadHealth[]>;
   /** Remove what this environment runs (podman); other adapters refuse. */
   down?(projects: string[]): Promise<string[]>;
+  /** End what the adapter keeps running for the release (port-forwards); called once at the end. */
+  close?(): Promise<void>;
 }
 
 export class ClusterError extends Error {}

@@ -45,6 +45,9 @@ const ENVIRONMENT_EXECUTORS: Record<string, string[]> = {
     'kubectl',
     'clusterEnv',
     'argocdApp',
+    'argocdAccess',
+    'argocdNamespace',
+    'portForward',
   ],
 };
 

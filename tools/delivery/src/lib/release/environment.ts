@@ -43,7 +43,7 @@ export interface EnvironmentOptions {
   prereqs?: boolean;
   prereqsScript?: string;
   kubeContext?: string;
-  /** kubectl: kubeconfig file (default: kubectl's own, $KUBECONFIG or ~/.kube/config). */
+  /** kubectl, gitops: kubeconfig file (default: kubectl's own, $KUBECONFIG or ~/.kube/config). */
   kubeconfig?: string;
   /** kubectl: the kubectl binary (default: `kubectl` on PATH). */
   kubectl?: string;
@@ -52,6 +52,12 @@ export interface EnvironmentOptions {
   rolloutTimeoutSeconds?: number;
   argocdApp?: string;
   argocdTimeoutSeconds?: number;
+  /** gitops: reach Argo CD with the argocd CLI (API server + token) or its Application resources through kubectl. */
+  argocdAccess?: 'cli' | 'kubectl';
+  /** gitops with kubectl access: namespace of the Argo CD installation. */
+  argocdNamespace?: string;
+  /** kubectl, gitops: `kubectl port-forward` each project's Service to 127.0.0.1:<ports[project]> (free ports when not given) for smoke. */
+  portForward?: boolean;
   /** build: run the image targets; records: use the image records already in dist/images (CI builds them in an earlier job). */
   images?: 'build' | 'records';
   imageParallel?: number;
@@ -102,6 +108,9 @@ export interface EnvironmentConfig {
   rolloutTimeoutSeconds: number;
   argocdApp: string;
   argocdTimeoutSeconds: number;
+  argocdAccess: 'cli' | 'kubectl';
+  argocdNamespace: string;
+  portForward: boolean;
   images: 'build' | 'records';
   imageParallel: number;
   smoke: {
@@ -274,7 +283,10 @@ function resolveProjects(
   return { projects, requested };
 }
 
-/** Settings that are names or patterns: registry, repository, ports, pod prefix, k6 duration, lock ref, images. */
+/**
+ * Settings that are names or patterns: registry, repository, ports, pod prefix, k6 duration, lock ref,
+ * images, Argo CD access (and whether a port-forward fits the mode).
+ */
 function resolveNamedSettings(
   options: EnvironmentOptions,
   environment: string | undefined,
@@ -320,6 +332,23 @@ function resolveNamedSettings(
       new DeliveryInputError(`lockRef '${lockRef}' is not a git ref name`, 'e.g. refs/slipway/locks/production'),
     );
   }
+  const argocdAccess = options.argocdAccess ?? 'cli';
+  if (argocdAccess !== 'cli' && argocdAccess !== 'kubectl') {
+    problems.push(
+      new DeliveryInputError(
+        `argocdAccess '${String(argocdAccess)}' is not cli or kubectl`,
+        'cli: the argocd CLI with ARGOCD_SERVER and ARGOCD_AUTH_TOKEN; kubectl: the Application resources through the Kubernetes API',
+      ),
+    );
+  }
+  if (options.portForward && mode === 'podman') {
+    problems.push(
+      new DeliveryInputError(
+        'portForward is for cluster modes (kubectl, gitops); podman services already listen on 127.0.0.1',
+        'remove portForward from the podman environment',
+      ),
+    );
+  }
   const images = options.images ?? 'build';
   if (images !== 'build' && images !== 'records') {
     problems.push(
@@ -329,7 +358,7 @@ function resolveNamedSettings(
       ),
     );
   }
-  return { registry, repository, ports, instance, k6Duration, lockRef, images };
+  return { registry, repository, ports, instance, k6Duration, lockRef, images, argocdAccess };
 }
 
 /** podman runs every service on the host network: each deployed project needs a port. */
@@ -354,7 +383,7 @@ export function resolveEnvironment(options: EnvironmentOptions, context: Resolve
   const environment = resolveName(options, problems);
   const mode = resolveMode(options, environment, problems);
   const { projects, requested } = resolveProjects(options, context, problems);
-  const { registry, repository, ports, instance, k6Duration, lockRef, images } = resolveNamedSettings(
+  const { registry, repository, ports, instance, k6Duration, lockRef, images, argocdAccess } = resolveNamedSettings(
     options,
     environment,
     mode,
@@ -388,6 +417,9 @@ export function resolveEnvironment(options: EnvironmentOptions, context: Resolve
     rolloutTimeoutSeconds: positiveInt(options.rolloutTimeoutSeconds, 'rolloutTimeoutSeconds', 300, problems),
     argocdApp: options.argocdApp ?? `slipway-${environment ?? 'local'}`,
     argocdTimeoutSeconds: positiveInt(options.argocdTimeoutSeconds, 'argocdTimeoutSeconds', 600, problems),
+    argocdAccess,
+    argocdNamespace: options.argocdNamespace ?? 'argocd',
+    portForward: options.portForward ?? false,
     images,
     imageParallel: Math.max(1, positiveInt(options.imageParallel, 'imageParallel', 2, problems, 16)),
     smoke: {

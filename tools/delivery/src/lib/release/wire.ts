@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { ExecutorContext } from '@nx/devkit';
 import { applyClusterEnv } from '../cluster/cluster-env';
 import { GitOpsCluster } from '../cluster/gitops';
+import { freeLoopbackPorts } from '../cluster/port-forward';
 import { KubectlCluster } from '../cluster/kubectl';
 import { PodmanCluster } from '../cluster/podman';
 import type { ClusterAdapter } from '../cluster/types';
@@ -101,7 +102,14 @@ export function openRepository(input: WireInput): {
   return { repo, prepare: () => repo.refresh() };
 }
 
-export function openCluster(config: EnvironmentConfig, env: NodeJS.ProcessEnv = process.env): ClusterAdapter {
+/** Where deploy/argocd lives in the workspace (the AppProject and Applications a local cluster registers). */
+export const ARGOCD_DIR = 'deploy/argocd';
+
+export function openCluster(
+  config: EnvironmentConfig,
+  env: NodeJS.ProcessEnv = process.env,
+  workspaceRoot?: string,
+): ClusterAdapter {
   if (config.mode === 'podman') {
     return new PodmanCluster({
       instance: config.instance,
@@ -118,28 +126,59 @@ export function openCluster(config: EnvironmentConfig, env: NodeJS.ProcessEnv = 
       kubectl: config.kubectl,
       rolloutTimeoutSeconds: config.rolloutTimeoutSeconds,
     });
+  // A local GitOps repository is only reachable by an Argo CD on this machine: register the
+  // environment's Application pointing at it (file://), from deploy/argocd.
+  const register =
+    config.argocdAccess === 'kubectl' && config.repository === 'local' && workspaceRoot
+      ? {
+          workspaceRoot,
+          argocdDir: ARGOCD_DIR,
+          repoURL: `file://${localGitOpsPaths(config.stateDir, config.environment).remote}`,
+          branch: 'main',
+          path: `${config.overlaysDir}/${config.environment}`,
+        }
+      : undefined;
   return new GitOpsCluster({
     app: config.argocdApp,
     timeoutSeconds: config.argocdTimeoutSeconds,
     env,
+    access: config.argocdAccess,
+    kubeconfig: config.kubeconfig,
+    kubeContext: config.kubeContext,
+    argocdNamespace: config.argocdNamespace,
+    register,
+    forwardPorts: config.portForward ? config.ports : undefined,
   });
 }
 
+/** Ports for the port-forwards of a cluster environment: those configured, free ones for the rest. */
+export async function withForwardPorts(config: EnvironmentConfig): Promise<EnvironmentConfig> {
+  if (!config.portForward) return config;
+  const missing = config.projects.filter((p) => config.ports[p] === undefined);
+  const free = await freeLoopbackPorts(missing.length);
+  return {
+    ...config,
+    ports: { ...config.ports, ...Object.fromEntries(missing.map((p, i) => [p, free[i] as number])) },
+  };
+}
+
 export function localUrls(config: EnvironmentConfig): Record<string, string> {
-  if (config.mode === 'gitops') return {};
-  // podman: every project on its port; kubectl: the projects given a port (e.g. a NodePort on 127.0.0.1).
+  // gitops: only when it port-forwards; podman: every project on its port; kubectl: the projects
+  // given a port (e.g. a NodePort on 127.0.0.1).
+  if (config.mode === 'gitops' && !config.portForward) return {};
   return Object.fromEntries(
     config.projects.filter((p) => config.ports[p] !== undefined).map((p) => [p, localUrl(config, p) as string]),
   );
 }
 
 export async function wireRelease(input: WireInput): Promise<ReleaseDeps> {
-  const { config, workspaceRoot, log } = input;
+  const { workspaceRoot, log } = input;
+  const config = await withForwardPorts(input.config);
   const env = input.env ?? process.env;
-  const { repo, prepare } = openRepository(input);
+  const { repo, prepare } = openRepository({ ...input, config });
   const actor = actorName(env);
   const urls = localUrls(config);
-  const cluster = openCluster(config, env);
+  const cluster = openCluster(config, env, workspaceRoot);
   const overlayDir = (): string | undefined => {
     const root = repo.checkout();
     return root ? path.join(root, config.overlaysDir, config.environment) : undefined;
