@@ -21,7 +21,8 @@
 #   k6         k6 v1.4.2 via tools/scripts/install-k6.sh (PATH, Go bin dir, else `go install`)
 #   cluster    etcd-server containerd runc containernetworking-plugins iptables nftables conntrack
 #              openssl iproute2, then `tools/scripts/cluster.sh build` (Kubernetes v1.33.13, CoreDNS,
-#              crictl, pause; cached per machine), and kubectl v1.33.13 from that cache on PATH
+#              crictl, pause; cached per machine), `tools/scripts/argocd.sh build` (Argo CD v3.1.16,
+#              kustomize), and kubectl v1.33.13 from that cache on PATH
 #              (/usr/local/bin/kubectl) when the machine has no kubectl at all
 #   supply-chain  cosign, syft, gitleaks at the versions in tools/scripts/supply-chain-tools.txt
 #              (go-tool.sh: built once per machine) and the local cosign key pair in .local/cosign
@@ -67,7 +68,7 @@ for arg in "$@"; do
       done
       ;;
     -h | --help)
-      sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *) fail "unknown argument \"$arg\". Usage: bash tools/scripts/setup.sh [--without=$(
@@ -155,6 +156,8 @@ fi
 if wants cluster; then
   log "cluster binaries: tools/scripts/cluster.sh build (about 8 min once per machine, then cached)"
   logged "cluster build" bash tools/scripts/cluster.sh build
+  log "Argo CD: tools/scripts/argocd.sh build (about 5 min once per machine, then cached)"
+  logged "Argo CD build" bash tools/scripts/argocd.sh build
   grep '^cluster: ' "$setup_log" | tail -n 4 | sed 's/^/setup: /'
   if ! command -v kubectl >/dev/null 2>&1; then
     kubectl_cached="${SLIPWAY_K8S_CACHE:-$HOME/.cache/slipway}/kubernetes-v1.33.13/kubectl"
