@@ -15,7 +15,7 @@ function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) return sourceFiles(full);
-    return /\.ts$/.test(entry.name) && !/\.(spec|int-spec|test)\.ts$/.test(entry.name) ? [full] : [];
+    return /\.ts$/.test(entry.name) && !/[.-](spec|test)\.ts$/.test(entry.name) ? [full] : [];
   });
 }
 
