@@ -16,7 +16,9 @@ module.exports = {
   },
   moduleFileExtensions: ['ts', 'js', 'html'],
   testMatch: ['<rootDir>/src/**/*.cluster-spec.ts'],
-  testPathIgnorePatterns: ['/node_modules/'],
+  // The kubectl-mode release and failure suite has its own target (delivery:cluster-release) until
+  // it has passed on this machine's cluster: see deploy/README.md and the stop note.
+  testPathIgnorePatterns: ['/node_modules/', '/deploy-cluster\\.cluster-spec\\.ts$'],
   globalSetup: '<rootDir>/cluster-tier/global-setup.cjs',
   globalTeardown: '<rootDir>/cluster-tier/global-teardown.cjs',
   maxWorkers: 1,
