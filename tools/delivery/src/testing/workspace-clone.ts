@@ -55,9 +55,14 @@ export function linkNodeModules(source: string, clone: string): void {
   }
 }
 
-/** `git clone` of the workspace's committed HEAD into `into`, with node_modules linked as above. */
+/**
+ * `git clone` of the workspace's committed HEAD into `into`, with node_modules linked as above and
+ * the clone's own local signing key (what setup makes), so its releases sign and verify their images.
+ */
 export function cloneWorkspace(into: string, source = WORKSPACE_ROOT): void {
   const cloned = spawnSync('git', ['clone', '--quiet', '--no-hardlinks', source, into], { encoding: 'utf8' });
   if (cloned.status !== 0) throw new Error(`git clone failed: ${cloned.stderr}`);
   linkNodeModules(source, into);
+  const key = spawnSync('bash', ['tools/scripts/local-signing-key.sh'], { cwd: into, encoding: 'utf8' });
+  if (key.status !== 0) throw new Error(`local-signing-key.sh failed in the clone: ${key.stderr}`);
 }

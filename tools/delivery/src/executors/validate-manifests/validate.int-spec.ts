@@ -26,7 +26,14 @@ describe('deploy:validate on real manifests (kubectl kustomize)', () => {
       exemptions: LOCAL_EXEMPTION,
     });
     expect(formatReport(report)).toMatch(/all manifests valid$/);
-    expect(report.sources.map((s) => s.name)).toEqual(['local', 'production', 'staging', 'deploy/argocd']);
+    expect(report.sources.map((s) => s.name)).toEqual([
+      'cluster',
+      'cluster-gitops',
+      'local',
+      'production',
+      'staging',
+      'deploy/argocd',
+    ]);
     expect(report.sources.every((s) => s.objects > 0)).toBe(true);
   });
 

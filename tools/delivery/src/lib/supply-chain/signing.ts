@@ -57,10 +57,12 @@ export function resolveSigning(
     };
   }
   const keyFile = resolve(workspaceRoot, options.signingKey ?? DEFAULT_SIGNING_KEY);
-  if (mode === 'auto' && !options.signingKey && !existsSync(keyFile))
+  // auto: the key when it exists. signingKey always has a value here (schema.json defaults it), so
+  // only an explicit --signing=key makes a missing key an error.
+  if (mode === 'auto' && !existsSync(keyFile))
     return {
       identity: undefined,
-      warning: `no signing key at ${DEFAULT_SIGNING_KEY}: the image is not signed and deploys with a trust policy will refuse it. Run bash tools/scripts/setup.sh (or tools/scripts/local-signing-key.sh) to make the local key pair.`,
+      warning: `no signing key at ${options.signingKey ?? DEFAULT_SIGNING_KEY}: the image is not signed and deploys with a trust policy will refuse it. Run bash tools/scripts/setup.sh (or tools/scripts/local-signing-key.sh) to make the local key pair.`,
     };
   const passwordEnv = options.signingPasswordEnv ?? DEFAULT_PASSWORD_ENV;
   const fromEnv = env[passwordEnv];
