@@ -9,7 +9,7 @@ const E2E_SUITES = require('./jest.e2e-suites.cjs');
 module.exports = {
   ...integration,
   displayName: 'delivery-e2e',
-  testMatch: E2E_SUITES.map((suite) => `<rootDir>/src/${suite}`),
+  testMatch: E2E_SUITES.map((suite: string) => `<rootDir>/src/${suite}`),
   testPathIgnorePatterns: ['/node_modules/'],
   coverageDirectory: 'test-output/jest/coverage-e2e',
 };

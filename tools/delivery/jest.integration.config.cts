@@ -34,7 +34,7 @@ module.exports = {
     '/node_modules/',
     // The end-to-end releases in temporary clones are the `integration-e2e` target (jest.e2e.config.cts),
     // which test-all runs beside this one: together they would be the longest task by far.
-    ...E2E_SUITES.map((suite) => `/${suite.replace(/[.]/g, '\\.')}$`),
+    ...E2E_SUITES.map((suite: string) => `/${suite.replace(/[.]/g, '\\.')}$`),
     ...(legacyPathPattern ? [`^(?!.*(?:${legacyPathPattern})).*$`] : []),
   ],
   maxWorkers: 1,
