@@ -19,8 +19,6 @@ const legacyPathPattern =
       ? argv[legacyIndex].split('=').slice(1).join('=')
       : argv[legacyIndex + 1];
 
-const E2E_SUITES = require('./jest.e2e-suites.cjs');
-
 module.exports = {
   displayName: 'delivery-integration',
   preset: '../../jest.preset.js',
@@ -30,13 +28,7 @@ module.exports = {
   },
   moduleFileExtensions: ['ts', 'js', 'html'],
   testMatch: ['<rootDir>/src/**/*.int-spec.ts'],
-  testPathIgnorePatterns: [
-    '/node_modules/',
-    // The end-to-end releases in temporary clones are the `integration-e2e` target (jest.e2e.config.cts),
-    // which test-all runs beside this one: together they would be the longest task by far.
-    ...E2E_SUITES.map((suite: string) => `/${suite.replace(/[.]/g, '\\.')}$`),
-    ...(legacyPathPattern ? [`^(?!.*(?:${legacyPathPattern})).*$`] : []),
-  ],
+  testPathIgnorePatterns: ['/node_modules/', ...(legacyPathPattern ? [`^(?!.*(?:${legacyPathPattern})).*$`] : [])],
   maxWorkers: 1,
   testTimeout: 600_000,
   coverageDirectory: 'test-output/jest/coverage-integration',

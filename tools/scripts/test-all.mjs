@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Every check and every test of the workspace, for `npm run test:all` (README command (2), .ci/run):
 //   1. nx format:check --all       2. nx sync:check
-//   3. nx run-many -t lint typecheck test build integration integration-e2e   (all projects)
+//   3. nx run-many -t lint typecheck test build integration   (all projects)
 //   4. the cluster tier: tools/scripts/cluster.sh start, nx run-many -t cluster, cluster.sh stop
 //      (this machine's real Kubernetes; only while that tier runs, and stopped whatever happens)
 //   5. nx run-many -t e2e -- --reporter=list,json             (Playwright, JSON report per project)
@@ -88,9 +88,7 @@ async function testTargets() {
   const projects = [];
   for (const node of Object.values(graph.nodes)) {
     const targets = node.data.targets ?? {};
-    const jest = ['test', 'integration', 'integration-e2e', 'cluster'].filter(
-      (name) => targets[name] && isJestTarget(targets[name]),
-    );
+    const jest = ['test', 'integration', 'cluster'].filter((name) => targets[name] && isJestTarget(targets[name]));
     const playwright = targets.e2e && isPlaywrightTarget(targets.e2e);
     if (jest.length > 0 || playwright) {
       projects.push({
@@ -183,7 +181,6 @@ async function main() {
       'test',
       'build',
       'integration',
-      'integration-e2e',
       '--outputStyle=static',
       `--parallel=${parallel}`,
     ]),
