@@ -140,7 +140,7 @@ describe('service and remove-service generators in a temporary clone', () => {
         '--imageParallel=1',
       );
       ok('deploy:local', deploy);
-      expect(deploy.output).toMatch(/^inventory +h-0{12} +h-[0-9a-f]{12} +built +pass /m);
+      expect(deploy.output).toMatch(/^inventory +h-0{12} +h-[0-9a-f]{12} +built +verified +pass /m);
       const health = (await (await fetch(`http://127.0.0.1:${ports.inventory}/health`)).json()) as { service: string };
       expect(health.service).toBe('inventory');
       const items = (await (await fetch(`http://127.0.0.1:${ports.inventory}/items?limit=2`)).json()) as {
